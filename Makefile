@@ -1,0 +1,34 @@
+# SafeTrace build, run and test entry points. See README.md.
+GO        ?= go
+GOROOT    := $(shell $(GO) env GOROOT)
+BIN       := bin/safetrace
+
+.PHONY: all build run test bench wasm lint fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/safetrace
+
+# The browser client compiled to WebAssembly plus the loader from the Go tree.
+wasm:
+	@mkdir -p web/dist
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/dist/safetrace.wasm ./wasm
+	cp $(GOROOT)/lib/wasm/wasm_exec.js web/dist/wasm_exec.js
+
+# A whole local deployment: parties, relay and web app (see README).
+run: build
+	./$(BIN) dev --dir .safetrace
+
+test: lint
+	$(GO) test -count=1 -timeout 14m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.txt
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin web/dist bench.txt

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// A command is one subcommand of safetrace. Each lives in its own file and is
+// listed in commands below.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+// commands lists every subcommand, in the order "safetrace help" shows them.
+// Each subcommand lives in its own file; add one line here per subcommand.
+var commands = []command{}
+
+// errUsage is returned for a command line that names no known subcommand.
+var errUsage = errors.New("unknown or missing subcommand (see 'safetrace help')")
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		usage(os.Stderr)
+		return errUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(os.Stdout)
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:])
+		}
+	}
+	return fmt.Errorf("%q: %w", args[0], errUsage)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: safetrace <command> [arguments]")
+	fmt.Fprintln(w, "\ncommands:")
+	width := len("help")
+	for _, c := range commands {
+		width = max(width, len(c.name))
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "list the subcommands")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'safetrace <command> -h' for a command's flags.")
+}

@@ -1,0 +1,3 @@
+module github.com/safetrace/safetrace
+
+go 1.26
