@@ -142,3 +142,6 @@ func (M61Field) Decode(dst []M61, b []byte) error {
 	}
 	return nil
 }
+
+// Bits returns 61, the bit length of the modulus.
+func (M61Field) Bits() int { return 61 }
