@@ -128,28 +128,13 @@ func BitsToValue(bits []bool) []byte {
 }
 
 // EvalHex evaluates the circuit on input values given as big-endian
-// hexadecimal integers, of any length (an odd number of digits is allowed)
-// as long as the value fits in the input's width. It returns each output
+// hexadecimal integers (see [Circuit.HexInputs]). It returns each output
 // value as lowercase hexadecimal of (width+7)/8 bytes, that is with leading
 // zeros up to a whole number of bytes.
 func (c *Circuit) EvalHex(inputs []string) ([]string, error) {
-	if len(inputs) != len(c.Inputs) {
-		return nil, fmt.Errorf("circuit: got %d input values, want %d", len(inputs), len(c.Inputs))
-	}
-	bits := make([][]bool, len(inputs))
-	for i, s := range inputs {
-		if len(s)%2 == 1 {
-			s = "0" + s
-		}
-		b, err := hex.DecodeString(s)
-		if err != nil {
-			return nil, fmt.Errorf("circuit: input %d: %w", i, err)
-		}
-		width := c.Inputs[i]
-		bits[i] = ValueToBits(b, width)
-		if !fits(b, width) {
-			return nil, fmt.Errorf("circuit: input %d: value %s does not fit in %d bits", i, strings.TrimLeft(inputs[i], "0"), width)
-		}
+	bits, err := c.HexInputs(inputs)
+	if err != nil {
+		return nil, err
 	}
 	out, err := c.EvalBits(bits)
 	if err != nil {
@@ -160,6 +145,31 @@ func (c *Circuit) EvalHex(inputs []string) ([]string, error) {
 		res[i] = hex.EncodeToString(BitsToValue(o))
 	}
 	return res, nil
+}
+
+// HexInputs returns the wire bits of input values given as big-endian
+// hexadecimal integers, of any length (an odd number of digits is allowed)
+// as long as each value fits in its input's width.
+func (c *Circuit) HexInputs(inputs []string) ([][]bool, error) {
+	if len(inputs) != len(c.Inputs) {
+		return nil, fmt.Errorf("circuit: got %d input values, want %d", len(inputs), len(c.Inputs))
+	}
+	bits := make([][]bool, len(inputs))
+	for i, s := range inputs {
+		if len(s)%2 == 1 {
+			s = "0" + s
+		}
+		b, err := hex.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("circuit: input %d: %w", i+1, err)
+		}
+		width := c.Inputs[i]
+		bits[i] = ValueToBits(b, width)
+		if !fits(b, width) {
+			return nil, fmt.Errorf("circuit: input %d: value %s does not fit in %d bits", i+1, strings.TrimLeft(inputs[i], "0"), width)
+		}
+	}
+	return bits, nil
 }
 
 // fits reports whether the big-endian integer b is less than 2^width.
