@@ -190,4 +190,3 @@ func toRGBA(img image.Image) *image.RGBA {
 	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
 	return out
 }
-
