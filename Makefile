@@ -3,7 +3,7 @@ GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 BIN       := bin/safetrace
 
-.PHONY: all build run test bench wasm lint fuzz clean
+.PHONY: all build run test bench bench-wasm test-wasm wasm lint fuzz clean
 
 all: build
 
@@ -25,6 +25,14 @@ test: lint
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.txt
+
+# The QR decoder and poster benchmarks under WebAssembly in node, as the
+# browser app runs them.
+bench-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -exec "$(GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' -bench 'DecodeFrame|Poster' -benchtime 20x ./qr
+
+test-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -exec "$(GOROOT)/lib/wasm/go_js_wasm_exec" ./qr/...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -18,7 +18,10 @@ type command struct {
 
 // commands lists every subcommand, in the order "safetrace help" shows them.
 // Each subcommand lives in its own file; add one line here per subcommand.
-var commands = []command{}
+var commands = []command{
+	{"poster", "make printable venue QR posters (PDF, PNG, SVG)", runPoster},
+	{"qr", "decode QR codes from image files", runQR},
+}
 
 // errUsage is returned for a command line that names no known subcommand.
 var errUsage = errors.New("unknown or missing subcommand (see 'safetrace help')")
