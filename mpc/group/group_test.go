@@ -192,7 +192,7 @@ func TestZeroValue(t *testing.T) {
 func randPoints(seed uint64, n int) []Point {
 	r := rand.New(rand.NewPCG(seed, 0))
 	p := make([]Point, n)
-	if err := RandomOblivious(p, rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)})); err != nil {
+	if err := Random(p, rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)})); err != nil {
 		panic(err)
 	}
 	for i := range p {
@@ -372,7 +372,6 @@ func TestRandom(t *testing.T) {
 	p, q := make([]Point, 300), make([]Point, 300)
 	for _, fill := range []func([]Point, *rand.ChaCha8) error{
 		func(p []Point, r *rand.ChaCha8) error { return Random(p, r) },
-		func(p []Point, r *rand.ChaCha8) error { return RandomOblivious(p, r) },
 	} {
 		if err := fill(p, rand.NewChaCha8([32]byte{9})); err != nil {
 			t.Fatal(err)
@@ -384,19 +383,17 @@ func TestRandom(t *testing.T) {
 			t.Error("Random: not deterministic in its reader, or repeats")
 		}
 	}
-	// Random is k*B for the scalars that ScalarField.Random draws.
-	k := make([]field.Scalar, 300)
-	sf.Random(k, rand.NewChaCha8([32]byte{9}))
-	Random(p, rand.NewChaCha8([32]byte{9}))
-	ScalarBaseMulVec(q, k)
+	// Random is element derivation from consecutive 64-byte blocks.
+	raw := make([]byte, 64*300)
+	rand.NewChaCha8([32]byte{9}).Read(raw)
+	for i := range q {
+		q[i].SetUniformBytes(raw[64*i : 64*i+64])
+	}
 	if !EqualVec(p, q) {
-		t.Error("Random is not k*B")
+		t.Error("Random is not SetUniformBytes of its input")
 	}
 	if err := Random(p, bytes.NewReader(make([]byte, 100))); err == nil {
 		t.Error("Random: no error from a short reader")
-	}
-	if err := RandomOblivious(p, bytes.NewReader(make([]byte, 100))); err == nil {
-		t.Error("RandomOblivious: no error from a short reader")
 	}
 }
 

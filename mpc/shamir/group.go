@@ -19,7 +19,7 @@ type PointShare struct {
 
 // SplitPoints shares each of secrets among n parties with threshold t. The t
 // coefficients of each polynomial are uniform random points drawn from rnd
-// with [group.Random]; share i is P + sum_j C_j i^j. It returns n shares with
+// with [group.Random] (64 bytes each); share i is P + sum_j C_j i^j. It returns n shares with
 // X = 1..n.
 func SplitPoints(t, n int, secrets []group.Point, rnd io.Reader) ([]PointShare, error) {
 	if err := CheckParams[field.Scalar](field.ScalarField{}, t, n); err != nil {

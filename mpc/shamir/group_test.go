@@ -11,7 +11,7 @@ import (
 func TestPointRoundTrip(t *testing.T) {
 	for _, tc := range []struct{ t, n int }{{0, 1}, {1, 3}, {2, 5}, {1, 4}, {3, 7}} {
 		secrets := make([]group.Point, 5)
-		if err := group.RandomOblivious(secrets[1:], rand.Reader); err != nil {
+		if err := group.Random(secrets[1:], rand.Reader); err != nil {
 			t.Fatal(err)
 		}
 		shares, err := SplitPoints(tc.t, tc.n, secrets, rand.Reader)
