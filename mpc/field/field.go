@@ -3,7 +3,9 @@
 //
 //   - GF(2^8), the AES field, for boolean circuits (addition is XOR);
 //   - the Mersenne prime field GF(2^61-1), for fast arithmetic;
-//   - the ristretto255 scalar field, for the exposure epoch.
+//   - the ristretto255 scalar field (RFC 9496, Section 4.4,
+//     https://www.rfc-editor.org/rfc/rfc9496), for the exposure epoch, with
+//     arithmetic from github.com/gtank/ristretto255.
 //
 // Each field is a stateless value implementing [Field] for its element type.
 // The zero value of every element type is the field's zero. Elements are kept
@@ -14,6 +16,10 @@
 // programming error that panics. None of the operations is constant time
 // except where an implementation says so: the MPC protocols hide values by
 // masking, not by timing.
+//
+// Warning: these are bare fields. Nothing here hides or authenticates
+// values; secrecy comes from sharing (package shamir) among parties of which
+// at most t collude.
 package field
 
 import (

@@ -133,12 +133,14 @@ func (M61Field) Decode(dst []M61, b []byte) error {
 	if len(b) != 8*len(dst) {
 		return &DecodeError{"m61", -1, "need " + itoa(8*len(dst)) + " bytes, got " + itoa(len(b))}
 	}
+	// Check everything before writing, so that dst is unchanged on error.
 	for i := range dst {
-		v := binary.LittleEndian.Uint64(b[8*i:])
-		if v >= P61 {
+		if binary.LittleEndian.Uint64(b[8*i:]) >= P61 {
 			return &DecodeError{"m61", i, "not reduced"}
 		}
-		dst[i] = M61(v)
+	}
+	for i := range dst {
+		dst[i] = M61(binary.LittleEndian.Uint64(b[8*i:]))
 	}
 	return nil
 }

@@ -100,8 +100,10 @@ func CheckParams[E comparable](f field.Field[E], t, n int) error {
 }
 
 // Reconstruct returns the secrets shared by shares with threshold t. It needs
-// at least t+1 shares with distinct positive x coordinates. With more than t+1 shares it checks that all lie on one
-// degree-t polynomial and otherwise returns an *InconsistentError.
+// at least t+1 shares with distinct positive x coordinates. With more than
+// t+1 shares it checks that all lie on one degree-t polynomial and otherwise
+// returns an *InconsistentError, which names the bad shares when at most
+// (len(shares)-t-1)/2 of them are bad (so that the culprits are certain).
 func Reconstruct[E comparable](f field.Field[E], t int, shares []Share[E]) ([]E, error) {
 	if t < 0 {
 		return nil, fmt.Errorf("shamir: negative threshold %d", t)
@@ -163,34 +165,58 @@ func interpolate[E comparable](f field.Field[E], base []Share[E], x int) ([]E, e
 	return out, nil
 }
 
-// blame looks for a degree-t polynomial through t+1 of the shares that more
-// than half of all shares agree with, and returns the x coordinates of the
-// others. It returns nil when no such majority exists.
+// blame looks for a degree-t polynomial through t+1 of the shares that
+// agrees with all but at most e = (len(shares)-t-1)/2 of them, and returns
+// the x coordinates of those that disagree. Within that bound the polynomial
+// is unique (two candidates would agree on n-2e >= t+1 points), so honest
+// shares are never blamed; beyond it blame returns nil ("undecided").
 func blame[E comparable](f field.Field[E], t int, shares []Share[E]) []int {
-	n := len(shares)
+	return blameBy(t, len(shares), func(base []int, j int) bool {
+		b := make([]Share[E], len(base))
+		for i, k := range base {
+			b[i] = shares[k]
+		}
+		y, err := interpolate(f, b, shares[j].X)
+		if err != nil {
+			return true
+		}
+		for k := range y {
+			if y[k] != shares[j].Y[k] {
+				return true
+			}
+		}
+		return false
+	}, func(i int) int { return shares[i].X })
+}
+
+// blameBy runs the search of blame over n shares given off(base, j), which
+// reports whether share j is off the polynomial through the shares with
+// indices base, and x(i), the x coordinate of share i.
+func blameBy(t, n int, off func(base []int, j int) bool, x func(i int) int) []int {
+	maxBad := (n - t - 1) / 2
+	if maxBad < 1 {
+		return nil
+	}
 	idx := make([]int, t+1)
 	for i := range idx {
 		idx[i] = i
 	}
 	for {
-		base := make([]Share[E], t+1)
-		for i, j := range idx {
-			base[i] = shares[j]
-		}
 		var bad []int
-		for _, s := range shares {
-			y, err := interpolate(f, base, s.X)
-			if err != nil {
-				return nil
-			}
-			for k := range y {
-				if y[k] != s.Y[k] {
-					bad = append(bad, s.X)
-					break
+		inBase := func(j int) bool {
+			for _, i := range idx {
+				if i == j {
+					return true
 				}
 			}
+			return false
 		}
-		if 2*len(bad) < n {
+		for j := 0; j < n && len(bad) <= maxBad; j++ {
+			if !inBase(j) && off(idx, j) {
+				bad = append(bad, x(j))
+			}
+		}
+		if len(bad) <= maxBad {
 			return bad
 		}
 		// Next combination of t+1 indices out of n.
@@ -215,6 +241,10 @@ func CheckXs[E comparable](f field.Field[E], xs []int) error {
 		return errors.New("shamir: no shares")
 	}
 	seen := make(map[int]bool, len(xs))
+	// Distinct integers may still collide as field elements (x = 2^61-1 is
+	// zero in GF(2^61-1)); a zero x would be the secret itself.
+	elems := make(map[E]int, len(xs))
+	var zero E
 	for _, x := range xs {
 		switch {
 		case x <= 0:
@@ -225,6 +255,14 @@ func CheckXs[E comparable](f field.Field[E], xs []int) error {
 			return fmt.Errorf("shamir: duplicate x coordinate %d", x)
 		}
 		seen[x] = true
+		e := f.FromUint64(uint64(x))
+		if e == zero {
+			return fmt.Errorf("shamir: x coordinate %d is zero in %s", x, f.Name())
+		}
+		if y, ok := elems[e]; ok {
+			return fmt.Errorf("shamir: x coordinates %d and %d are equal in %s", y, x, f.Name())
+		}
+		elems[e] = x
 	}
 	return nil
 }
@@ -236,6 +274,9 @@ func Lagrange[E comparable](f field.Field[E], xs []int, at int) ([]E, error) {
 		return nil, err
 	}
 	a := f.FromUint64(uint64(at))
+	if at < 0 {
+		a = f.Neg(f.FromUint64(uint64(-at)))
+	}
 	out := make([]E, len(xs))
 	for i, xi := range xs {
 		num, den := f.One(), f.One()
