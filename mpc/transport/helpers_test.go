@@ -1,8 +1,10 @@
 package transport
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -87,3 +89,5 @@ func noErrors(t *testing.T, errs []error) {
 func msgFor(from, to, round int) []byte {
 	return fmt.Appendf(nil, "round %d from %d to %d", round, from, to)
 }
+
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

@@ -40,11 +40,11 @@ func certificate(key ed25519.PrivateKey) (tls.Certificate, error) {
 // peerKey returns the Ed25519 key of the peer's leaf certificate.
 func peerKey(cs tls.ConnectionState) (ed25519.PublicKey, error) {
 	if len(cs.PeerCertificates) == 0 {
-		return nil, errors.New("transport: peer sent no certificate")
+		return nil, errors.New("peer sent no certificate")
 	}
 	k, ok := cs.PeerCertificates[0].PublicKey.(ed25519.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("transport: peer certificate key is %T, not Ed25519", cs.PeerCertificates[0].PublicKey)
+		return nil, fmt.Errorf("peer certificate key is %T, not Ed25519", cs.PeerCertificates[0].PublicKey)
 	}
 	return k, nil
 }
@@ -69,10 +69,10 @@ func clientConfig(cert tls.Certificate, want int, wantKey ed25519.PublicKey) *tl
 				return err
 			}
 			if !bytes.Equal(k, wantKey) {
-				return fmt.Errorf("transport: party %d presented key %x, not its pinned key", want, []byte(k))
+				return fmt.Errorf("party %d presented key %x, not its pinned key", want, []byte(k))
 			}
 			if cs.NegotiatedProtocol != alpn {
-				return fmt.Errorf("transport: party %d does not speak %s", want, alpn)
+				return fmt.Errorf("party %d does not speak %s", want, alpn)
 			}
 			return nil
 		},
@@ -98,7 +98,7 @@ func serverConfig(cert tls.Certificate, known func(ed25519.PublicKey) bool) *tls
 				return err
 			}
 			if !known(k) {
-				return fmt.Errorf("transport: unknown peer key %x", []byte(k))
+				return fmt.Errorf("unknown peer key %x", []byte(k))
 			}
 			return nil
 		},
