@@ -284,15 +284,24 @@ func (p *Party[E]) LessThan(ctx context.Context, a, b []E, k int) ([]E, error) {
 		return nil, fmt.Errorf("mpc: less than: %d and %d values", len(a), len(b))
 	}
 	f := p.F
-	m := len(a)
-	// d = a - b + 2^k is in [1, 2^(k+1)); a < b iff bit k of d is 0.
-	d := make([]E, m)
+	// d = a - b + 2^k is in [1, 2^(k+1)); a < b iff d < 2^k.
+	d := make([]E, len(a))
 	f.SubVec(d, a, b)
 	twoK := f.FromUint64(1 << k)
 	for i := range d {
 		d[i] = f.Add(d[i], twoK)
 	}
-	cLow, rbits, rLow, err := p.maskOpen(ctx, d, k)
+	return p.InRange(ctx, d, k)
+}
+
+// InRange returns shares of the bits [x[i] < 2^k] for x[i] in [0, 2^(k+1)).
+// For any other x[i] the result is some field element, but never 1: a bit
+// opened as 1 proves x[i] in [0, 2^k) whatever x[i] was, which makes InRange
+// a range check on values from untrusted clients.
+func (p *Party[E]) InRange(ctx context.Context, x []E, k int) ([]E, error) {
+	f := p.F
+	m := len(x)
+	cLow, rbits, rLow, err := p.maskOpen(ctx, x, k)
 	if err != nil {
 		return nil, err
 	}
@@ -300,13 +309,15 @@ func (p *Party[E]) LessThan(ctx context.Context, a, b []E, k int) ([]E, error) {
 	if err != nil {
 		return nil, err
 	}
-	// d mod 2^k = c_low - r_low + 2^k u; bit k of d = (d - d mod 2^k) / 2^k.
+	// x mod 2^k = c_low - r_low + 2^k u, in [0, 2^k) whatever x is; the
+	// result 1 - (x - x mod 2^k) / 2^k is 1 exactly when x is that value.
+	twoK := f.FromUint64(1 << k)
 	inv, _ := f.Inv(twoK)
 	out := make([]E, m)
 	one := f.One()
 	for i := range out {
-		dLow := f.Add(f.Sub(f.FromUint64(cLow[i]), rLow[i]), f.Mul(twoK, u[i]))
-		top := f.Mul(f.Sub(d[i], dLow), inv)
+		xLow := f.Add(f.Sub(f.FromUint64(cLow[i]), rLow[i]), f.Mul(twoK, u[i]))
+		top := f.Mul(f.Sub(x[i], xLow), inv)
 		out[i] = f.Sub(one, top)
 	}
 	return out, nil

@@ -89,6 +89,25 @@ func (p *Party[E]) Rounds() int { return p.rounds }
 // BytesSent returns the number of payload bytes sent so far.
 func (p *Party[E]) BytesSent() int64 { return p.sent }
 
+// Exchange runs one custom round for protocols built on top of this
+// package: out[j-1] goes to party j (nil: nothing is sent to j), and a
+// message is received from every peer j with from == nil or from[j-1] set.
+// in[id-1] is nil. It counts as a round in [Party.Rounds].
+func (p *Party[E]) Exchange(ctx context.Context, out [][]byte, from []bool) ([][]byte, error) {
+	if out != nil && len(out) != p.n {
+		return nil, fmt.Errorf("mpc: exchange needs %d messages, got %d", p.n, len(out))
+	}
+	return p.exchangeFrom(ctx, out, from)
+}
+
+// Lambda returns the Lagrange coefficient of party j (1..n) for evaluating
+// at 0 a polynomial of degree below n from the shares of all n parties.
+func (p *Party[E]) Lambda(j int) E { return p.lambda[j-1] }
+
+// Rand returns the party's local source of randomness (AES-CTR keyed from
+// crypto/rand). It is not safe for concurrent use.
+func (p *Party[E]) Rand() io.Reader { return p.rnd }
+
 // newStream returns an AES-256-CTR key stream keyed by key and labelled by
 // label (used as the IV), the PRG behind local randomness and PRSS.
 func newStream(key, label []byte) io.Reader {

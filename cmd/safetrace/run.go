@@ -19,6 +19,7 @@ type command struct {
 // commands lists every subcommand, in the order "safetrace help" shows them.
 // Each subcommand lives in its own file; add one line here per subcommand.
 var commands = []command{
+	{"mpc", "evaluate circuits and benchmark the MPC core across party processes", runMPC},
 	{"poster", "make printable venue QR posters (PDF, PNG, SVG)", runPoster},
 	{"qr", "decode QR codes from image files", runQR},
 }

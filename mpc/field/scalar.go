@@ -156,3 +156,6 @@ func (ScalarField) Decode(dst []Scalar, b []byte) error {
 	}
 	return nil
 }
+
+// Bits returns 253, the bit length of the group order l = 2^252 + ....
+func (ScalarField) Bits() int { return 253 }

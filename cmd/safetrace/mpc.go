@@ -1,0 +1,439 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/safetrace/safetrace/mpc"
+	"github.com/safetrace/safetrace/mpc/circuit"
+	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/mpc/transport"
+)
+
+func runMPC(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("mpc: want eval-circuit or bench (see 'safetrace mpc -h')")
+	}
+	switch args[0] {
+	case "eval-circuit":
+		return mpcEvalCircuit(ctx, args[1:])
+	case "bench":
+		return mpcBench(ctx, args[1:])
+	case "party":
+		return mpcParty(ctx, os.Stdin, os.Stdout)
+	case "-h", "-help", "--help", "help":
+		fmt.Println(`usage:
+  safetrace mpc eval-circuit --circuit FILE --parties N --threshold T --input HEX [--input HEX ...] [--plain]
+  safetrace mpc bench --parties N --threshold T --op mul|cmp|aes --size K`)
+		return nil
+	}
+	return fmt.Errorf("mpc: unknown subcommand %q", args[0])
+}
+
+type hexList []string
+
+func (h *hexList) String() string     { return strings.Join(*h, ",") }
+func (h *hexList) Set(s string) error { *h = append(*h, s); return nil }
+
+func mpcEvalCircuit(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("mpc eval-circuit", flag.ContinueOnError)
+	path := fs.String("circuit", "", "Bristol Fashion circuit `file`")
+	n := fs.Int("parties", 3, "number of party processes")
+	t := fs.Int("threshold", 1, "threshold t (parties that may collude)")
+	plain := fs.Bool("plain", false, "evaluate in the clear, without MPC")
+	var inputs hexList
+	fs.Var(&inputs, "input", "input value as big-endian `hex`, once per circuit input")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return errors.New("mpc eval-circuit: --circuit is required")
+	}
+	c, err := circuit.ParseFile(*path)
+	if err != nil {
+		return err
+	}
+	if len(inputs) != len(c.Inputs) {
+		return fmt.Errorf("mpc eval-circuit: circuit takes %d inputs, got %d --input", len(c.Inputs), len(inputs))
+	}
+	inBits, err := c.HexInputs(inputs)
+	if err != nil {
+		return err
+	}
+	if *plain {
+		out, err := c.EvalBits(inBits)
+		if err != nil {
+			return err
+		}
+		for _, o := range out {
+			fmt.Println(hex.EncodeToString(circuit.BitsToValue(o)))
+		}
+		return nil
+	}
+	// The client: share every input bit among the parties.
+	f := field.GF256Field{}
+	var bits []field.GF256
+	for _, in := range inBits {
+		for _, bit := range in {
+			v := field.GF256(0)
+			if bit {
+				v = 1
+			}
+			bits = append(bits, v)
+		}
+	}
+	if err := shamir.CheckParams(f, *t, *n); err != nil {
+		return err
+	}
+	shares, err := shamir.Split(f, *t, *n, bits, rand.Reader)
+	if err != nil {
+		return err
+	}
+	jobs := make([]mpcJob, *n)
+	for i := range jobs {
+		jobs[i] = mpcJob{Op: "circuit", Circuit: *path, Inputs: field.GF256Field{}.Append(nil, shares[i].Y)}
+	}
+	results, err := runPartyProcesses(ctx, *n, *t, jobs)
+	if err != nil {
+		return err
+	}
+	// Reconstruct every output wire from all n shares, checking consistency.
+	outShares := make([]shamir.Share[field.GF256], *n)
+	for i, r := range results {
+		y := make([]field.GF256, len(r.Outputs))
+		if err := f.Decode(y, r.Outputs); err != nil {
+			return fmt.Errorf("mpc eval-circuit: party %d: %w", i+1, err)
+		}
+		outShares[i] = shamir.Share[field.GF256]{X: i + 1, Y: y}
+	}
+	vals, err := shamir.Reconstruct(f, *t, outShares)
+	if err != nil {
+		return fmt.Errorf("mpc eval-circuit: outputs: %w", err)
+	}
+	w := 0
+	for _, width := range c.Outputs {
+		var ob []bool
+		for _, v := range vals[w : w+width] {
+			if v > 1 {
+				return fmt.Errorf("mpc eval-circuit: output wire is %d, not a bit", v)
+			}
+			ob = append(ob, v == 1)
+		}
+		w += width
+		fmt.Println(hex.EncodeToString(circuit.BitsToValue(ob)))
+	}
+	return nil
+}
+
+func mpcBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("mpc bench", flag.ContinueOnError)
+	n := fs.Int("parties", 3, "number of party processes")
+	t := fs.Int("threshold", 1, "threshold t")
+	op := fs.String("op", "mul", "operation: mul, cmp or aes")
+	size := fs.Int("size", 1<<20, "batch size: multiplications, comparisons or AES blocks")
+	repeat := fs.Int("repeat", 1, "run the batch this many times (for round latency use --size 1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch *op {
+	case "mul", "cmp", "aes":
+	default:
+		return fmt.Errorf("mpc bench: unknown --op %q (want mul, cmp or aes)", *op)
+	}
+	if *size < 1 || *repeat < 1 {
+		return fmt.Errorf("mpc bench: --size and --repeat must be positive")
+	}
+	jobs := make([]mpcJob, *n)
+	for i := range jobs {
+		jobs[i] = mpcJob{Op: *op, Size: *size, Repeat: *repeat}
+	}
+	results, err := runPartyProcesses(ctx, *n, *t, jobs)
+	if err != nil {
+		return err
+	}
+	secs := 0.0
+	for _, r := range results {
+		secs = max(secs, r.Seconds)
+	}
+	total := float64(*size) * float64(*repeat)
+	if *repeat == 1 {
+		fmt.Printf("op=%s size=%d seconds=%.6f per_second=%.0f\n", *op, *size, secs, total/secs)
+	} else {
+		fmt.Printf("op=%s size=%d repeat=%d seconds=%.6f per_second=%.0f us_per_batch=%.1f\n", *op, *size, *repeat, secs, total/secs, secs/float64(*repeat)*1e6)
+	}
+	return nil
+}
+
+// mpcJob is what a party process reads from its standard input.
+type mpcJob struct {
+	ID, N, T int
+	Key      []byte // ed25519 private key
+	Peers    map[int]mpcPeer
+	Session  []byte
+	Op       string // circuit, mul, cmp or aes
+	Circuit  string `json:",omitempty"`
+	Inputs   []byte `json:",omitempty"` // GF(2^8) shares of the input bits
+	Size     int    `json:",omitempty"`
+	Repeat   int    `json:",omitempty"`
+}
+
+type mpcPeer struct {
+	Addr string
+	Key  []byte
+}
+
+// mpcResult is what a party process writes to its standard output.
+type mpcResult struct {
+	Outputs []byte  `json:",omitempty"`
+	Seconds float64 // time of the measured operation
+	Rounds  int
+}
+
+// runPartyProcesses starts n party processes of this executable on loopback
+// with a fresh TLS mesh, gives each its job and collects the results. A
+// process that fails makes the others stop.
+func runPartyProcesses(ctx context.Context, n, t int, jobs []mpcJob) ([]mpcResult, error) {
+	exe, err := selfExecutable()
+	if err != nil {
+		return nil, err
+	}
+	session := make([]byte, 16)
+	rand.Read(session)
+	peers := make(map[int]mpcPeer, n)
+	keys := make([]ed25519.PrivateKey, n)
+	lns := make([]*os.File, n)
+	for i := 0; i < n; i++ {
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lf, err := ln.(*net.TCPListener).File()
+		ln.Close()
+		if err != nil {
+			return nil, err
+		}
+		defer lf.Close()
+		keys[i], lns[i] = priv, lf
+		peers[i+1] = mpcPeer{Addr: ln.Addr().String(), Key: pub}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]mpcResult, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		job := jobs[i]
+		job.ID, job.N, job.T, job.Key, job.Peers, job.Session = i+1, n, t, keys[i], peers, session
+		in, err := json.Marshal(job)
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.CommandContext(ctx, exe, "mpc", "party")
+		cmd.Stdin = strings.NewReader(string(in))
+		cmd.ExtraFiles = []*os.File{lns[i]}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			derr := json.NewDecoder(out).Decode(&results[i])
+			io.Copy(io.Discard, out)
+			werr := cmd.Wait()
+			switch {
+			case werr != nil:
+				msg := strings.TrimSpace(stderr.String())
+				if msg == "" {
+					msg = werr.Error()
+				}
+				errs[i] = fmt.Errorf("party %d: %s", i+1, msg)
+				cancel()
+			case derr != nil:
+				errs[i] = fmt.Errorf("party %d: reading result: %w", i+1, derr)
+				cancel()
+			}
+		}(i)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// mpcParty is the hidden "safetrace mpc party" command: one party process of
+// eval-circuit or bench. Its listener is inherited as file descriptor 3.
+func mpcParty(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	var job mpcJob
+	if err := json.NewDecoder(stdin).Decode(&job); err != nil {
+		return fmt.Errorf("mpc party: reading job: %w", err)
+	}
+	ln, err := net.FileListener(os.NewFile(3, "listener"))
+	if err != nil {
+		return fmt.Errorf("mpc party: inherited listener: %w", err)
+	}
+	cfg := transport.MeshConfig{
+		ID: job.ID, Key: ed25519.PrivateKey(job.Key), Peers: map[int]transport.Peer{},
+		Listener: ln, Session: job.Session, Timeout: 60 * time.Second,
+	}
+	for id, p := range job.Peers {
+		cfg.Peers[id] = transport.Peer{Addr: p.Addr, Key: ed25519.PublicKey(p.Key)}
+	}
+	conn, err := transport.NewMesh(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var res mpcResult
+	switch job.Op {
+	case "circuit", "aes":
+		res, err = partyCircuit(ctx, conn, job)
+	case "mul", "cmp":
+		res, err = partyArith(ctx, conn, job)
+	default:
+		err = fmt.Errorf("mpc party: unknown op %q", job.Op)
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+func partyCircuit(ctx context.Context, conn transport.Conn, job mpcJob) (mpcResult, error) {
+	var c *circuit.Circuit
+	var err error
+	if job.Op == "aes" {
+		c, err = circuit.AES128()
+	} else {
+		c, err = circuit.ParseFile(job.Circuit)
+	}
+	if err != nil {
+		return mpcResult{}, err
+	}
+	p, err := mpc.New(ctx, field.GF256Field{}, job.T, conn)
+	if err != nil {
+		return mpcResult{}, err
+	}
+	nin := 0
+	for _, w := range c.Inputs {
+		nin += w
+	}
+	batch := 1
+	flat := make([]field.GF256, nin)
+	if job.Op == "aes" {
+		batch = job.Size
+		if flat, err = p.RandomBits(ctx, nin*batch); err != nil {
+			return mpcResult{}, err
+		}
+	} else if err := (field.GF256Field{}).Decode(flat, job.Inputs); err != nil {
+		return mpcResult{}, fmt.Errorf("mpc party: input shares: %w", err)
+	}
+	in := make([][]field.GF256, nin)
+	for j := range in {
+		in[j] = flat[j*batch : (j+1)*batch]
+	}
+	start, err := barrier(ctx, p)
+	if err != nil {
+		return mpcResult{}, err
+	}
+	var out [][]field.GF256
+	for r := 0; r < max(job.Repeat, 1); r++ {
+		if out, err = mpc.EvalCircuit(ctx, p, c, in); err != nil {
+			return mpcResult{}, err
+		}
+	}
+	res := mpcResult{Seconds: time.Since(start).Seconds(), Rounds: p.Rounds()}
+	for _, o := range out {
+		res.Outputs = field.GF256Field{}.Append(res.Outputs, o)
+	}
+	return res, nil
+}
+
+func partyArith(ctx context.Context, conn transport.Conn, job mpcJob) (mpcResult, error) {
+	p, err := mpc.New(ctx, field.M61Field{}, job.T, conn)
+	if err != nil {
+		return mpcResult{}, err
+	}
+	m := job.Size
+	var x, y []field.M61
+	if job.Op == "mul" {
+		if x, err = p.PRSS(m); err != nil {
+			return mpcResult{}, err
+		}
+		if y, err = p.PRSS(m); err != nil {
+			return mpcResult{}, err
+		}
+	} else {
+		// Random 32-bit operands from shared random bits.
+		b, err := p.RandomBits(ctx, 64*m)
+		if err != nil {
+			return mpcResult{}, err
+		}
+		x, y = make([]field.M61, m), make([]field.M61, m)
+		f := p.F
+		for i := 0; i < m; i++ {
+			for j := 31; j >= 0; j-- {
+				x[i] = f.Add(f.Add(x[i], x[i]), b[64*i+j])
+				y[i] = f.Add(f.Add(y[i], y[i]), b[64*i+32+j])
+			}
+		}
+	}
+	start, err := barrier(ctx, p)
+	if err != nil {
+		return mpcResult{}, err
+	}
+	for r := 0; r < max(job.Repeat, 1); r++ {
+		if job.Op == "mul" {
+			_, err = p.Mul(ctx, x, y)
+		} else {
+			_, err = p.LessThan(ctx, x, y, 32)
+		}
+		if err != nil {
+			return mpcResult{}, err
+		}
+	}
+	return mpcResult{Seconds: time.Since(start).Seconds(), Rounds: p.Rounds()}, nil
+}
+
+// barrier synchronises the parties with one small round and returns the time
+// after it.
+func barrier[E comparable](ctx context.Context, p *mpc.Party[E]) (time.Time, error) {
+	if _, err := p.Open(ctx, make([]E, 1)); err != nil {
+		return time.Time{}, err
+	}
+	return time.Now(), nil
+}
+
+// selfExecutable returns the path to run this command again: os.Args[0] as
+// found in PATH (which is what script tests install), else the running
+// executable.
+func selfExecutable() (string, error) {
+	if p, err := exec.LookPath(os.Args[0]); err == nil {
+		return p, nil
+	}
+	return os.Executable()
+}
