@@ -1,0 +1,243 @@
+package epoch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/safetrace/safetrace/mpc"
+	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/mpc/group"
+)
+
+// Party is an MPC party over the ristretto255 scalar field.
+type Party = mpc.Party[field.Scalar]
+
+// Record is one party's share of one record. All parties must pass the same
+// records in the same order (see [Agree]), with equal public fields.
+type Record struct {
+	// User is the index of the user whose result this record counts for, or
+	// -1 for a record of a positive report, which counts for nobody.
+	User int
+	// Day is the record's UTC day; results are per user and day.
+	Day int32
+	// Report is the index of the positive report the record belongs to, or
+	// -1 for an ordinary record, whose weight is zero.
+	Report int
+
+	Point   group.Point  // share of the key point
+	Weight  field.Scalar // share of the weight; ignored when Report < 0
+	Minutes field.Scalar // share of the minutes in the bucket
+}
+
+// Params are the public parameters of an epoch.
+type Params struct {
+	// Threshold is the score (minutes times weight) from which a user-day
+	// is at risk.
+	Threshold uint64
+	// MaxWeight bounds every weight of a positive report.
+	MaxWeight uint64
+	// ScoreBits bounds honest scores: below 2^ScoreBits. Default 48.
+	ScoreBits int
+	// Log receives progress; nil means slog.Default().
+	Log *slog.Logger
+}
+
+// Result is this party's share of one user's result for one day.
+type Result struct {
+	User int
+	Day  int32
+	Bit  field.Scalar // share of 1 (at risk) or 0
+}
+
+// Stats are the public counters of an epoch.
+type Stats struct {
+	Records         int
+	PositiveRecords int
+	Reports         int
+	RejectedReports []int
+	// GroupSizes[s] is the number of tags shared by exactly s records.
+	GroupSizes map[int]int
+	Timings    map[string]time.Duration
+	Rounds     int
+}
+
+// Output is the result of [Run] at one party.
+type Output struct {
+	Results []Result // sorted by user, then day
+	Stats   Stats
+}
+
+// ErrAborted wraps every failure of an epoch: nothing of it is kept, and it
+// can be run again.
+var ErrAborted = errors.New("epoch: aborted")
+
+// Run computes the epoch over recs. Every party must call it with the same
+// public inputs.
+func Run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, error) {
+	out, err := run(ctx, p, recs, prm)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrAborted, err)
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, error) {
+	if prm.ScoreBits == 0 {
+		prm.ScoreBits = 48
+	}
+	if prm.ScoreBits < 1 || prm.ScoreBits > 62 || prm.Threshold == 0 || prm.Threshold >= 1<<prm.ScoreBits {
+		return nil, fmt.Errorf("epoch: threshold %d and score bits %d out of range", prm.Threshold, prm.ScoreBits)
+	}
+	log := prm.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	st := Stats{Records: len(recs), GroupSizes: map[int]int{}, Timings: map[string]time.Duration{}}
+	lap := time.Now()
+	step := func(name string) {
+		st.Timings[name] = time.Since(lap)
+		log.Info("epoch step", "party", p.ID(), "step", name, "records", len(recs), "seconds", st.Timings[name].Seconds())
+		lap = time.Now()
+	}
+	reports := 0
+	for _, r := range recs {
+		if r.Report >= 0 {
+			st.PositiveRecords++
+			reports = max(reports, r.Report+1)
+		}
+	}
+	st.Reports = reports
+
+	// 1. Validate positive reports and drop the records of failing ones.
+	rejected, err := validate(ctx, p, recs, reports, prm.MaxWeight)
+	if err != nil {
+		return nil, fmt.Errorf("validating reports: %w", err)
+	}
+	if len(rejected) > 0 {
+		bad := map[int]bool{}
+		for _, q := range rejected {
+			bad[q] = true
+		}
+		kept := make([]Record, 0, len(recs))
+		for _, r := range recs {
+			if r.Report < 0 || !bad[r.Report] {
+				kept = append(kept, r)
+			}
+		}
+		recs = kept
+		st.RejectedReports = rejected
+	}
+	step("validate")
+
+	// 2. A fresh epoch key.
+	key, err := p.RandomKey(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	m := len(recs)
+	points := make([]group.Point, m)
+	weights := make([]field.Scalar, m)
+	for i, r := range recs {
+		points[i] = r.Point
+		if r.Report >= 0 {
+			weights[i] = r.Weight
+		}
+	}
+
+	// 3. Shuffle.
+	sh, err := newShuffle(ctx, p, m)
+	if err != nil {
+		return nil, err
+	}
+	if points, weights, err = sh.forward(ctx, points, weights); err != nil {
+		return nil, fmt.Errorf("shuffle: %w", err)
+	}
+	step("shuffle")
+
+	// 4. Tags.
+	tags, err := openTags(ctx, p, key[0], points)
+	if err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
+	}
+	clear(key)
+	step("tags")
+
+	// 5. Per record, the weight of the other records of its group.
+	groups := make(map[string][]int, m)
+	for i, t := range tags {
+		groups[t] = append(groups[t], i)
+	}
+	f := p.F
+	counts := make([]field.Scalar, m)
+	for _, g := range groups {
+		st.GroupSizes[len(g)]++
+		var sum field.Scalar
+		for _, i := range g {
+			sum = f.Add(sum, weights[i])
+		}
+		for _, i := range g {
+			counts[i] = f.Sub(sum, weights[i])
+		}
+	}
+	tags, groups = nil, nil
+	step("group")
+
+	// 6. Back to the records' order.
+	if counts, err = sh.backward(ctx, counts); err != nil {
+		return nil, fmt.Errorf("unshuffle: %w", err)
+	}
+	sh.erase()
+	step("unshuffle")
+
+	// 7. Scores per user and day, and the comparison.
+	minutes := make([]field.Scalar, m)
+	for i, r := range recs {
+		minutes[i] = r.Minutes
+	}
+	scores, err := p.Mul(ctx, minutes, counts)
+	if err != nil {
+		return nil, err
+	}
+	type ud struct {
+		user int
+		day  int32
+	}
+	idx := map[ud]int{}
+	var keys []ud
+	var sums []field.Scalar
+	for i, r := range recs {
+		if r.User < 0 {
+			continue
+		}
+		k := ud{r.User, r.Day}
+		j, ok := idx[k]
+		if !ok {
+			j = len(keys)
+			idx[k] = j
+			keys = append(keys, k)
+			sums = append(sums, field.Scalar{})
+		}
+		sums[j] = f.Add(sums[j], scores[i])
+	}
+	below, err := p.LessThanPublic(ctx, sums, prm.Threshold, prm.ScoreBits)
+	if err != nil {
+		return nil, fmt.Errorf("comparison: %w", err)
+	}
+	res := make([]Result, len(keys))
+	for j, k := range keys {
+		res[j] = Result{User: k.user, Day: k.day, Bit: f.Sub(f.One(), below[j])}
+	}
+	sort.Slice(res, func(a, b int) bool {
+		if res[a].User != res[b].User {
+			return res[a].User < res[b].User
+		}
+		return res[a].Day < res[b].Day
+	})
+	step("score")
+	st.Rounds = p.Rounds()
+	return &Output{Results: res, Stats: st}, nil
+}

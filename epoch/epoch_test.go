@@ -1,0 +1,209 @@
+package epoch
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/safetrace/safetrace/mpc"
+	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/mpc/group"
+	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/mpc/transport"
+)
+
+// plainRecord is a record in the clear, for the test oracle.
+type plainRecord struct {
+	user, report int
+	day          int32
+	key          string
+	weight, mins uint64
+}
+
+// oracle computes the risk rule in the clear: per user and day, the sum
+// over own records of minutes times the weights of other valid positive
+// records with the same key.
+func oracle(recs []plainRecord, valid map[int]bool, threshold uint64) map[[2]int]bool {
+	out := map[[2]int]bool{}
+	score := map[[2]int]uint64{}
+	for i, r := range recs {
+		if r.user < 0 {
+			continue
+		}
+		k := [2]int{r.user, int(r.day)}
+		score[k] += 0
+		for j, s := range recs {
+			if j != i && s.report >= 0 && valid[s.report] && s.key == r.key {
+				score[k] += r.mins * s.weight
+			}
+		}
+	}
+	for k, s := range score {
+		out[k] = s >= threshold
+	}
+	return out
+}
+
+// population draws users, keys and positive reports; report 0 has a weight
+// above the maximum.
+func population(seed uint64, users, perUser, reports int) []plainRecord {
+	rng := mrand.New(mrand.NewPCG(seed, 1))
+	keys := 2 * users
+	var recs []plainRecord
+	for u := 0; u < users; u++ {
+		for i := 0; i < perUser; i++ {
+			recs = append(recs, plainRecord{user: u, report: -1, day: int32(rng.IntN(3)),
+				key: fmt.Sprint("k", rng.IntN(keys)), mins: 1 + rng.Uint64N(10)})
+		}
+	}
+	for q := 0; q < reports; q++ {
+		for i := 0; i < 1+rng.IntN(2*perUser); i++ {
+			w := rng.Uint64N(1601)
+			if q == 0 && i == 0 {
+				w = 5000
+			}
+			recs = append(recs, plainRecord{user: -1, report: q, day: int32(rng.IntN(3)),
+				key: fmt.Sprint("k", rng.IntN(keys)), weight: w, mins: 10})
+		}
+	}
+	return recs
+}
+
+// share splits the population into per-party record lists; the shares of
+// report tamper's first point are altered at one party.
+func share(t testing.TB, recs []plainRecord, n, th, tamper int) [][]Record {
+	f := field.ScalarField{}
+	m := len(recs)
+	pts := make([]group.Point, m)
+	ws := make([]field.Scalar, m)
+	mins := make([]field.Scalar, m)
+	for i, r := range recs {
+		pts[i] = group.HashToPoint("safetrace test", []byte(r.key))
+		ws[i] = f.FromUint64(r.weight)
+		mins[i] = f.FromUint64(r.mins)
+	}
+	ps, err := shamir.SplitPoints(th, n, pts, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsh, _ := shamir.Split[field.Scalar](f, th, n, ws, rand.Reader)
+	msh, _ := shamir.Split[field.Scalar](f, th, n, mins, rand.Reader)
+	out := make([][]Record, n)
+	tampered := false
+	for i := range out {
+		out[i] = make([]Record, m)
+		for k, r := range recs {
+			out[i][k] = Record{User: r.user, Day: r.day, Report: r.report,
+				Point: ps[i].Y[k], Weight: wsh[i].Y[k], Minutes: msh[i].Y[k]}
+			if i == n-1 && r.report == tamper && !tampered {
+				g := group.Generator()
+				out[i][k].Point.Add(&out[i][k].Point, &g)
+				tampered = true
+			}
+		}
+	}
+	return out
+}
+
+func runEpoch(t testing.TB, conns []transport.Conn, th int, shares [][]Record, prm Params) []*Output {
+	n := len(conns)
+	if prm.Log == nil {
+		prm.Log = quiet
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	outs := make([]*Output, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			p, err := mpc.New(ctx, field.ScalarField{}, th, conns[i])
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			outs[i], errs[i] = Run(ctx, p, shares[i], prm)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("party %d: %v", i+1, err)
+		}
+	}
+	return outs
+}
+
+func TestEpochAgainstOracle(t *testing.T) {
+	for _, pr := range []struct{ n, t int }{{3, 1}, {5, 2}} {
+		t.Run(fmt.Sprintf("n=%d,t=%d", pr.n, pr.t), func(t *testing.T) {
+			recs := population(uint64(pr.n), 30, 6, 6)
+			shares := share(t, recs, pr.n, pr.t, 1)
+			prm := Params{Threshold: 10000, MaxWeight: 1600}
+			outs := runEpoch(t, transport.NewLocal(pr.n), pr.t, shares, prm)
+			want := oracle(recs, map[int]bool{2: true, 3: true, 4: true, 5: true}, prm.Threshold)
+			st := outs[0].Stats
+			if fmt.Sprint(st.RejectedReports) != "[0 1]" {
+				t.Fatalf("rejected reports %v, want [0 1]", st.RejectedReports)
+			}
+			f := field.ScalarField{}
+			atRisk := 0
+			for k, r := range outs[0].Results {
+				var sh []shamir.Share[field.Scalar]
+				for i, o := range outs {
+					if o.Results[k].User != r.User || o.Results[k].Day != r.Day {
+						t.Fatalf("party %d results out of order", i+1)
+					}
+					sh = append(sh, shamir.Share[field.Scalar]{X: i + 1, Y: []field.Scalar{o.Results[k].Bit}})
+				}
+				v, err := shamir.Reconstruct[field.Scalar](f, pr.t, sh)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := v[0] == f.One()
+				if !got && v[0] != (field.Scalar{}) {
+					t.Fatalf("user %d day %d: result is not a bit", r.User, r.Day)
+				}
+				if got != want[[2]int{r.User, int(r.Day)}] {
+					t.Errorf("user %d day %d: at risk %v, oracle %v", r.User, r.Day, got, !got)
+				}
+				if got {
+					atRisk++
+				}
+			}
+			if len(outs[0].Results) != len(want) {
+				t.Errorf("%d results, oracle has %d", len(outs[0].Results), len(want))
+			}
+			if atRisk == 0 || atRisk == len(want) {
+				t.Errorf("degenerate test population: %d of %d at risk", atRisk, len(want))
+			}
+			t.Logf("%d user-days, %d at risk, groups %v", len(want), atRisk, st.GroupSizes)
+		})
+	}
+}
+
+// BenchmarkEpoch runs a whole epoch of 3 in-process parties; records/s
+// counts records of the epoch per second of wall time.
+func BenchmarkEpoch(b *testing.B) {
+	for _, users := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("records=%d", users*10), func(b *testing.B) {
+			recs := population(1, users, 10, users/100)
+			shares := share(b, recs, 3, 1, -1)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				runEpoch(b, transport.NewLocal(3), 1, shares, Params{Threshold: 10000, MaxWeight: 1600, Log: quiet})
+			}
+			b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
