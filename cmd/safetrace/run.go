@@ -18,7 +18,11 @@ type command struct {
 
 // commands lists every subcommand, in the order "safetrace help" shows them.
 // Each subcommand lives in its own file; add one line here per subcommand.
-var commands = []command{}
+var commands = []command{
+	{"manifest", "create, sign and verify deployment manifests", runManifest},
+	{"authority", "issue one-time positive-test codes", runAuthority},
+	{"party", "run an MPC party server (keygen: make its keys)", runParty},
+}
 
 // errUsage is returned for a command line that names no known subcommand.
 var errUsage = errors.New("unknown or missing subcommand (see 'safetrace help')")
