@@ -1,6 +1,6 @@
 module github.com/safetrace/safetrace
 
-go 1.26.0
+go 1.26
 
 require go.etcd.io/bbolt v1.5.0
 
