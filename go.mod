@@ -11,12 +11,14 @@ require (
 )
 
 require (
-	golang.org/x/sys v0.34.0 // indirect
+	golang.org/x/sys v0.45.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
-	golang.org/x/tools v0.35.0 // indirect
+	golang.org/x/tools v0.36.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 )
 
 require github.com/gtank/ristretto255 v0.2.0
 
 require filippo.io/edwards25519 v1.1.0 // indirect
+
+require go.etcd.io/bbolt v1.5.0

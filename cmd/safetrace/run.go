@@ -22,6 +22,9 @@ var commands = []command{
 	{"mpc", "evaluate circuits and benchmark the MPC core across party processes", runMPC},
 	{"poster", "make printable venue QR posters (PDF, PNG, SVG)", runPoster},
 	{"qr", "decode QR codes from image files", runQR},
+	{"manifest", "create, sign and verify deployment manifests", runManifest},
+	{"authority", "issue one-time positive-test codes", runAuthority},
+	{"party", "run an MPC party server (keygen: make its keys)", runParty},
 }
 
 // errUsage is returned for a command line that names no known subcommand.

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/safetrace/safetrace/internal/localdeploy"
+	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/party/manifest"
+)
+
+const manifestUsage = `usage:
+  safetrace manifest init --parties N --threshold T --out DIR [--mesh-base-port 7001]
+        [--relay ws://127.0.0.1:8081/ws] [--origin http://localhost:8080] [--deployment local]
+  safetrace manifest create --party FILE... --authority FILE... --threshold T --out FILE
+        [--relay URL...] [--origin URL] [--deployment NAME] [--serial 1]
+  safetrace manifest sign --manifest FILE --key FILE
+  safetrace manifest verify FILE`
+
+func runManifest(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("manifest: missing subcommand\n" + manifestUsage)
+	}
+	switch args[0] {
+	case "init":
+		return manifestInit(args[1:])
+	case "create":
+		return manifestCreate(args[1:])
+	case "sign":
+		return manifestSign(args[1:])
+	case "verify":
+		return manifestVerify(args[1:])
+	case "help", "-h", "-help", "--help":
+		fmt.Println(manifestUsage)
+		return nil
+	}
+	return fmt.Errorf("manifest: unknown subcommand %q\n%s", args[0], manifestUsage)
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), fs.Args())
+	}
+	return nil
+}
+
+func manifestInit(args []string) error {
+	fs := flag.NewFlagSet("manifest init", flag.ContinueOnError)
+	n := fs.Int("parties", 3, "number of parties `n`")
+	t := fs.Int("threshold", 1, "parties that may collude `t` (n >= 2t+1)")
+	out := fs.String("out", "", "output `directory` (required)")
+	port := fs.Int("mesh-base-port", 7001, "party i listens on 127.0.0.1:`port`+i-1")
+	relay := fs.String("relay", "ws://127.0.0.1:8081/ws", "relay `URL`")
+	origin := fs.String("origin", "http://localhost:8080", "web app `origin`")
+	name := fs.String("deployment", "local", "deployment `name`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("manifest init: --out DIR is required")
+	}
+	d, err := localdeploy.New(*n, *t, localdeploy.Options{Deployment: *name, MeshBasePort: *port, Relay: *relay, Origin: *origin})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o700); err != nil {
+		return err
+	}
+	mpath := filepath.Join(*out, "manifest.json")
+	if _, err := os.Stat(mpath); err == nil {
+		return fmt.Errorf("manifest init: %s exists; refusing to overwrite a deployment", mpath)
+	}
+	for _, k := range d.Parties {
+		if err := k.Save(filepath.Join(*out, fmt.Sprintf("party%d.key", k.ID))); err != nil {
+			return err
+		}
+	}
+	if err := d.Authority.Save(filepath.Join(*out, "authority.key")); err != nil {
+		return err
+	}
+	if err := writeManifest(mpath, d.Manifest); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s (hash %s), party1.key..party%d.key and authority.key in %s\n", mpath, d.Manifest.Hash(), *n, *out)
+	return nil
+}
+
+func manifestCreate(args []string) error {
+	fs := flag.NewFlagSet("manifest create", flag.ContinueOnError)
+	var parties, authorities, relays stringList
+	fs.Var(&parties, "party", "a party's public `file` from 'safetrace party keygen' (repeat for each)")
+	fs.Var(&authorities, "authority", "an authority's public `file` from 'safetrace authority keygen' (repeatable)")
+	fs.Var(&relays, "relay", "relay `URL` (repeatable; default ws://127.0.0.1:8081/ws)")
+	t := fs.Int("threshold", 1, "parties that may collude `t`")
+	origin := fs.String("origin", "http://localhost:8080", "web app `origin`")
+	name := fs.String("deployment", "local", "deployment `name`")
+	serial := fs.Int64("serial", 1, "manifest `serial`; raise it for every change")
+	out := fs.String("out", "", "output `file` (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("manifest create: --out FILE is required")
+	}
+	if len(relays) == 0 {
+		relays = stringList{"ws://127.0.0.1:8081/ws"}
+	}
+	m := &manifest.Manifest{
+		Version: manifest.Version, Deployment: *name, Serial: *serial, N: len(parties), T: *t,
+		HPKESuite: manifest.HPKESuite, Relays: relays, AppOrigin: *origin,
+		Params: manifest.DefaultParams(), Computations: manifest.DefaultComputations(),
+	}
+	for _, f := range parties {
+		var p manifest.Party
+		if err := readStrictJSON(f, &p); err != nil {
+			return err
+		}
+		m.Parties = append(m.Parties, p)
+	}
+	// Parties are listed by id, whatever the order of the flags.
+	slices.SortFunc(m.Parties, func(a, b manifest.Party) int { return a.ID - b.ID })
+	for _, f := range authorities {
+		var a manifest.Authority
+		if err := readStrictJSON(f, &a); err != nil {
+			return err
+		}
+		m.Authorities = append(m.Authorities, a)
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("manifest create: %s exists; refusing to overwrite", *out)
+	}
+	if err := writeManifest(*out, m); err != nil {
+		return err
+	}
+	fmt.Printf("wrote unsigned manifest %s (hash %s); each party now runs 'safetrace manifest sign'\n", *out, m.Hash())
+	return nil
+}
+
+func readStrictJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func manifestSign(args []string) error {
+	fs := flag.NewFlagSet("manifest sign", flag.ContinueOnError)
+	mpath := fs.String("manifest", "", "manifest `file` to sign in place (required)")
+	kpath := fs.String("key", "", "this party's private key `file` (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *mpath == "" || *kpath == "" {
+		return errors.New("manifest sign: --manifest FILE and --key FILE are required")
+	}
+	m, err := readManifest(*mpath)
+	if err != nil {
+		return err
+	}
+	k, err := keys.Load(*kpath)
+	if err != nil {
+		return err
+	}
+	if err := m.Sign(k.ID, k.Sign); err != nil {
+		return err
+	}
+	if err := writeManifest(*mpath, m); err != nil {
+		return err
+	}
+	fmt.Printf("party %d signed %s (hash %s)\n", k.ID, *mpath, m.Hash())
+	if err := m.VerifySignatures(); err != nil {
+		fmt.Printf("not yet complete: %v\n", err)
+	} else {
+		fmt.Println("all parties have signed: the manifest verifies")
+	}
+	return nil
+}
+
+func manifestVerify(args []string) error {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		return errors.New("usage: safetrace manifest verify FILE")
+	}
+	m, err := readManifest(args[0])
+	if err != nil {
+		return err
+	}
+	if err := m.Verify(); err != nil {
+		return err
+	}
+	fmt.Printf("deployment %q serial %d: OK, signed by all %d parties\n", m.Deployment, m.Serial, m.N)
+	fmt.Printf("hash        %s\n", m.Hash())
+	fmt.Printf("threshold   n = %d, t = %d (any %d shares reconstruct)\n", m.N, m.T, m.T+1)
+	fmt.Printf("hpke suite  %s\n", m.HPKESuite)
+	for _, p := range m.Parties {
+		fmt.Printf("party %d     %s, mesh %s\n", p.ID, p.Name, p.Mesh)
+	}
+	fmt.Printf("relays      %s\n", strings.Join(m.Relays, " "))
+	fmt.Printf("app origin  %s\n", m.AppOrigin)
+	for _, a := range m.Authorities {
+		fmt.Printf("authority   %s\n", a.Name)
+	}
+	for _, c := range m.Computations {
+		fmt.Printf("computation %s %s\n", c.Name, c.Hash)
+	}
+	p := m.Params
+	fmt.Printf("params      %d-minute buckets, %d days retention, risk threshold %d weighted minutes, k = %d, epochs every %s\n",
+		p.BucketMinutes, p.RetentionDays, p.Risk.ThresholdWeightedMinutes, p.KAnonymity, p.EpochSchedule)
+	return nil
+}
+
+func readManifest(path string) (*manifest.Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := manifest.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// writeManifest replaces path atomically: a crash leaves the old or the new
+// manifest, never half of one.
+func writeManifest(path string, m *manifest.Manifest) error {
+	b, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".manifest-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// writePublic writes v as indented JSON to stdout and, if path is not empty,
+// to path.
+func writePublic(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	os.Stdout.Write(b)
+	if path == "" {
+		return nil
+	}
+	return os.WriteFile(path, b, 0o644)
+}

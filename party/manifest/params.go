@@ -1,0 +1,148 @@
+package manifest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Params are a deployment's tracing parameters (DESIGN.md section 3).
+type Params struct {
+	BucketMinutes      int      `json:"bucket_minutes"`       // time bucket, divides 1440
+	RetentionDays      int      `json:"retention_days"`       // records are deleted after this
+	AerosolTailMinutes int      `json:"aerosol_tail_minutes"` // a positive stay is extended by this
+	GeohashPrecision   int      `json:"geohash_precision"`    // GPS cell size, 1..12 characters
+	GPSAccuracyM       int      `json:"gps_accuracy_m"`       // fixes less accurate than this are dropped
+	Risk               Risk     `json:"risk"`
+	KAnonymity         int      `json:"k_anonymity"`    // aggregates are released only for counts >= k
+	EpochSchedule      string   `json:"epoch_schedule"` // Go duration, e.g. "1h"; see ParseSchedule
+	Regions            []string `json:"regions"`        // geohash prefixes of the region map
+}
+
+// Risk is the exposure rule: a user's score is the sum over their records of
+// BucketMinutes times the summed weights of other people's positive records
+// with the same key, divided by WeightScale; the user is at high risk when the
+// score reaches ThresholdWeightedMinutes. Weights are fixed-point integers
+// (value * WeightScale) so the parties compute on integers.
+type Risk struct {
+	ThresholdWeightedMinutes int   `json:"threshold_weighted_minutes"`
+	WeightScale              int   `json:"weight_scale"` // fixed-point unit; 1000 = per mille
+	Weights                  []int `json:"weights"`      // by days since symptom onset, in WeightScale units
+	MaxWeight                int   `json:"max_weight"`   // largest weight a positive report may carry
+}
+
+// Computation names of version 1.
+const (
+	ComputationRegionMap = "region-map"
+	ComputationExposure  = "exposure"
+)
+
+// DefaultParams returns the defaults of DESIGN.md: 10-minute buckets, 14 days
+// of retention, a 30-minute aerosol tail, geohash precision 7, 100 m GPS
+// accuracy, the Corona-Warn-App transmission risk weights in per mille, a
+// threshold of 10 weighted minutes, k = 10 and hourly epochs.
+func DefaultParams() Params {
+	return Params{
+		BucketMinutes:      10,
+		RetentionDays:      14,
+		AerosolTailMinutes: 30,
+		GeohashPrecision:   7,
+		GPSAccuracyM:       100,
+		Risk: Risk{
+			ThresholdWeightedMinutes: 10,
+			WeightScale:              1000,
+			Weights:                  []int{0, 0, 600, 800, 1000, 1200, 1400, 1600},
+			MaxWeight:                1600,
+		},
+		KAnonymity:    10,
+		EpochSchedule: "1h",
+		Regions:       []string{"u336", "u337", "u33d", "u33e", "u33f", "u33g", "u33k", "u33s"},
+	}
+}
+
+// DefaultComputations returns the computations of version 1 with placeholder
+// hashes: SHA-256 of "safetrace computation <name> v1". They are to be replaced
+// by the hash of each circuit or program once those are fixed.
+func DefaultComputations() []Computation {
+	var cs []Computation
+	for _, name := range []string{ComputationRegionMap, ComputationExposure} {
+		h := sha256.Sum256([]byte("safetrace computation " + name + " v1"))
+		cs = append(cs, Computation{Name: name, Hash: hex.EncodeToString(h[:])})
+	}
+	return cs
+}
+
+const geohashAlphabet = "0123456789bcdefghjkmnpqrstuvwxyz"
+
+func between(what string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%s = %d: need %d..%d", what, v, lo, hi)
+	}
+	return nil
+}
+
+func (p *Params) validate() error {
+	if err := between("bucket_minutes", p.BucketMinutes, 1, 1440); err != nil {
+		return err
+	}
+	if 1440%p.BucketMinutes != 0 {
+		return fmt.Errorf("bucket_minutes = %d: must divide a day (1440)", p.BucketMinutes)
+	}
+	if err := between("retention_days", p.RetentionDays, 1, 60); err != nil {
+		return err
+	}
+	if err := between("aerosol_tail_minutes", p.AerosolTailMinutes, 0, 240); err != nil {
+		return err
+	}
+	if err := between("geohash_precision", p.GeohashPrecision, 1, 12); err != nil {
+		return err
+	}
+	if err := between("gps_accuracy_m", p.GPSAccuracyM, 1, 10000); err != nil {
+		return err
+	}
+	r := &p.Risk
+	if err := between("risk.weight_scale", r.WeightScale, 1, 1000000); err != nil {
+		return err
+	}
+	if err := between("risk.max_weight", r.MaxWeight, 1, 100*r.WeightScale); err != nil {
+		return err
+	}
+	if err := between("risk.threshold_weighted_minutes", r.ThresholdWeightedMinutes, 1, 100000); err != nil {
+		return err
+	}
+	if len(r.Weights) == 0 || len(r.Weights) > 64 {
+		return fmt.Errorf("risk.weights: %d weights, need 1..64", len(r.Weights))
+	}
+	for i, w := range r.Weights {
+		if err := between(fmt.Sprintf("risk.weights[%d]", i), w, 0, r.MaxWeight); err != nil {
+			return err
+		}
+	}
+	if err := between("k_anonymity", p.KAnonymity, 2, 1000000); err != nil {
+		return err
+	}
+	if _, err := ParseSchedule(p.EpochSchedule); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "manifest: "))
+	}
+	if len(p.Regions) > MaxRegions {
+		return fmt.Errorf("%d regions, at most %d", len(p.Regions), MaxRegions)
+	}
+	seen := map[string]bool{}
+	for _, g := range p.Regions {
+		if g == "" || len(g) > p.GeohashPrecision {
+			return fmt.Errorf("region %q: need 1..geohash_precision (%d) characters", g, p.GeohashPrecision)
+		}
+		for i := 0; i < len(g); i++ {
+			if strings.IndexByte(geohashAlphabet, g[i]) < 0 {
+				return fmt.Errorf("region %q: not a lower case geohash", g)
+			}
+		}
+		if seen[g] {
+			return fmt.Errorf("region %q listed twice", g)
+		}
+		seen[g] = true
+	}
+	return nil
+}
