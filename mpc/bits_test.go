@@ -113,3 +113,28 @@ func TestIntegerBounds(t *testing.T) {
 		return 0, nil
 	})
 }
+
+// TestInRangeSound checks that InRange never yields 1 for a value outside
+// [0, 2^k), even far outside [0, 2^(k+1)), so it can check client input.
+func TestInRangeSound(t *testing.T) {
+	f := field.ScalarField{}
+	const k = 11
+	vals := []field.Scalar{
+		f.FromUint64(0), f.FromUint64(1600), f.FromUint64(2047), // in range
+		f.FromUint64(2048), f.FromUint64(5000), f.FromUint64(1 << 40),
+		f.Neg(f.One()), f.Neg(f.FromUint64(2048)),
+	}
+	shares := shareAll(t, f, 1, 3, vals)
+	res := runParties(t, f, 3, 1, newChanConns(3), func(ctx context.Context, p *Party[field.Scalar]) ([]field.Scalar, error) {
+		b, err := p.InRange(ctx, shares[p.ID()-1], k)
+		if err != nil {
+			return nil, err
+		}
+		return p.Open(ctx, b)
+	})
+	for i, v := range res[0] {
+		if want := i < 3; (v == f.One()) != want {
+			t.Errorf("value %d: in range %v, want %v", i, v == f.One(), want)
+		}
+	}
+}

@@ -3,56 +3,24 @@ package mpc
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/safetrace/safetrace/mpc/transport"
+
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/shamir"
 )
 
-// chanConn is a minimal in-process Conn for these tests.
-type chanConn struct {
-	id, n int
-	ch    [][]chan []byte // ch[from][to]
-}
-
+// newChanConns returns n in-process connections.
 func newChanConns(n int) []Conn {
-	ch := make([][]chan []byte, n+1)
-	for i := range ch {
-		ch[i] = make([]chan []byte, n+1)
-		for j := range ch[i] {
-			ch[i][j] = make(chan []byte, 16)
-		}
-	}
-	out := make([]Conn, n)
-	for i := range out {
-		out[i] = &chanConn{i + 1, n, ch}
+	var out []Conn
+	for _, c := range transport.NewLocal(n) {
+		out = append(out, c)
 	}
 	return out
-}
-
-func (c *chanConn) ID() int { return c.id }
-func (c *chanConn) N() int  { return c.n }
-func (c *chanConn) Send(ctx context.Context, to int, msg []byte) error {
-	select {
-	case c.ch[c.id][to] <- msg:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-func (c *chanConn) Recv(ctx context.Context, from int) ([]byte, error) {
-	select {
-	case m := <-c.ch[from][c.id]:
-		return m, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(5 * time.Second):
-		return nil, errors.New("timeout")
-	}
 }
 
 // runParties runs fn for n parties over conns and returns their results.
