@@ -24,7 +24,7 @@ test: lint
 	$(GO) test -count=1 -timeout 14m ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.txt
+	./scripts/bench.sh
 
 # The QR decoder and poster benchmarks under WebAssembly in node, as the
 # browser app runs them.
