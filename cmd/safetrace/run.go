@@ -18,7 +18,9 @@ type command struct {
 
 // commands lists every subcommand, in the order "safetrace help" shows them.
 // Each subcommand lives in its own file; add one line here per subcommand.
-var commands = []command{}
+var commands = []command{
+	{"seir", "epidemic models: mean-field, pairwise, pair-based SEIR and network simulation", runSEIR},
+}
 
 // errUsage is returned for a command line that names no known subcommand.
 var errUsage = errors.New("unknown or missing subcommand (see 'safetrace help')")
