@@ -89,8 +89,8 @@ func RunEnsemble(ctx context.Context, sim *Simulation, cfg EnsembleConfig) (*Ens
 				res := r.run(rng, seeds, cfg.Days, c)
 				ens.curves[run] = c
 				ens.Runs[run] = RunSummary{res.FinalSize, res.Peak, res.PeakTime, res.Events}
-				for i, st := range r.state {
-					if st != stS {
+				for i := range r.nodes {
+					if r.nodes[i].state != stS {
 						counts[w][i]++
 					}
 				}

@@ -71,8 +71,8 @@ func (s *Simulation) Run(rng *rand.Rand, seeds []int, days int) (*RunResult, err
 	res := r.run(rng, seeds, days, c)
 	res.Curve = c
 	res.Infected = make([]bool, s.Graph.N())
-	for i, st := range r.state {
-		res.Infected[i] = st != stS
+	for i := range r.nodes {
+		res.Infected[i] = r.nodes[i].state != stS
 	}
 	return res, nil
 }
@@ -88,15 +88,25 @@ const (
 // runner holds the per-run buffers of a simulation so that they can be
 // reused between runs by one goroutine.
 type runner struct {
-	sim     *Simulation
-	state   []uint8
-	predInf []float64 // earliest queued transmission time to each node
-	q       eventQueue
+	sim   *Simulation
+	nodes []simNode
+	q     eventQueue
+}
+
+// simNode keeps together what the inner loop reads about a neighbour, so
+// that a visit costs one cache miss on large graphs.
+type simNode struct {
+	pred  float64 // earliest queued transmission time to the node
+	b     float64 // susceptibility
+	state uint8
 }
 
 func newRunner(s *Simulation) *runner {
-	n := s.Graph.N()
-	return &runner{sim: s, state: make([]uint8, n), predInf: make([]float64, n)}
+	r := &runner{sim: s, nodes: make([]simNode, s.Graph.N())}
+	for i := range r.nodes {
+		r.nodes[i].b = s.Params.B[i]
+	}
+	return r
 }
 
 // run performs one simulation, writing class counts at days 0..days into c.
@@ -104,13 +114,14 @@ func (r *runner) run(rng *rand.Rand, seeds []int, days int, c *Curve) *RunResult
 	g, p, tau := r.sim.Graph, r.sim.Params, r.sim.Tau
 	n := g.N()
 	inf := math.Inf(1)
-	for i := range r.state {
-		r.state[i] = stS
-		r.predInf[i] = inf
+	nodes := r.nodes
+	for i := range nodes {
+		nodes[i].state = stS
+		nodes[i].pred = inf
 	}
 	r.q.reset()
 	for _, v := range seeds {
-		r.predInf[v] = 0
+		nodes[v].pred = 0
 		r.q.push(event{t: 0, node: int32(v), kind: evTransmit})
 	}
 	counts := [4]int{n, 0, 0, 0}
@@ -123,7 +134,7 @@ func (r *runner) run(rng *rand.Rand, seeds []int, days int, c *Curve) *RunResult
 			c.I[day], c.R[day] = float64(counts[stI]), float64(counts[stR])
 		}
 	}
-	a, b, sigma, gamma := p.A, p.B, p.Sigma, p.Gamma
+	a, sigma, gamma := p.A, p.Sigma, p.Gamma
 	for r.q.len() > 0 {
 		ev := r.q.pop()
 		if ev.t > horizon {
@@ -133,15 +144,15 @@ func (r *runner) run(rng *rand.Rand, seeds []int, days int, c *Curve) *RunResult
 		v := int(ev.node)
 		switch ev.kind {
 		case evTransmit:
-			if r.state[v] != stS {
+			if nodes[v].state != stS {
 				continue
 			}
-			r.state[v] = stE
+			nodes[v].state = stE
 			counts[stS]--
 			counts[stE]++
 			r.q.push(event{t: ev.t + rng.ExpFloat64()/sigma[v], node: ev.node, kind: evOnset})
 		case evOnset:
-			r.state[v] = stI
+			nodes[v].state = stI
 			counts[stE]--
 			counts[stI]++
 			if counts[stI] > res.Peak {
@@ -154,21 +165,22 @@ func (r *runner) run(rng *rand.Rand, seeds []int, days int, c *Curve) *RunResult
 				break
 			}
 			for _, u := range g.Neighbors(v) {
-				if r.state[u] != stS {
+				nu := &nodes[u]
+				if nu.state != stS {
 					continue
 				}
-				rate := av * b[u]
+				rate := av * nu.b
 				if rate == 0 {
 					continue
 				}
 				t := ev.t + rng.ExpFloat64()/rate
-				if t < rec && t < r.predInf[u] && t <= horizon {
-					r.predInf[u] = t
+				if t < rec && t < nu.pred && t <= horizon {
+					nu.pred = t
 					r.q.push(event{t: t, node: u, kind: evTransmit})
 				}
 			}
 		case evRecover:
-			r.state[v] = stR
+			nodes[v].state = stR
 			counts[stI]--
 			counts[stR]++
 		}
