@@ -120,7 +120,7 @@ func (j *CurveJSON) WriteJSON(w io.Writer) error {
 	return enc.Encode(j)
 }
 
-// Peak returns the index of the largest value of x (the first, if tied).
+// peakIndex returns the index of the largest value of x (the first, if tied).
 func peakIndex(x []float64) int {
 	best := 0
 	for i, v := range x {

@@ -84,7 +84,7 @@ func (m *MeanField) FinalSize() (float64, error) {
 
 // Peak returns the time in [0, days] at which E+I is largest and the value
 // of E+I there, found by golden-section search on the dense output of the
-// integrator around the largest grid value of E+I.
+// integrator over the two steps around the largest step-end value of E+I.
 func (m *MeanField) Peak(days int) (t, ei float64, err error) {
 	if err := m.validate(); err != nil {
 		return 0, 0, err

@@ -64,7 +64,7 @@ func TestPairBasedExactOnTree(t *testing.T) {
 	}
 }
 
-// TestSimulationMatchesTreeAndPairBased checks the stochastic simulation per
+// TestSimulationMatchesTree checks the stochastic simulation per
 // node against the exact tree probabilities, within statistical error.
 func TestSimulationMatchesTree(t *testing.T) {
 	g, p, parent := treeFixture(t, 40, 7)
