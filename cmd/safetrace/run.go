@@ -25,6 +25,7 @@ var commands = []command{
 	{"manifest", "create, sign and verify deployment manifests", runManifest},
 	{"authority", "issue one-time positive-test codes", runAuthority},
 	{"party", "run an MPC party server (keygen: make its keys)", runParty},
+	{"seir", "epidemic models: mean-field, pairwise, pair-based SEIR and network simulation", runSEIR},
 }
 
 // errUsage is returned for a command line that names no known subcommand.
