@@ -262,10 +262,10 @@ func (p *parser) gate() (Gate, int32, error) {
 	case INV, EQ, EQW:
 		wantIn, wantOut = 1, 1
 	case MAND:
-		wantIn, wantOut = 2*nout, nout
-		if nout == 0 {
-			wantOut = 1
+		if nout == 0 || nin != 2*nout {
+			return g, 0, p.errorf("MAND gate has %d inputs and %d outputs, want 2k and k for some k >= 1", nin, nout)
 		}
+		wantIn, wantOut = nin, nout
 	}
 	if nin != wantIn || nout != wantOut {
 		return g, 0, p.errorf("%v gate has %d inputs and %d outputs, want %d and %d", op, nin, nout, wantIn, wantOut)
