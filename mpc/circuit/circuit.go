@@ -42,7 +42,7 @@ type Gate struct {
 }
 
 // Layer is one step of layered evaluation. An evaluator runs Linear, in order,
-// and then the products Out[i] = AndA[i] & AndB[i] for all i, in any order or
+// and then the products AndOut[i] = AndA[i] & AndB[i] for all i, in any order or
 // all at once. AndA, AndB and AndOut have equal lengths; they hold wire
 // indices.
 type Layer struct {

@@ -38,9 +38,11 @@ func ParseFile(path string) (*Circuit, error) {
 // unknown operations, wrong arities, wire indices out of range, a wire written
 // twice or read before it is written (the input values are wires 0 to
 // sum(Inputs)-1, written at the start), output wires never written, and limits
-// exceeded. Memory use is bounded by a small multiple of the file size, except
-// that input wires need no bytes of file: a circuit declaring up to
-// [MaxWires] input bits is accepted.
+// exceeded. Wires that are neither inputs nor outputs and are never written
+// are allowed, but a file may declare at most one such non-input wire per byte
+// of its length. Memory use is thus bounded by a small multiple of the file
+// size, except that input wires need no bytes of file: a circuit declaring up
+// to [MaxWires] input bits is accepted.
 func Parse(r io.Reader) (*Circuit, error) {
 	c, err := parse(r)
 	if err != nil {
@@ -262,10 +264,10 @@ func (p *parser) gate() (Gate, int32, error) {
 	case INV, EQ, EQW:
 		wantIn, wantOut = 1, 1
 	case MAND:
-		wantIn, wantOut = 2*nout, nout
-		if nout == 0 {
-			wantOut = 1
+		if nout == 0 || nin != 2*nout {
+			return g, 0, p.errorf("MAND gate has %d inputs and %d outputs, want 2k and k for some k >= 1", nin, nout)
 		}
+		wantIn, wantOut = nin, nout
 	}
 	if nin != wantIn || nout != wantOut {
 		return g, 0, p.errorf("%v gate has %d inputs and %d outputs, want %d and %d", op, nin, nout, wantIn, wantOut)

@@ -9,7 +9,8 @@ import (
 
 // WriteTo writes c to w in canonical Bristol Fashion form: single spaces,
 // "\n" line ends, a blank line after the header and one gate a line in the
-// order of c.Gates. [Parse] of the result returns a circuit equal to c.
+// order of c.Gates. If c was returned by [Parse], parsing the result returns
+// a circuit equal to c.
 // It implements [io.WriterTo].
 func (c *Circuit) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
