@@ -40,7 +40,8 @@ type Params struct {
 	Threshold uint64
 	// MaxWeight bounds every weight of a positive report.
 	MaxWeight uint64
-	// ScoreBits bounds honest scores: below 2^ScoreBits. Default 48.
+	// ScoreBits bounds honest scores: below 2^ScoreBits. Default 40, room
+	// for 10^12 weighted per-mille minutes per user and day.
 	ScoreBits int
 	// Log receives progress; nil means slog.Default().
 	Log *slog.Logger
@@ -87,7 +88,7 @@ func Run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 
 func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, error) {
 	if prm.ScoreBits == 0 {
-		prm.ScoreBits = 48
+		prm.ScoreBits = 40
 	}
 	if prm.ScoreBits < 1 || prm.ScoreBits > 62 || prm.Threshold == 0 || prm.Threshold >= 1<<prm.ScoreBits {
 		return nil, fmt.Errorf("epoch: threshold %d and score bits %d out of range", prm.Threshold, prm.ScoreBits)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -199,7 +200,7 @@ func BenchmarkEpoch(b *testing.B) {
 			shares := share(b, recs, 3, 1, -1)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				runEpoch(b, transport.NewLocal(3), 1, shares, Params{Threshold: 10000, MaxWeight: 1600, Log: quiet})
+				runEpoch(b, transport.NewLocal(3), 1, shares, Params{Threshold: 10000, MaxWeight: 1600, Log: benchLog})
 			}
 			b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
@@ -207,3 +208,11 @@ func BenchmarkEpoch(b *testing.B) {
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// benchLog shows the steps' timings when EPOCH_LOG is set.
+var benchLog = func() *slog.Logger {
+	if os.Getenv("EPOCH_LOG") != "" {
+		return slog.Default()
+	}
+	return quiet
+}()
