@@ -102,7 +102,7 @@ func share(t testing.TB, recs []plainRecord, n, th, tamper int) [][]Record {
 		for k, r := range recs {
 			out[i][k] = Record{User: r.user, Day: r.day, Report: r.report,
 				Point: ps[i].Y[k], Weight: wsh[i].Y[k], Minutes: msh[i].Y[k]}
-			if i == n-1 && r.report == tamper && !tampered {
+			if tamper >= 0 && i == n-1 && r.report == tamper && !tampered {
 				g := group.Generator()
 				out[i][k].Point.Add(&out[i][k].Point, &g)
 				tampered = true
