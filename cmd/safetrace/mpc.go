@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -10,11 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/safetrace/safetrace/mpc"
@@ -103,11 +99,11 @@ func mpcEvalCircuit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	jobs := make([]mpcJob, *n)
+	jobs := make([]*mpcJob, *n)
 	for i := range jobs {
-		jobs[i] = mpcJob{Op: "circuit", Circuit: *path, Inputs: field.GF256Field{}.Append(nil, shares[i].Y)}
+		jobs[i] = &mpcJob{Op: "circuit", Circuit: *path, Inputs: field.GF256Field{}.Append(nil, shares[i].Y)}
 	}
-	results, err := runPartyProcesses(ctx, *n, *t, jobs)
+	results, err := runParties[mpcResult](ctx, []string{"mpc", "party"}, *n, *t, jobs)
 	if err != nil {
 		return err
 	}
@@ -157,11 +153,11 @@ func mpcBench(ctx context.Context, args []string) error {
 	if *size < 1 || *repeat < 1 {
 		return fmt.Errorf("mpc bench: --size and --repeat must be positive")
 	}
-	jobs := make([]mpcJob, *n)
+	jobs := make([]*mpcJob, *n)
 	for i := range jobs {
-		jobs[i] = mpcJob{Op: *op, Size: *size, Repeat: *repeat}
+		jobs[i] = &mpcJob{Op: *op, Size: *size, Repeat: *repeat}
 	}
-	results, err := runPartyProcesses(ctx, *n, *t, jobs)
+	results, err := runParties[mpcResult](ctx, []string{"mpc", "party"}, *n, *t, jobs)
 	if err != nil {
 		return err
 	}
@@ -178,111 +174,21 @@ func mpcBench(ctx context.Context, args []string) error {
 	return nil
 }
 
-// mpcJob is what a party process reads from its standard input.
+// mpcJob is what an mpc party process reads from its standard input.
 type mpcJob struct {
-	ID, N, T int
-	Key      []byte // ed25519 private key
-	Peers    map[int]mpcPeer
-	Session  []byte
-	Op       string // circuit, mul, cmp or aes
-	Circuit  string `json:",omitempty"`
-	Inputs   []byte `json:",omitempty"` // GF(2^8) shares of the input bits
-	Size     int    `json:",omitempty"`
-	Repeat   int    `json:",omitempty"`
+	meshJob
+	Op      string // circuit, mul, cmp or aes
+	Circuit string `json:",omitempty"`
+	Inputs  []byte `json:",omitempty"` // GF(2^8) shares of the input bits
+	Size    int    `json:",omitempty"`
+	Repeat  int    `json:",omitempty"`
 }
 
-type mpcPeer struct {
-	Addr string
-	Key  []byte
-}
-
-// mpcResult is what a party process writes to its standard output.
+// mpcResult is what an mpc party process writes to its standard output.
 type mpcResult struct {
 	Outputs []byte  `json:",omitempty"`
 	Seconds float64 // time of the measured operation
 	Rounds  int
-}
-
-// runPartyProcesses starts n party processes of this executable on loopback
-// with a fresh TLS mesh, gives each its job and collects the results. A
-// process that fails makes the others stop.
-func runPartyProcesses(ctx context.Context, n, t int, jobs []mpcJob) ([]mpcResult, error) {
-	exe, err := selfExecutable()
-	if err != nil {
-		return nil, err
-	}
-	session := make([]byte, 16)
-	rand.Read(session)
-	peers := make(map[int]mpcPeer, n)
-	keys := make([]ed25519.PrivateKey, n)
-	lns := make([]*os.File, n)
-	for i := 0; i < n; i++ {
-		pub, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lf, err := ln.(*net.TCPListener).File()
-		ln.Close()
-		if err != nil {
-			return nil, err
-		}
-		defer lf.Close()
-		keys[i], lns[i] = priv, lf
-		peers[i+1] = mpcPeer{Addr: ln.Addr().String(), Key: pub}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	results := make([]mpcResult, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		job := jobs[i]
-		job.ID, job.N, job.T, job.Key, job.Peers, job.Session = i+1, n, t, keys[i], peers, session
-		in, err := json.Marshal(job)
-		if err != nil {
-			return nil, err
-		}
-		cmd := exec.CommandContext(ctx, exe, "mpc", "party")
-		cmd.Stdin = strings.NewReader(string(in))
-		cmd.ExtraFiles = []*os.File{lns[i]}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			return nil, err
-		}
-		if err := cmd.Start(); err != nil {
-			return nil, err
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			derr := json.NewDecoder(out).Decode(&results[i])
-			io.Copy(io.Discard, out)
-			werr := cmd.Wait()
-			switch {
-			case werr != nil:
-				msg := strings.TrimSpace(stderr.String())
-				if msg == "" {
-					msg = werr.Error()
-				}
-				errs[i] = fmt.Errorf("party %d: %s", i+1, msg)
-				cancel()
-			case derr != nil:
-				errs[i] = fmt.Errorf("party %d: reading result: %w", i+1, derr)
-				cancel()
-			}
-		}(i)
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return results, nil
 }
 
 // mpcParty is the hidden "safetrace mpc party" command: one party process of
@@ -292,18 +198,7 @@ func mpcParty(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	if err := json.NewDecoder(stdin).Decode(&job); err != nil {
 		return fmt.Errorf("mpc party: reading job: %w", err)
 	}
-	ln, err := net.FileListener(os.NewFile(3, "listener"))
-	if err != nil {
-		return fmt.Errorf("mpc party: inherited listener: %w", err)
-	}
-	cfg := transport.MeshConfig{
-		ID: job.ID, Key: ed25519.PrivateKey(job.Key), Peers: map[int]transport.Peer{},
-		Listener: ln, Session: job.Session, Timeout: 60 * time.Second,
-	}
-	for id, p := range job.Peers {
-		cfg.Peers[id] = transport.Peer{Addr: p.Addr, Key: ed25519.PublicKey(p.Key)}
-	}
-	conn, err := transport.NewMesh(ctx, cfg)
+	conn, err := job.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -426,14 +321,4 @@ func barrier[E comparable](ctx context.Context, p *mpc.Party[E]) (time.Time, err
 		return time.Time{}, err
 	}
 	return time.Now(), nil
-}
-
-// selfExecutable returns the path to run this command again: os.Args[0] as
-// found in PATH (which is what script tests install), else the running
-// executable.
-func selfExecutable() (string, error) {
-	if p, err := exec.LookPath(os.Args[0]); err == nil {
-		return p, nil
-	}
-	return os.Executable()
 }
