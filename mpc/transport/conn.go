@@ -84,10 +84,12 @@ func round(ctx context.Context, c Conn, msgFor func(j int) []byte, own []byte) (
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// Sends run in their own goroutines; receives run here one after the
-	// other, which is enough because every implementation buffers incoming
-	// messages per peer independently of Recv.
-	sendErr := make(chan error, n)
+	// Every send and receive runs in its own goroutine, so that a slow
+	// link holds up no other and the first failure in time, usually the
+	// root cause, is the one reported; it cancels the rest.
+	in := make([][]byte, n)
+	in[self-1] = own
+	errc := make(chan error, 2*(n-1))
 	for j := 1; j <= n; j++ {
 		if j == self {
 			continue
@@ -97,37 +99,25 @@ func round(ctx context.Context, c Conn, msgFor func(j int) []byte, own []byte) (
 			if err != nil {
 				cancel()
 			}
-			sendErr <- err
+			errc <- err
 		}(j, msgFor(j))
+		go func(j int) {
+			m, err := c.Recv(ctx, j)
+			if err != nil {
+				cancel()
+			}
+			in[j-1] = m
+			errc <- err
+		}(j)
 	}
-	in := make([][]byte, n)
-	in[self-1] = own
-	var firstErr error
-	for j := 1; j <= n && firstErr == nil; j++ {
-		if j == self {
-			continue
-		}
-		m, err := c.Recv(ctx, j)
-		if err != nil {
-			firstErr = err
-			cancel()
-			break
-		}
-		in[j-1] = m
-	}
-	// Wait for all sends; a send error that caused a receive to be
-	// cancelled is the more useful one to report.
-	var sErr error
-	for j := 1; j < n; j++ {
-		if err := <-sendErr; err != nil && sErr == nil {
-			sErr = err
+	var first error
+	for range 2 * (n - 1) {
+		if err := <-errc; err != nil && first == nil {
+			first = err
 		}
 	}
-	if sErr != nil && (firstErr == nil || errors.Is(firstErr, context.Canceled)) {
-		firstErr = sErr
-	}
-	if firstErr != nil {
-		return nil, firstErr
+	if first != nil {
+		return nil, first
 	}
 	return in, nil
 }

@@ -172,8 +172,9 @@ func TestProcesses(t *testing.T) {
 }
 
 // TestProcessKilled kills party 3 in the middle of a computation: the others
-// must fail with an error naming it, promptly rather than after their
-// timeout.
+// must fail promptly rather than after their timeout, and at least one must
+// name party 3. (The other may see the first survivor leave before it notices
+// party 3 is gone.)
 func TestProcessKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
@@ -189,14 +190,15 @@ func TestProcessKilled(t *testing.T) {
 	}
 	cmds[2].Wait()
 	var wg sync.WaitGroup
+	lines := make([]string, 2)
 	for i := range 2 {
 		wg.Go(func() {
 			line := firstLine(stdout[i])
+			lines[i] = line
 			d := time.Since(killed)
 			err := cmds[i].Wait()
 			t.Logf("party %d after %v: %s", i+1, d, line)
-			if err != nil || !strings.HasPrefix(line, "failed:") ||
-				!strings.Contains(line, "party 3") || !strings.Contains(line, "peer gone") {
+			if err != nil || !strings.HasPrefix(line, "failed:") || !strings.Contains(line, "peer gone") {
 				t.Errorf("party %d: %s (%v)\n%s", i+1, line, err, stderr[i])
 			}
 			if d > timeout/2 {
@@ -205,4 +207,7 @@ func TestProcessKilled(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if !strings.Contains(lines[0], "party 3") && !strings.Contains(lines[1], "party 3") {
+		t.Errorf("no party blames party 3: %q", lines)
+	}
 }
