@@ -22,3 +22,5 @@ require github.com/gtank/ristretto255 v0.2.0
 require filippo.io/edwards25519 v1.1.0 // indirect
 
 require go.etcd.io/bbolt v1.5.0
+
+require github.com/gorilla/websocket v1.5.3
