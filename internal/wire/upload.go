@@ -51,6 +51,10 @@ func (r *Record) AppendShare(b []byte) []byte {
 // encoding of a point and two scalars.
 var ErrBadShare = errors.New("wire: non-canonical share encoding")
 
+// ErrTooManyRecords is wrapped by errors for an upload of more than
+// MaxRecords records.
+var ErrTooManyRecords = errors.New("too many records")
+
 // DecodeShare parses a 96-byte share made by AppendShare, rejecting
 // non-canonical encodings.
 func DecodeShare(b []byte) (group.Point, field.Scalar, field.Scalar, error) {
@@ -198,7 +202,7 @@ func DecodeUploadHash(b []byte) (*Upload, [HashSize]byte, error) {
 		return nil, h, r.err
 	}
 	if count > MaxRecords {
-		return nil, h, malformed("%d records, more than %d", count, MaxRecords)
+		return nil, h, fmt.Errorf("%w: %w: %d, at most %d", ErrMalformed, ErrTooManyRecords, count, MaxRecords)
 	}
 	if uint64(len(r.b)) != uint64(count)*RecordSize {
 		return nil, h, malformed("%d records need %d bytes, have %d", count, uint64(count)*RecordSize, len(r.b))
