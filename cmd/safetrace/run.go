@@ -25,6 +25,7 @@ var commands = []command{
 	{"manifest", "create, sign and verify deployment manifests", runManifest},
 	{"authority", "issue one-time positive-test codes", runAuthority},
 	{"party", "run an MPC party server (keygen: make its keys)", runParty},
+	{"dev", "run a local deployment: 3 parties, a relay and the web app", runDev},
 }
 
 // errUsage is returned for a command line that names no known subcommand.

@@ -80,6 +80,7 @@ type Server struct {
 	key   *keys.PartyKey
 	st    *store.Store
 	log   *slog.Logger
+	base  *slog.Logger // without the party attribute, which relayclient adds
 	now   func() time.Time
 
 	metrics metrics
@@ -122,7 +123,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, m: m, mhash: m.Hash(), key: cfg.Key, st: cfg.Store,
-		log: log.With("party", cfg.Key.ID), now: cfg.Now,
+		log: log.With("party", cfg.Key.ID), base: log, now: cfg.Now,
 		handlers: make(map[wire.Type]Handler),
 	}
 	s.metrics.init()
@@ -150,7 +151,7 @@ func (s *Server) ID() int { return s.key.ID }
 func (s *Server) Run(ctx context.Context) error {
 	p, err := relayclient.NewParty(relayclient.PartyConfig{
 		ID: s.key.ID, Key: s.key.Sign, ManifestHash: s.mhash[:], Relays: s.cfg.Relays,
-		Handler: s.Handle, Dialer: s.cfg.Dialer, Logger: s.log,
+		Handler: s.Handle, Dialer: s.cfg.Dialer, Logger: s.base,
 		MinBackoff: s.cfg.MinBackoff, MaxBackoff: s.cfg.MaxBackoff,
 	})
 	if err != nil {
