@@ -18,7 +18,9 @@ type command struct {
 
 // commands lists every subcommand, in the order "safetrace help" shows them.
 // Each subcommand lives in its own file; add one line here per subcommand.
-var commands = []command{}
+var commands = []command{
+	{"relay", "run a stateless WebSocket relay between clients and parties", runRelay},
+}
 
 // errUsage is returned for a command line that names no known subcommand.
 var errUsage = errors.New("unknown or missing subcommand (see 'safetrace help')")
