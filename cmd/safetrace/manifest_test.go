@@ -106,7 +106,10 @@ func TestOperatorFlow(t *testing.T) {
 	// A key of another deployment cannot sign.
 	mustRun(t, "party", "keygen", "--id", "1", "--name", "Impostor", "--mesh", "x:1", "--out", p("other.key"))
 	runErr(t, "does not match the sign_key of party 1", "manifest", "sign", "--manifest", p("manifest.json"), "--key", p("other.key"))
-	runErr(t, "not implemented yet", "party", "serve")
+	runErr(t, "unknown subcommand", "party", "serve")
+	runErr(t, "required", "party", "--manifest", p("manifest.json"))
+	// A party whose key is not its manifest entry refuses to start.
+	runErr(t, "does not match its entry", "party", "--manifest", p("manifest.json"), "--key", p("other.key"), "--data", p("data"))
 	runErr(t, "required", "party", "keygen", "--id", "1")
 }
 

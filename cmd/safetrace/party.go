@@ -3,17 +3,31 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/party/server"
+	"github.com/safetrace/safetrace/party/store"
 )
 
 const partyUsage = `usage:
+  safetrace party --manifest FILE --key FILE --data DIR [--listen ADDR] [--log-level info]
   safetrace party keygen --id I --name NAME --mesh HOST:PORT --out FILE [--public FILE]`
 
-// runParty dispatches the forms of "safetrace party". Only keygen exists so
-// far; the server is to come.
+// runParty dispatches the forms of "safetrace party": the server (flags
+// first) or keygen.
 func runParty(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("party: missing subcommand\n" + partyUsage)
+		return errors.New("party: missing flags\n" + partyUsage)
 	}
 	switch args[0] {
 	case "keygen":
@@ -22,5 +36,76 @@ func runParty(ctx context.Context, args []string) error {
 		fmt.Println(partyUsage)
 		return nil
 	}
-	return fmt.Errorf("party: %q is not implemented yet (only 'safetrace party keygen' is)\n%s", args[0], partyUsage)
+	if !strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("party: unknown subcommand %q\n%s", args[0], partyUsage)
+	}
+	return partyServe(ctx, args)
+}
+
+// partyServe runs a party server until ctx is done (SIGINT or SIGTERM).
+func partyServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("party", flag.ContinueOnError)
+	mpath := fs.String("manifest", "", "signed manifest `file` (required)")
+	kpath := fs.String("key", "", "this party's private key `file` (required)")
+	data := fs.String("data", "", "data `directory` for the store (required; created 0700)")
+	listen := fs.String("listen", "", "`address` for /healthz and /metrics (optional, e.g. 127.0.0.1:9101)")
+	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	expire := fs.Duration("expire-every", server.DefaultExpireEvery, "retention deletion `period`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *mpath == "" || *kpath == "" || *data == "" {
+		return errors.New("party: --manifest, --key and --data are required\n" + partyUsage)
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("party: --log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	mb, err := os.ReadFile(*mpath)
+	if err != nil {
+		return err
+	}
+	m, err := manifest.Parse(mb)
+	if err != nil {
+		return err
+	}
+	if err := m.Verify(); err != nil {
+		return fmt.Errorf("%w\nsafetrace: hint: every party must sign the manifest ('safetrace manifest sign') before parties start", err)
+	}
+	key, err := keys.Load(*kpath)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return err
+	}
+	st, err := store.Open(filepath.Join(*data, "party.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := server.New(server.Config{Manifest: m, Key: key, Store: st, Logger: log, ExpireEvery: *expire})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	httpDone := make(chan error, 1)
+	if *listen != "" {
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return fmt.Errorf("party: --listen: %w", err)
+		}
+		hs := &http.Server{Handler: srv.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { httpDone <- hs.Serve(ln) }()
+		defer func() {
+			sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+			defer c()
+			hs.Shutdown(sctx)
+			<-httpDone
+		}()
+		log.Info("serving health and metrics", "addr", ln.Addr().String())
+	}
+	return srv.Run(ctx)
 }

@@ -26,6 +26,8 @@ var commands = []command{
 	{"authority", "issue one-time positive-test codes", runAuthority},
 	{"party", "run an MPC party server (keygen: make its keys)", runParty},
 	{"seir", "epidemic models: mean-field, pairwise, pair-based SEIR and network simulation", runSEIR},
+	{"dev", "run a local deployment: 3 parties, a relay and the web app", runDev},
+	{"relay", "run a stateless WebSocket relay between clients and parties", runRelay},
 }
 
 // errUsage is returned for a command line that names no known subcommand.

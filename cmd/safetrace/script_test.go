@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -14,7 +16,11 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"safetrace": func() {
-			if err := run(context.Background(), os.Args[1:]); err != nil {
+			// As main does: SIGINT and SIGTERM end the context, so party
+			// and relay processes started by tests shut down gracefully.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if err := run(ctx, os.Args[1:]); err != nil {
 				fmt.Fprintf(os.Stderr, "safetrace: error: %v\n", err)
 				os.Exit(1)
 			}

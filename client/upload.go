@@ -1,0 +1,233 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/mpc/group"
+	"github.com/safetrace/safetrace/mpc/shamir"
+)
+
+// Kind of an upload.
+type Kind = wire.Kind
+
+// Upload kinds.
+const (
+	Ordinary = wire.KindOrdinary
+	Positive = wire.KindPositive
+)
+
+// MaxRecords is the most records one upload may carry; split larger sets.
+const MaxRecords = wire.MaxRecords
+
+// Record is one record in the clear, before sharing.
+type Record struct {
+	Key     group.Point // hash-to-group of (kind, place, time bucket)
+	Weight  uint64      // transmission risk in fixed point; 0 for ordinary records
+	Minutes uint64      // minutes of the stay in the record's time bucket
+	Day     uint32      // UTC day, days since 1970-01-01
+}
+
+// PendingUpload is an upload prepared for every party, JSON serialisable so
+// that a device can persist it and Send it again after a restart. Send
+// fills Receipts as they arrive.
+//
+// Warning: Requests holds every party's shares; together they reveal the
+// records.
+type PendingUpload struct {
+	ID       []byte   `json:"id"`       // the upload id, 16 bytes
+	Records  int      `json:"records"`  // number of records
+	Requests [][]byte `json:"requests"` // Requests[i] is party i+1's encoded upload, zero reply key
+	Receipts [][]byte `json:"receipts"` // Receipts[i] is party i+1's verified encoded receipt, or nil
+}
+
+// Complete reports whether every party has receipted the upload.
+func (p *PendingUpload) Complete() bool {
+	for _, r := range p.Receipts {
+		if r == nil {
+			return false
+		}
+	}
+	return len(p.Receipts) > 0
+}
+
+// UploadStatus is the outcome of Send.
+type UploadStatus struct {
+	UploadID [wire.IDSize]byte
+	Records  int
+	// Receipts[i] is party i+1's verified receipt, nil while missing.
+	Receipts []*wire.Receipt
+	// Complete is true when all n parties receipted: only then do the
+	// records count.
+	Complete bool
+}
+
+// Prepare shares records for the parties and returns the pending upload.
+// Points are shared over ristretto255 (shamir.SplitPoints), weights and
+// minutes over its scalar field. code is required for Positive uploads and
+// must be empty otherwise.
+func (c *Client) Prepare(kind Kind, code string, records []Record) (*PendingUpload, error) {
+	n, t := c.m.N, c.m.T
+	if len(records) == 0 || len(records) > MaxRecords {
+		return nil, fmt.Errorf("client: %d records: need 1..%d per upload", len(records), MaxRecords)
+	}
+	if kind == Ordinary && code != "" || kind == Positive && code == "" {
+		return nil, errors.New("client: an authority code goes with positive uploads, and only with them")
+	}
+	points := make([]group.Point, len(records))
+	scalars := make([]field.Scalar, 2*len(records))
+	var sf field.ScalarField
+	for i, r := range records {
+		points[i] = r.Key
+		scalars[i] = sf.FromUint64(r.Weight)
+		scalars[len(records)+i] = sf.FromUint64(r.Minutes)
+	}
+	ps, err := shamir.SplitPoints(t, n, points, rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	ss, err := shamir.Split(sf, t, n, scalars, rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	ids := make([][wire.IDSize]byte, len(records))
+	for i := range ids {
+		rand.Read(ids[i][:])
+	}
+	u := wire.Upload{Kind: kind, Code: code, TokenHash: c.tokenHash()}
+	copy(u.ResultKey[:], c.rk.PublicKey())
+	rand.Read(u.ID[:])
+	p := &PendingUpload{ID: append([]byte(nil), u.ID[:]...), Records: len(records),
+		Requests: make([][]byte, n), Receipts: make([][]byte, n)}
+	for i := range n {
+		if ps[i].X != i+1 || ss[i].X != i+1 {
+			return nil, errors.New("client: shares out of order")
+		}
+		u.Records = make([]wire.Record, len(records))
+		for j, r := range records {
+			u.Records[j] = wire.Record{ID: ids[j], Day: r.Day, Point: ps[i].Y[j],
+				Weight: ss[i].Y[j], Minutes: ss[i].Y[len(records)+j]}
+		}
+		if p.Requests[i], err = u.AppendBinary(nil); err != nil {
+			return nil, fmt.Errorf("client: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Upload prepares records and sends them; see Prepare and Send.
+func (c *Client) Upload(ctx context.Context, kind Kind, code string, records []Record) (*UploadStatus, error) {
+	p, err := c.Prepare(kind, code, records)
+	if err != nil {
+		return nil, err
+	}
+	return c.Send(ctx, p)
+}
+
+// Send sends p to every party that has not receipted it yet, through any
+// relay, retrying with exponential backoff and jitter (the same upload id
+// each time, so retries are idempotent) until all n parties returned a
+// receipt whose signature by the party's manifest key verifies and whose
+// content hash and count match what was sent. It returns when the upload is
+// complete, when a party refuses it for good (a *wire.Error such as code
+// used), or when ctx is done; the status says which receipts arrived, and p
+// keeps them for a later Send.
+func (c *Client) Send(ctx context.Context, p *PendingUpload) (*UploadStatus, error) {
+	n := c.m.N
+	if len(p.Requests) != n || len(p.Receipts) != n || len(p.ID) != wire.IDSize {
+		return nil, errors.New("client: pending upload does not match the deployment")
+	}
+	st := &UploadStatus{Records: p.Records, Receipts: make([]*wire.Receipt, n)}
+	copy(st.UploadID[:], p.ID)
+	rk, err := wire.NewReplyKey()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for i := range n {
+		if p.Receipts[i] != nil {
+			rc, err := wire.DecodeReceipt(p.Receipts[i])
+			if err == nil {
+				st.Receipts[i] = rc
+				continue
+			}
+		}
+		wg.Go(func() {
+			rc, err := c.sendOne(ctx, i+1, p.Requests[i], rk)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+					var we *wire.Error
+					if errors.As(err, &we) {
+						cancel() // a refusal for good: stop the others
+					}
+				}
+				return
+			}
+			st.Receipts[i] = rc
+			p.Receipts[i], _ = rc.AppendBinary(nil)
+		})
+	}
+	wg.Wait()
+	st.Complete = p.Complete()
+	if !st.Complete {
+		if firstErr == nil {
+			firstErr = ctx.Err()
+		}
+		return st, fmt.Errorf("client: upload %x incomplete: %w", p.ID[:4], firstErr)
+	}
+	return st, nil
+}
+
+// sendOne sends one party's upload until it is receipted or refused.
+func (c *Client) sendOne(ctx context.Context, party int, req []byte, rk *wire.ReplyKey) (*wire.Receipt, error) {
+	u, hash, err := wire.DecodeUploadHash(req)
+	if err != nil {
+		return nil, fmt.Errorf("client: pending upload: %w", err)
+	}
+	u.ReplyKey = rk.Public()
+	req, err = u.AppendBinary(nil)
+	if err != nil {
+		return nil, err
+	}
+	pub := c.m.Parties[party-1].SignKey
+	for attempt := 0; ; attempt++ {
+		msg, err := c.call(ctx, party, req, rk)
+		if err == nil {
+			rc, ok := msg.(*wire.Receipt)
+			switch {
+			case !ok:
+				err = fmt.Errorf("client: party %d answered an upload with a %v", party, msg.Type())
+			case !rc.Verify(pub, c.mhash) || int(rc.Party) != party:
+				err = fmt.Errorf("client: party %d: receipt signature does not verify", party)
+			case rc.UploadID != u.ID || rc.ContentHash != hash || int(rc.Records) != len(u.Records):
+				err = fmt.Errorf("client: party %d: receipt does not match the upload", party)
+			default:
+				return rc, nil
+			}
+		}
+		if !retryable(ctx, err) {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("party %d: %w (last error: %v)", party, ctx.Err(), err)
+			}
+			return nil, fmt.Errorf("party %d: %w", party, err)
+		}
+		c.log.Debug("upload attempt failed", "party", party, "attempt", attempt, "err", err)
+		if !sleep(ctx, c.backoff(attempt)) {
+			return nil, fmt.Errorf("party %d: %w (last error: %v)", party, ctx.Err(), err)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/safetrace/safetrace/internal/wire"
+)
+
+type metrics struct {
+	uploads       [3]atomic.Uint64 // by wire.Kind
+	records       atomic.Uint64
+	codesUsed     atomic.Uint64
+	retries       atomic.Uint64
+	resultsServed atomic.Uint64
+	rejectedBy    map[wire.Code]*atomic.Uint64
+	rejectedOther atomic.Uint64
+}
+
+func (m *metrics) init() {
+	m.rejectedBy = make(map[wire.Code]*atomic.Uint64)
+	for _, c := range wire.Codes() {
+		m.rejectedBy[c] = new(atomic.Uint64)
+	}
+}
+
+func (m *metrics) upload(k wire.Kind, n int) {
+	m.uploads[k].Add(1)
+	m.records.Add(uint64(n))
+	if k == wire.KindPositive {
+		m.codesUsed.Add(1)
+	}
+}
+
+func (m *metrics) rejected(c wire.Code) {
+	if ctr, ok := m.rejectedBy[c]; ok {
+		ctr.Add(1)
+	} else {
+		m.rejectedOther.Add(1)
+	}
+}
+
+func (s *Server) writeMetrics(w io.Writer) {
+	m := &s.metrics
+	fmt.Fprintln(w, "# HELP safetrace_party_uploads_total Uploads stored, by kind (retries not counted).")
+	fmt.Fprintln(w, "# TYPE safetrace_party_uploads_total counter")
+	for _, k := range []wire.Kind{wire.KindOrdinary, wire.KindPositive} {
+		fmt.Fprintf(w, "safetrace_party_uploads_total{kind=%q} %d\n", k.String(), m.uploads[k].Load())
+	}
+	fmt.Fprintln(w, "# HELP safetrace_party_records_total Records stored.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_records_total counter")
+	fmt.Fprintf(w, "safetrace_party_records_total %d\n", m.records.Load())
+	fmt.Fprintln(w, "# HELP safetrace_party_upload_retries_total Uploads received again and receipted again.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_upload_retries_total counter")
+	fmt.Fprintf(w, "safetrace_party_upload_retries_total %d\n", m.retries.Load())
+	fmt.Fprintln(w, "# HELP safetrace_party_codes_used_total Authority codes used by positive reports.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_codes_used_total counter")
+	fmt.Fprintf(w, "safetrace_party_codes_used_total %d\n", m.codesUsed.Load())
+	fmt.Fprintln(w, "# HELP safetrace_party_results_served_total Sealed result blobs delivered.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_results_served_total counter")
+	fmt.Fprintf(w, "safetrace_party_results_served_total %d\n", m.resultsServed.Load())
+	fmt.Fprintln(w, "# HELP safetrace_party_rejected_total Requests refused, by reason.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_rejected_total counter")
+	for _, c := range wire.Codes() {
+		fmt.Fprintf(w, "safetrace_party_rejected_total{reason=%q} %d\n", c.Slug(), m.rejectedBy[c].Load())
+	}
+	fmt.Fprintf(w, "safetrace_party_rejected_total{reason=\"other\"} %d\n", m.rejectedOther.Load())
+	fmt.Fprintln(w, "# HELP safetrace_party_relays_registered Relays at which the party is registered.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_relays_registered gauge")
+	fmt.Fprintf(w, "safetrace_party_relays_registered %d\n", s.RelaysRegistered())
+}
+
+// Health is the JSON body of /healthz.
+type Health struct {
+	Status           string `json:"status"` // "ok", or "degraded" when registered at no relay
+	Party            int    `json:"party"`
+	Name             string `json:"name"`
+	Manifest         string `json:"manifest"`
+	Relays           int    `json:"relays"`
+	RelaysRegistered int    `json:"relays_registered"`
+}
+
+// Health returns the party's health.
+func (s *Server) Health() Health {
+	h := Health{Status: "ok", Party: s.key.ID, Name: s.key.Name, Manifest: s.mhash.String(),
+		Relays: len(s.cfg.Relays), RelaysRegistered: s.RelaysRegistered()}
+	if h.RelaysRegistered == 0 {
+		h.Status = "degraded"
+	}
+	return h
+}
+
+// HTTPHandler serves GET /healthz (JSON Health, status 200 even when
+// degraded: the process is alive) and GET /metrics (Prometheus text).
+func (s *Server) HTTPHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.Health())
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.writeMetrics(w)
+	})
+	return mux
+}

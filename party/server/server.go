@@ -1,0 +1,279 @@
+// Package server is a SafeTrace party server (DESIGN.md sections 4.2, 4.4
+// and 4.5): it keeps an outbound connection to every relay of the
+// deployment, opens the envelopes clients send it, stores upload shares
+// durably and answers with signed receipts, delivers sealed result blobs,
+// applies the retention window, and brings up the party-to-party TLS mesh
+// for computations.
+//
+// Use [New] with a [Config], then [Server.Run] until the context ends; serve
+// [Server.HTTPHandler] for /healthz and /metrics. Request kinds are a
+// registry ([Server.Register]): uploads and result fetches are built in;
+// computations add theirs. The wire format is package internal/wire and
+// docs/fabric.md.
+//
+// Warning: a party holds its shares in the clear in its store (package
+// store) and its private keys in memory. It trusts nothing a client sends:
+// every envelope is checked (manifest hash, party, HPKE, padding, strict
+// decoding, canonical shares, record days, authority codes) before anything
+// is stored, and a rejected request stores nothing.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/mpc/transport"
+	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/relay/relayclient"
+)
+
+// DefaultExpireEvery is how often the retention window is applied.
+const DefaultExpireEvery = time.Hour
+
+// Config configures a Server. Manifest, Key and Store are required.
+type Config struct {
+	// Manifest is the deployment manifest; New verifies it (all n
+	// signatures) and that Key is this party's entry.
+	Manifest *manifest.Manifest
+	// Key is this party's private keys.
+	Key *keys.PartyKey
+	// Store is the party's open store; the Server does not close it.
+	Store *store.Store
+	// Relays overrides the manifest's relay list (tests); nil means the
+	// manifest's.
+	Relays []string
+	// Dialer opens relay connections; nil means the platform default.
+	Dialer relayclient.Dialer
+	// MinBackoff and MaxBackoff bound the reconnection backoff; zero means
+	// the relayclient defaults.
+	MinBackoff, MaxBackoff time.Duration
+	// ExpireEvery is the period of retention deletion; zero means
+	// DefaultExpireEvery, negative disables it.
+	ExpireEvery time.Duration
+	// Now returns the time; nil means time.Now.
+	Now func() time.Time
+	// Logger receives structured logs; nil means slog.Default(). Payloads,
+	// shares and codes are never logged.
+	Logger *slog.Logger
+}
+
+// Handler answers one request type. req is the opened, unpadded request,
+// starting with the version, type and reply key (wire.RequestHeader). A
+// *wire.Error return is sent to the client as is; any other error is
+// logged and reported as wire.CodeInternal. The returned message is sealed
+// to the request's reply key.
+type Handler func(ctx context.Context, req []byte) (wire.Message, error)
+
+// Server is one running party. Its methods are safe for concurrent use.
+type Server struct {
+	cfg   Config
+	m     *manifest.Manifest
+	mhash manifest.Hash
+	key   *keys.PartyKey
+	st    *store.Store
+	log   *slog.Logger
+	base  *slog.Logger // without the party attribute, which relayclient adds
+	now   func() time.Time
+
+	metrics metrics
+
+	mu       sync.RWMutex
+	handlers map[wire.Type]Handler
+	party    *relayclient.Party
+}
+
+// New checks cfg and returns a Server with the upload and result handlers
+// registered.
+func New(cfg Config) (*Server, error) {
+	if cfg.Manifest == nil || cfg.Key == nil || cfg.Store == nil {
+		return nil, errors.New("server: config needs Manifest, Key and Store")
+	}
+	m := cfg.Manifest
+	if err := m.Verify(); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	p, ok := m.Party(cfg.Key.ID)
+	if !ok {
+		return nil, fmt.Errorf("server: manifest has no party %d", cfg.Key.ID)
+	}
+	pub := cfg.Key.Public()
+	if string(pub.SignKey) != string(p.SignKey) || string(pub.HPKEKey) != string(p.HPKEKey) {
+		return nil, fmt.Errorf("server: key file of party %d does not match its entry in manifest %s", cfg.Key.ID, m.Hash())
+	}
+	if cfg.Relays == nil {
+		cfg.Relays = m.Relays
+	}
+	if cfg.ExpireEvery == 0 {
+		cfg.ExpireEvery = DefaultExpireEvery
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{
+		cfg: cfg, m: m, mhash: m.Hash(), key: cfg.Key, st: cfg.Store,
+		log: log.With("party", cfg.Key.ID), base: log, now: cfg.Now,
+		handlers: make(map[wire.Type]Handler),
+	}
+	s.metrics.init()
+	s.Register(wire.TypeUpload, s.handleUpload)
+	s.Register(wire.TypeResultRequest, s.handleResults)
+	return s, nil
+}
+
+// Register sets the handler of request type t, replacing any before.
+func (s *Server) Register(t wire.Type, h Handler) {
+	s.mu.Lock()
+	s.handlers[t] = h
+	s.mu.Unlock()
+}
+
+// Manifest returns the verified manifest and its hash.
+func (s *Server) Manifest() (*manifest.Manifest, manifest.Hash) { return s.m, s.mhash }
+
+// ID returns this party's id.
+func (s *Server) ID() int { return s.key.ID }
+
+// Run connects to every relay (reconnecting with backoff), serves requests
+// and applies the retention window on a timer until ctx is done. It returns
+// nil after a shutdown caused by ctx, once handlers in progress finished.
+func (s *Server) Run(ctx context.Context) error {
+	p, err := relayclient.NewParty(relayclient.PartyConfig{
+		ID: s.key.ID, Key: s.key.Sign, ManifestHash: s.mhash[:], Relays: s.cfg.Relays,
+		Handler: s.Handle, Dialer: s.cfg.Dialer, Logger: s.base,
+		MinBackoff: s.cfg.MinBackoff, MaxBackoff: s.cfg.MaxBackoff,
+	})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.mu.Lock()
+	s.party = p
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	if s.cfg.ExpireEvery > 0 {
+		wg.Go(func() { s.expireLoop(ctx) })
+	}
+	s.log.Info("party serving", "manifest", s.mhash.String(), "relays", len(s.cfg.Relays))
+	err = p.Run(ctx)
+	wg.Wait()
+	s.log.Info("party stopped")
+	return err
+}
+
+// RelaysRegistered returns the number of relays at which the party is
+// registered now.
+func (s *Server) RelaysRegistered() int {
+	s.mu.RLock()
+	p := s.party
+	s.mu.RUnlock()
+	if p == nil {
+		return 0
+	}
+	return p.Registered()
+}
+
+func (s *Server) expireLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.ExpireEvery)
+	defer t.Stop()
+	for {
+		s.Expire()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Expire applies the retention window now.
+func (s *Server) Expire() {
+	ex, err := s.st.Expire(s.now(), s.m.Params.RetentionDays)
+	if err != nil {
+		s.log.Error("retention deletion failed", "err", err)
+		return
+	}
+	s.log.Info("retention applied", "expired", fmt.Sprintf("%+v", ex))
+}
+
+// Handle answers one envelope forwarded by a relay. It is the
+// relayclient.Handler of the party.
+func (s *Server) Handle(ctx context.Context, env []byte) []byte {
+	req, e := wire.OpenEnvelope(s.key, s.m, s.mhash, env)
+	if e != nil {
+		s.reject(0, e)
+		return wire.ClearReply(e)
+	}
+	t, replyKey, err := wire.RequestHeader(req)
+	if err != nil {
+		e := &wire.Error{Code: wire.CodeBadFrame, Message: err.Error()}
+		if errors.Is(err, wire.ErrVersion) {
+			e.Code = wire.CodeBadVersion
+		}
+		s.reject(t, e)
+		return wire.ClearReply(e)
+	}
+	s.mu.RLock()
+	h := s.handlers[t]
+	s.mu.RUnlock()
+	var msg wire.Message
+	if h == nil {
+		err = &wire.Error{Code: wire.CodeUnknownType, Message: fmt.Sprintf("this party does not handle %v requests", t)}
+	} else {
+		msg, err = h(ctx, req)
+	}
+	if err != nil {
+		var we *wire.Error
+		if !errors.As(err, &we) {
+			s.log.Error("request failed", "type", t.String(), "err", err)
+			we = &wire.Error{Code: wire.CodeInternal, Message: "internal error, retry later"}
+		}
+		s.reject(t, we)
+		msg = we
+	}
+	return wire.SealReply(replyKey, s.mhash, s.key.ID, msg)
+}
+
+func (s *Server) reject(t wire.Type, e *wire.Error) {
+	s.metrics.rejected(e.Code)
+	s.log.Info("request rejected", "type", t.String(), "code", e.Code.Slug(), "msg", e.Message)
+}
+
+// Mesh brings up this party's endpoint of the TLS mesh for computation
+// (which the manifest must list), with every party's mesh address and
+// signing key from the manifest and session manifest hash || computation
+// name, so meshes of different deployments or computations never connect.
+// ln, if not nil, is an already bound listener for this party's address.
+func (s *Server) Mesh(ctx context.Context, computation string, ln net.Listener, timeout time.Duration) (transport.Conn, error) {
+	if _, ok := s.m.Computation(computation); !ok {
+		if ln != nil {
+			ln.Close()
+		}
+		return nil, fmt.Errorf("server: manifest does not list computation %q", computation)
+	}
+	return transport.NewMesh(ctx, MeshConfig(s.m, s.key, computation, ln, timeout))
+}
+
+// MeshConfig returns the transport configuration Mesh uses.
+func MeshConfig(m *manifest.Manifest, key *keys.PartyKey, computation string, ln net.Listener, timeout time.Duration) transport.MeshConfig {
+	h := m.Hash()
+	cfg := transport.MeshConfig{
+		ID: key.ID, Key: key.Sign, Peers: make(map[int]transport.Peer, len(m.Parties)),
+		Listener: ln, Timeout: timeout,
+		Session: append(h[:], computation...),
+	}
+	for _, p := range m.Parties {
+		cfg.Peers[p.ID] = transport.Peer{Addr: p.Mesh, Key: p.SignKey}
+	}
+	return cfg
+}

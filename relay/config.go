@@ -1,0 +1,142 @@
+package relay
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/safetrace/safetrace/internal/relaywire"
+)
+
+// Defaults for the Config fields left zero.
+const (
+	// DefaultWriteWait is the time allowed to write one message to a peer.
+	DefaultWriteWait = 10 * time.Second
+	// DefaultPongWait is the time allowed to read the next pong (or any
+	// message) from a peer before the connection is considered dead.
+	DefaultPongWait = 60 * time.Second
+	// DefaultHelloWait is the time a party has to answer the challenge.
+	DefaultHelloWait = 10 * time.Second
+	// DefaultMaxMessageSize is the largest message a peer may send: the
+	// largest valid frame.
+	DefaultMaxMessageSize = relaywire.MaxFrameSize
+	// DefaultMaxConnsPerAddr caps the connections from one remote address.
+	DefaultMaxConnsPerAddr = 32
+	// DefaultRate and DefaultBurst configure the per-connection token
+	// bucket for client messages: DefaultRate messages per second on
+	// average, bursts of DefaultBurst.
+	DefaultRate  = 50
+	DefaultBurst = 100
+	// DefaultMaxInFlight caps the unanswered requests of one client
+	// connection.
+	DefaultMaxInFlight = 64
+	// DefaultSendBuffer is the number of messages queued for a client
+	// before it is dropped as too slow.
+	DefaultSendBuffer = 256
+	// DefaultPartySendBuffer is the number of messages queued for a party
+	// before new requests for it are refused as "party busy".
+	DefaultPartySendBuffer = 4096
+)
+
+// pingPeriod is how often pings are sent: it must be less than pongWait.
+func pingPeriod(pongWait time.Duration) time.Duration { return pongWait * 9 / 10 }
+
+// Config configures a relay Server. Name and Parties are required; every
+// other zero field takes the default named after it.
+type Config struct {
+	// Name is the name the relay advertises in its challenge and that
+	// parties sign: the URL parties dial (for example
+	// "wss://relay1.example.org"), without the /party path.
+	Name string
+	// Parties maps each party id (1..255) to its Ed25519 public key, as
+	// pinned in the deployment manifest.
+	Parties map[int]ed25519.PublicKey
+	// ManifestHash is the hash of the deployment manifest; parties sign it
+	// so that only parties of this deployment register.
+	ManifestHash []byte
+
+	// AllowedOrigins lists the browser origins ("https://app.example.org")
+	// allowed to connect; "*" allows any. Requests without an Origin header
+	// (native clients and parties) are always allowed.
+	AllowedOrigins []string
+	// TrustForwardedFor makes the relay take the client address from the
+	// last X-Forwarded-For entry, the one added by the reverse proxy in
+	// front of it. Enable it only behind such a proxy: clients can forge
+	// the header.
+	TrustForwardedFor bool
+	// MaxConnsPerAddr caps simultaneous connections per remote address;
+	// negative means no cap.
+	MaxConnsPerAddr int
+	// Rate (messages per second) and Burst configure the token bucket of
+	// each client connection; a negative Rate means no limit. Parties are
+	// not rate limited.
+	Rate  float64
+	Burst int
+	// MaxInFlight caps the unanswered requests of a client connection.
+	MaxInFlight int
+	// MaxMessageSize is the largest message, in bytes, a peer may send; a
+	// larger one closes the connection.
+	MaxMessageSize int
+	// SendBuffer and PartySendBuffer are the per-connection send queue
+	// lengths for clients and parties.
+	SendBuffer      int
+	PartySendBuffer int
+
+	// WriteWait, PongWait and HelloWait are the deadlines described at
+	// DefaultWriteWait, DefaultPongWait and DefaultHelloWait. Pings go out
+	// every 9/10 of PongWait.
+	WriteWait time.Duration
+	PongWait  time.Duration
+	HelloWait time.Duration
+
+	// Logger receives structured logs; nil means slog.Default(). Payloads
+	// are never logged.
+	Logger *slog.Logger
+}
+
+// withDefaults checks c and returns a copy with defaults filled in.
+func (c Config) withDefaults() (Config, error) {
+	if c.Name == "" {
+		return c, errors.New("relay: config has no Name")
+	}
+	if len(c.Name) > relaywire.MaxText {
+		return c, fmt.Errorf("relay: name longer than %d bytes", relaywire.MaxText)
+	}
+	if len(c.Parties) == 0 {
+		return c, errors.New("relay: config has no parties")
+	}
+	parties := make(map[int]ed25519.PublicKey, len(c.Parties))
+	for id, k := range c.Parties {
+		if id < 1 || id > 255 {
+			return c, fmt.Errorf("relay: party id %d out of range 1..255", id)
+		}
+		if len(k) != ed25519.PublicKeySize {
+			return c, fmt.Errorf("relay: party %d: public key of %d bytes, want %d", id, len(k), ed25519.PublicKeySize)
+		}
+		parties[id] = k
+	}
+	c.Parties = parties
+	setDefault(&c.MaxConnsPerAddr, DefaultMaxConnsPerAddr)
+	setDefault(&c.Rate, DefaultRate)
+	setDefault(&c.Burst, DefaultBurst)
+	setDefault(&c.MaxInFlight, DefaultMaxInFlight)
+	setDefault(&c.MaxMessageSize, DefaultMaxMessageSize)
+	setDefault(&c.SendBuffer, DefaultSendBuffer)
+	setDefault(&c.PartySendBuffer, DefaultPartySendBuffer)
+	setDefault(&c.WriteWait, DefaultWriteWait)
+	setDefault(&c.PongWait, DefaultPongWait)
+	setDefault(&c.HelloWait, DefaultHelloWait)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}
+
+func setDefault[T comparable](p *T, d T) {
+	var zero T
+	if *p == zero {
+		*p = d
+	}
+}

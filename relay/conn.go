@@ -1,0 +1,172 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/safetrace/safetrace/internal/relaywire"
+)
+
+// conn is one WebSocket connection, of a client or a registered party.
+type conn struct {
+	s     *Server
+	ws    *websocket.Conn
+	id    uint64
+	role  role
+	party uint8  // roleParty: the verified party id
+	addr  string // remote address, for logs and the per-address cap
+
+	// send queues encoded frames for the write pump. Only the hub sends on
+	// it and closes it.
+	send chan []byte
+
+	// Owned by the hub goroutine. closeMsg is written before send is
+	// closed and read by the write pump after, which orders the accesses.
+	dropped     bool
+	closeMsg    []byte                  // body of the close frame to send
+	outstanding map[uint64]*conn        // client: request id -> party it went to
+	pending     map[pendingKey]struct{} // party: requests forwarded to it
+}
+
+// errTooLarge reports a message over the size limit.
+var errTooLarge = errors.New("relay: message too large")
+
+// readMessage reads the next message, refusing one over the size limit
+// without reading it all.
+func (c *conn) readMessage() ([]byte, error) {
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	limit := int64(c.s.cfg.MaxMessageSize)
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errTooLarge
+	}
+	if typ != websocket.BinaryMessage {
+		return nil, nil // ignored; text messages are not part of the protocol
+	}
+	return b, nil
+}
+
+// readPump reads frames from the peer and hands them to the hub until the
+// connection fails or the hub stops. It runs in the HTTP handler goroutine.
+func (c *conn) readPump() {
+	defer c.s.hub.submit(hubMsg{op: opUnregister, c: c})
+	pongWait := c.s.cfg.PongWait
+	c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	})
+	var limiter *tokenBucket
+	if c.role == roleClient {
+		limiter = newTokenBucket(c.s.cfg.Rate, c.s.cfg.Burst)
+	}
+	for {
+		b, err := c.readMessage()
+		if errors.Is(err, errTooLarge) {
+			c.s.metrics.reject(rejTooLarge)
+			c.s.log.Info("closing connection: message too large", "role", c.role, "conn", c.id, "limit", c.s.cfg.MaxMessageSize)
+			msg := fmt.Sprintf("message larger than %d bytes", c.s.cfg.MaxMessageSize)
+			c.s.hub.submit(hubMsg{op: opClose, c: c,
+				frame:    errorFrame(0, relaywire.CodeTooLarge, msg),
+				closeMsg: websocket.FormatCloseMessage(websocket.CloseMessageTooBig, msg)})
+			return
+		}
+		if err != nil {
+			if websocket.IsUnexpectedCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) {
+				c.s.log.Debug("read failed", "role", c.role, "conn", c.id, "err", err)
+			}
+			return
+		}
+		if b == nil {
+			continue
+		}
+		c.ws.SetReadDeadline(time.Now().Add(pongWait))
+		f, err := relaywire.Decode(b)
+		if err != nil {
+			var ve *relaywire.VersionError
+			if errors.As(err, &ve) {
+				c.s.metrics.reject(rejVersion)
+				c.sendSelf(errorFrame(0, relaywire.CodeVersion, fmt.Sprintf("unsupported frame version %d, this relay speaks version %d", ve.Version, relaywire.Version)))
+			} else {
+				c.s.metrics.reject(rejBadFrame)
+				c.sendSelf(errorFrame(0, relaywire.CodeBadFrame, err.Error()))
+			}
+			continue
+		}
+		if !c.handle(f, limiter) {
+			return
+		}
+	}
+}
+
+// handle routes one decoded frame, and reports false if the hub stopped.
+func (c *conn) handle(f relaywire.Frame, limiter *tokenBucket) bool {
+	switch f := f.(type) {
+	case *relaywire.Request:
+		if c.role != roleClient {
+			break
+		}
+		if !limiter.allow(time.Now()) {
+			c.s.metrics.reject(rejRateLimited)
+			return c.sendSelf(errorFrame(f.RequestID, relaywire.CodeRateLimited, "rate limit exceeded"))
+		}
+		fwd := relaywire.Encode(&relaywire.Forward{ConnID: c.id, RequestID: f.RequestID, Payload: f.Payload})
+		c.s.log.Debug("request", "conn", c.id, "party", f.Dest, "request", f.RequestID, "size", len(f.Payload))
+		return c.s.hub.submit(hubMsg{op: opRequest, c: c, dest: f.Dest, reqID: f.RequestID, size: len(f.Payload), frame: fwd})
+	case *relaywire.Reply:
+		if c.role != roleParty {
+			break
+		}
+		resp := relaywire.Encode(&relaywire.Response{From: c.party, RequestID: f.RequestID, Payload: f.Payload})
+		c.s.log.Debug("reply", "party", c.party, "conn", f.ConnID, "request", f.RequestID, "size", len(f.Payload))
+		return c.s.hub.submit(hubMsg{op: opReply, c: c, connID: f.ConnID, reqID: f.RequestID, size: len(f.Payload), frame: resp})
+	}
+	c.s.metrics.reject(rejBadFrame)
+	return c.sendSelf(errorFrame(0, relaywire.CodeBadFrame, fmt.Sprintf("a %v may not send %v frames", c.role, f.Type())))
+}
+
+func (c *conn) sendSelf(frame []byte) bool {
+	return c.s.hub.submit(hubMsg{op: opSend, c: c, frame: frame})
+}
+
+// writePump writes queued frames and pings until the hub closes send, then
+// sends a close frame and closes the socket. Only the write pump writes to
+// the socket once the pumps run, and only it closes the socket.
+func (c *conn) writePump() {
+	ticker := time.NewTicker(pingPeriod(c.s.cfg.PongWait))
+	defer func() {
+		ticker.Stop()
+		c.ws.Close()
+	}()
+	writeWait := c.s.cfg.WriteWait
+	for {
+		select {
+		case b, ok := <-c.send:
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if !ok {
+				msg := c.closeMsg
+				if msg == nil {
+					msg = websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+				}
+				c.ws.WriteMessage(websocket.CloseMessage, msg)
+				return
+			}
+			if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
+				return
+			}
+		case <-ticker.C:
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,220 @@
+package relay
+
+import (
+	"fmt"
+
+	"github.com/gorilla/websocket"
+	"github.com/safetrace/safetrace/internal/relaywire"
+)
+
+// hubOp is what a hubMsg asks the hub to do.
+type hubOp int
+
+const (
+	opRegister   hubOp = iota // add c (a client, or a verified party) to the tables
+	opUnregister              // c's read pump ended
+	opRequest                 // client c sent a request; fwd is the encoded Forward
+	opReply                   // party c sent a reply; resp is the encoded Response
+	opSend                    // queue frame on c itself (an Error)
+	opClose                   // queue frame on c, then close it with closeMsg
+	opShutdown                // close every connection and stop
+)
+
+// hubMsg is one message to the hub. Read pumps build the encoded frames so
+// the hub only routes.
+type hubMsg struct {
+	op       hubOp
+	c        *conn
+	dest     uint8  // opRequest: destination party
+	connID   uint64 // opReply: the client connection
+	reqID    uint64 // opRequest, opReply
+	size     int    // payload size, for metrics
+	frame    []byte // the frame to send
+	closeMsg []byte // opClose: the close frame's body
+}
+
+// pendingKey names one request in flight: the client connection and its
+// request id.
+type pendingKey struct {
+	conn, req uint64
+}
+
+// hub owns the routing tables. Only its run goroutine touches them, the
+// hub-owned fields of conn, and the send channels (which only it closes).
+type hub struct {
+	s       *Server
+	in      chan hubMsg
+	done    chan struct{} // closed when run returns
+	clients map[uint64]*conn
+	parties map[uint8]*conn
+}
+
+func newHub(s *Server) *hub {
+	return &hub{
+		s:       s,
+		in:      make(chan hubMsg, 1024),
+		done:    make(chan struct{}),
+		clients: make(map[uint64]*conn),
+		parties: make(map[uint8]*conn),
+	}
+}
+
+// submit hands m to the hub, and reports false if the hub has stopped.
+func (h *hub) submit(m hubMsg) bool {
+	select {
+	case h.in <- m:
+		return true
+	case <-h.done:
+		return false
+	}
+}
+
+func (h *hub) run() {
+	defer close(h.done)
+	for m := range h.in {
+		switch m.op {
+		case opRegister:
+			h.register(m.c)
+		case opUnregister:
+			h.drop(m.c, nil)
+		case opRequest:
+			h.request(m)
+		case opReply:
+			h.reply(m)
+		case opSend:
+			h.send(m.c, m.frame)
+		case opClose:
+			if !m.c.dropped {
+				h.send(m.c, m.frame)
+				h.drop(m.c, m.closeMsg)
+			}
+		case opShutdown:
+			bye := websocket.FormatCloseMessage(websocket.CloseGoingAway, "relay shutting down")
+			for _, c := range h.clients {
+				h.drop(c, bye)
+			}
+			for _, c := range h.parties {
+				h.drop(c, bye)
+			}
+			return
+		}
+	}
+}
+
+func (h *hub) register(c *conn) {
+	if c.role == roleClient {
+		c.outstanding = make(map[uint64]*conn)
+		h.clients[c.id] = c
+		return
+	}
+	c.pending = make(map[pendingKey]struct{})
+	if old := h.parties[c.party]; old != nil {
+		h.s.log.Info("party re-registered, closing its old connection", "party", c.party, "old_conn", old.id, "conn", c.id)
+		h.send(old, errorFrame(0, relaywire.CodeReplaced, "a newer connection of this party replaced this one"))
+		h.drop(old, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "replaced"))
+	}
+	h.parties[c.party] = c
+	h.send(c, relaywire.Encode(&relaywire.Welcome{}))
+}
+
+// drop removes c from the tables and closes its send channel, so that its
+// write pump sends closeMsg (or a normal close) and closes the socket. It
+// fails the requests in flight to a party and forgets those of a client.
+func (h *hub) drop(c *conn, closeMsg []byte) {
+	if c.dropped {
+		return
+	}
+	c.dropped = true
+	c.closeMsg = closeMsg
+	close(c.send)
+	if c.role == roleClient {
+		delete(h.clients, c.id)
+		for req, p := range c.outstanding {
+			delete(p.pending, pendingKey{c.id, req})
+		}
+		return
+	}
+	if h.parties[c.party] == c {
+		delete(h.parties, c.party)
+	}
+	msg := fmt.Sprintf("party %d disconnected before answering", c.party)
+	for k := range c.pending {
+		if cl := h.clients[k.conn]; cl != nil {
+			delete(cl.outstanding, k.req)
+			h.send(cl, errorFrame(k.req, relaywire.CodePartyGone, msg))
+		}
+	}
+}
+
+// send queues frame for c; a client whose buffer is full is dropped.
+func (h *hub) send(c *conn, frame []byte) bool {
+	if c.dropped {
+		return false
+	}
+	select {
+	case c.send <- frame:
+		return true
+	default:
+		h.s.metrics.reject(rejSlowConsumer)
+		h.s.log.Info("dropping slow connection", "role", c.role, "conn", c.id)
+		h.drop(c, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send buffer full"))
+		return false
+	}
+}
+
+func (h *hub) request(m hubMsg) {
+	c := m.c
+	if c.dropped {
+		return
+	}
+	fail := func(r reason, code relaywire.Code, msg string) {
+		h.s.metrics.reject(r)
+		h.send(c, errorFrame(m.reqID, code, msg))
+	}
+	if _, dup := c.outstanding[m.reqID]; dup {
+		fail(rejDuplicate, relaywire.CodeDuplicateRequest, fmt.Sprintf("request %d already in flight", m.reqID))
+		return
+	}
+	if len(c.outstanding) >= h.s.cfg.MaxInFlight {
+		fail(rejInFlight, relaywire.CodeTooManyInFlight, fmt.Sprintf("more than %d requests in flight", h.s.cfg.MaxInFlight))
+		return
+	}
+	p := h.parties[m.dest]
+	if p == nil {
+		fail(rejPartyNotConnected, relaywire.CodePartyNotConnected, fmt.Sprintf("party %d not connected", m.dest))
+		return
+	}
+	select {
+	case p.send <- m.frame:
+	default:
+		// Refuse the request rather than drop the party: see the package doc.
+		fail(rejPartyBusy, relaywire.CodePartyBusy, fmt.Sprintf("party %d busy", m.dest))
+		return
+	}
+	c.outstanding[m.reqID] = p
+	p.pending[pendingKey{c.id, m.reqID}] = struct{}{}
+	h.s.metrics.frames[roleParty].Add(1)
+	h.s.metrics.bytes[roleParty].Add(uint64(m.size))
+}
+
+func (h *hub) reply(m hubMsg) {
+	p := m.c
+	k := pendingKey{m.connID, m.reqID}
+	if _, ok := p.pending[k]; !ok || p.dropped {
+		// Unknown, closed or already answered: a party may answer only
+		// requests the relay forwarded to it, once.
+		h.s.metrics.reject(rejUnknownReply)
+		return
+	}
+	delete(p.pending, k)
+	c := h.clients[m.connID]
+	delete(c.outstanding, m.reqID)
+	if h.send(c, m.frame) {
+		h.s.metrics.frames[roleClient].Add(1)
+		h.s.metrics.bytes[roleClient].Add(uint64(m.size))
+	}
+}
+
+func errorFrame(reqID uint64, code relaywire.Code, msg string) []byte {
+	return relaywire.Encode(&relaywire.Error{RequestID: reqID, Code: code, Message: msg})
+}

@@ -1,0 +1,37 @@
+package relayclient
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// Default reconnection backoff bounds.
+const (
+	DefaultMinBackoff = 100 * time.Millisecond
+	DefaultMaxBackoff = 15 * time.Second
+)
+
+// backoff returns the wait before retry attempt n (0-based): exponential
+// from lo up to hi, with "equal jitter" (half fixed, half random) so that
+// clients dropped together by a restarting relay do not return together.
+func backoff(n int, lo, hi time.Duration) time.Duration {
+	d := lo
+	for i := 0; i < n && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits d or until ctx is done, and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
