@@ -20,10 +20,11 @@
 // The package uses only the standard library and compiles for GOOS=js
 // GOARCH=wasm, where the browser client runs it.
 //
-// Warning: a record key is a hash of low-entropy data for GPS cells and
-// times. Anyone holding a GPS or encounter key can test guesses of where and
-// when it was made; only venue keys, which depend on a 32-byte secret, resist
-// that. Keys must therefore never leave the browser in the clear: the
-// parties see them only secret-shared, and the Oracle is for tests and
-// simulations, never for real uploads.
+// Warning: a GPS key is a hash of a geohash cell and a time, which anyone can
+// enumerate: whoever holds a GPS key learns where and when it was made. Venue
+// and encounter keys depend on a 32-byte venue secret or a 16-byte ephemeral
+// ID and resist such guessing, but still link the people who share them. Keys
+// must therefore never leave the browser in the clear: the parties see them
+// only secret-shared, and Oracle is for tests and simulations, never for real
+// uploads.
 package trace
