@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -166,7 +167,8 @@ func exactFields(m map[string]json.RawMessage, names ...string) error {
 		}
 	}
 	if len(m) != len(names) {
-		for k := range m {
+		keys := slices.Sorted(maps.Keys(m))
+		for _, k := range keys {
 			if !slices.Contains(names, k) {
 				return fmt.Errorf("unknown field %q", k)
 			}
