@@ -2,41 +2,31 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/relayserve"
 	"github.com/safetrace/safetrace/party/manifest"
-	"github.com/safetrace/safetrace/relay"
 )
 
 const devUsage = `usage:
   safetrace dev [--dir .safetrace] [--web :8080] [--web-root .] [--relay-port 8081]
-        [--party-http-base 9101] [--mesh-base-port 7001]
-  safetrace dev relay --manifest FILE --listen ADDR [--log-level info]`
+        [--party-http-base 9101] [--mesh-base-port 7001]`
 
 // runDev runs a whole local deployment: 3 party processes, a relay process
 // and a static web server with a status endpoint, until ctx is done.
 func runDev(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "relay" {
-		return devRelay(ctx, args[1:])
-	}
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	dir := fs.String("dir", ".safetrace", "deployment `directory`, created with 3 parties if absent")
 	web := fs.String("web", "127.0.0.1:8080", "`address` of the web server")
@@ -61,15 +51,12 @@ func runDev(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	mb, err := os.ReadFile(mpath)
+	m, err := readVerifiedManifest(mpath)
 	if err != nil {
 		return err
 	}
-	m, err := manifest.Parse(mb)
+	mb, err := m.Marshal()
 	if err != nil {
-		return err
-	}
-	if err := m.Verify(); err != nil {
 		return err
 	}
 	exe, err := selfExecutable()
@@ -93,7 +80,7 @@ func runDev(ctx context.Context, args []string) error {
 	}
 	defer stopAll()
 	relayAddr := fmt.Sprintf("127.0.0.1:%d", *relayPort)
-	if err := start("relay", "dev", "relay", "--manifest", mpath, "--listen", relayAddr); err != nil {
+	if err := start("relay", "relay", "--manifest", mpath, "--listen", relayAddr); err != nil {
 		return err
 	}
 	st := &devStatus{m: m, relay: "http://" + relayAddr + "/healthz"}
@@ -232,56 +219,4 @@ func (s *devStatus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"deployment": s.m.Deployment, "manifest": s.m.Hash().String(),
 		"n": s.m.N, "t": s.m.T, "relays": s.m.Relays, "components": comps,
 	})
-}
-
-// devRelay runs a relay for the deployment of a manifest, at its first
-// relay URL (a stand-in for a relay command of its own).
-func devRelay(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("dev relay", flag.ContinueOnError)
-	mpath := fs.String("manifest", "", "manifest `file` (required)")
-	listen := fs.String("listen", "", "`address` to listen on (required)")
-	level := fs.String("log-level", "info", "log `level`")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *mpath == "" || *listen == "" {
-		return errors.New("dev relay: --manifest and --listen are required\n" + devUsage)
-	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*level)); err != nil {
-		return err
-	}
-	mb, err := os.ReadFile(*mpath)
-	if err != nil {
-		return err
-	}
-	m, err := manifest.Parse(mb)
-	if err != nil {
-		return err
-	}
-	if err := m.Verify(); err != nil {
-		return err
-	}
-	u, err := url.Parse(m.Relays[0])
-	if err != nil {
-		return fmt.Errorf("dev relay: relay URL: %w", err)
-	}
-	h := m.Hash()
-	parties := map[int]ed25519.PublicKey{}
-	for _, p := range m.Parties {
-		parties[p.ID] = p.SignKey
-	}
-	srv, err := relay.New(relay.Config{
-		Name: m.Relays[0], Parties: parties, ManifestHash: h[:],
-		AllowedOrigins: []string{m.AppOrigin, strings.Replace(m.AppOrigin, "//localhost:", "//127.0.0.1:", 1)},
-		Logger:         slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("role", "relay"),
-	})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	return relayserve.Serve(ctx, srv, ln, u.Path)
 }

@@ -88,7 +88,7 @@ func (pd *procDeployment) start(name string) {
 	}
 	var args []string
 	if name == "relay" {
-		args = []string{"dev", "relay", "--manifest", pd.mpath, "--listen", pd.relay, "--log-level", "debug"}
+		args = []string{"relay", "--manifest", pd.mpath, "--listen", pd.relay, "--log-level", "debug"}
 	} else {
 		args = []string{"party", "--manifest", pd.mpath, "--key", filepath.Join(pd.dir, name+".key"),
 			"--data", filepath.Join(pd.dir, name), "--log-level", "debug"}

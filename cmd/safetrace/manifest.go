@@ -245,6 +245,19 @@ func readManifest(path string) (*manifest.Manifest, error) {
 	return m, nil
 }
 
+// readVerifiedManifest reads a manifest and verifies it, all n signatures
+// included.
+func readVerifiedManifest(path string) (*manifest.Manifest, error) {
+	m, err := readManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Verify(); err != nil {
+		return nil, fmt.Errorf("%s: %w\nsafetrace: hint: every party must sign the manifest ('safetrace manifest sign') before it is used", path, err)
+	}
+	return m, nil
+}
+
 // writeManifest replaces path atomically: a crash leaves the old or the new
 // manifest, never half of one.
 func writeManifest(path string, m *manifest.Manifest) error {

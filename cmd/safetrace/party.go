@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/party/keys"
-	"github.com/safetrace/safetrace/party/manifest"
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/party/store"
 )
@@ -62,16 +61,9 @@ func partyServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("party: --log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
-	mb, err := os.ReadFile(*mpath)
+	m, err := readVerifiedManifest(*mpath)
 	if err != nil {
 		return err
-	}
-	m, err := manifest.Parse(mb)
-	if err != nil {
-		return err
-	}
-	if err := m.Verify(); err != nil {
-		return fmt.Errorf("%w\nsafetrace: hint: every party must sign the manifest ('safetrace manifest sign') before parties start", err)
 	}
 	key, err := keys.Load(*kpath)
 	if err != nil {

@@ -3,30 +3,31 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
+	"slices"
+	"strings"
 
+	"github.com/safetrace/safetrace/internal/relayserve"
 	"github.com/safetrace/safetrace/relay"
 )
 
 func runRelay(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("relay", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:8443", "`address` to listen on")
-	manifest := fs.String("manifest", "manifest.json", "deployment manifest `file` naming the parties and their signing keys")
-	name := fs.String("name", "", "the relay's advertised `URL`, as parties dial it (default ws://ADDR)")
+	listen := fs.String("listen", "127.0.0.1:8081", "`address` to listen on")
+	mpath := fs.String("manifest", "manifest.json", "deployment manifest `file`: the parties and their signing keys")
+	name := fs.String("name", "", "the relay's `URL` as the manifest lists it and parties dial it (default: the manifest's only relay)")
 	var origins stringList
-	fs.Var(&origins, "origin", "browser `origin` allowed to connect (repeatable; \"*\" allows any)")
+	fs.Var(&origins, "origin", "browser `origin` allowed to connect besides the manifest's app origin (repeatable; \"*\" allows any)")
 	forwarded := fs.Bool("trust-forwarded-for", false, "take client addresses from X-Forwarded-For (only behind a reverse proxy)")
+	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safetrace relay --listen ADDR [--manifest FILE] [--origin ORIGIN ...] [--name URL]")
+		fmt.Fprintln(fs.Output(), "usage: safetrace relay --listen ADDR --manifest FILE [--name URL] [--origin ORIGIN ...]")
 		fmt.Fprintln(fs.Output(), "\nRun a stateless WebSocket relay between clients and parties.")
 		fs.PrintDefaults()
 	}
@@ -39,72 +40,50 @@ func runRelay(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("relay: unexpected argument %q", fs.Arg(0))
 	}
-	parties, hash, err := loadRelayManifest(*manifest)
-	if err != nil {
-		return err
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("relay: %w", err)
 	}
-	ln, err := net.Listen("tcp", *listen)
+	m, err := readVerifiedManifest(*mpath)
 	if err != nil {
 		return fmt.Errorf("relay: %w", err)
 	}
 	if *name == "" {
-		*name = "ws://" + ln.Addr().String()
+		if len(m.Relays) != 1 {
+			return fmt.Errorf("relay: the manifest lists %d relays; say which one this is with --name", len(m.Relays))
+		}
+		*name = m.Relays[0]
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	s, err := relay.New(relay.Config{
+	if !slices.Contains(m.Relays, *name) {
+		return fmt.Errorf("relay: %s is not a relay of the manifest", *name)
+	}
+	u, err := url.Parse(*name)
+	if err != nil {
+		return fmt.Errorf("relay: --name: %w", err)
+	}
+	parties := map[int]ed25519.PublicKey{}
+	for _, p := range m.Parties {
+		parties[p.ID] = p.SignKey
+	}
+	origins = append(origins, m.AppOrigin, strings.Replace(m.AppOrigin, "//localhost:", "//127.0.0.1:", 1))
+	h := m.Hash()
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("role", "relay")
+	srv, err := relay.New(relay.Config{
 		Name:              *name,
 		Parties:           parties,
-		ManifestHash:      hash,
+		ManifestHash:      h[:],
 		AllowedOrigins:    origins,
 		TrustForwardedFor: *forwarded,
 		Logger:            log,
 	})
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	log.Info("relay listening", "addr", ln.Addr().String(), "name", *name, "parties", len(parties), "manifest", hex.EncodeToString(hash))
-	return s.Serve(ctx, ln)
-}
-
-// loadRelayManifest reads the party signing keys from a deployment manifest
-// and returns them with the manifest hash (SHA-256 of the file's bytes).
-//
-// It reads only the minimal view {"parties":[{"id":1,"sign_key":"<base64
-// std Ed25519 public key>"}, ...]} and ignores every other field, until the
-// manifest package replaces it. It does not check the parties' signatures on
-// the manifest: the relay trusts the operator's copy.
-func loadRelayManifest(path string) (map[int]ed25519.PublicKey, []byte, error) {
-	b, err := os.ReadFile(path)
+	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return nil, nil, fmt.Errorf("relay: manifest: %w", err)
+		srv.Close()
+		return fmt.Errorf("relay: %w", err)
 	}
-	var m struct {
-		Parties []struct {
-			ID      int    `json:"id"`
-			SignKey string `json:"sign_key"`
-		} `json:"parties"`
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, nil, fmt.Errorf("relay: manifest %s: %w", path, err)
-	}
-	if len(m.Parties) == 0 {
-		return nil, nil, fmt.Errorf("relay: manifest %s lists no parties", path)
-	}
-	keys := make(map[int]ed25519.PublicKey, len(m.Parties))
-	for _, p := range m.Parties {
-		k, err := base64.StdEncoding.DecodeString(p.SignKey)
-		if err != nil || len(k) != ed25519.PublicKeySize {
-			return nil, nil, fmt.Errorf("relay: manifest %s: party %d: sign_key is not a base64 Ed25519 public key", path, p.ID)
-		}
-		if p.ID < 1 || p.ID > 255 {
-			return nil, nil, fmt.Errorf("relay: manifest %s: party id %d out of range 1..255", path, p.ID)
-		}
-		if _, dup := keys[p.ID]; dup {
-			return nil, nil, fmt.Errorf("relay: manifest %s: party %d listed twice", path, p.ID)
-		}
-		keys[p.ID] = k
-	}
-	h := sha256.Sum256(b)
-	return keys, h[:], nil
+	log.Info("relay listening", "addr", ln.Addr().String(), "name", *name, "parties", len(parties), "manifest", h.String())
+	return relayserve.Serve(ctx, srv, ln, u.Path)
 }

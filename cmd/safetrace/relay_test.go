@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/base64"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/safetrace/safetrace/internal/localdeploy"
 	"github.com/safetrace/safetrace/relay/relayclient"
 )
 
@@ -24,47 +22,27 @@ func writeManifestFile(t *testing.T, body string) string {
 	return p
 }
 
-func TestLoadRelayManifest(t *testing.T) {
-	pub, _, _ := ed25519.GenerateKey(nil)
-	body := fmt.Sprintf(`{"version":1,"parties":[{"id":1,"name":"a","sign_key":%q}]}`, base64.StdEncoding.EncodeToString(pub))
-	keys, hash, err := loadRelayManifest(writeManifestFile(t, body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := sha256.Sum256([]byte(body)); string(hash) != string(want[:]) {
-		t.Error("hash is not SHA-256 of the file")
-	}
-	if !keys[1].Equal(pub) || len(keys) != 1 {
-		t.Errorf("keys %v", keys)
-	}
-	for _, bad := range []string{
-		`{}`,
-		`{"parties":[{"id":1,"sign_key":"not base64"}]}`,
-		`{"parties":[{"id":1,"sign_key":"AAAA"}]}`,
-		fmt.Sprintf(`{"parties":[{"id":0,"sign_key":%q}]}`, base64.StdEncoding.EncodeToString(pub)),
-		fmt.Sprintf(`{"parties":[{"id":1,"sign_key":%[1]q},{"id":1,"sign_key":%[1]q}]}`, base64.StdEncoding.EncodeToString(pub)),
-		`not json`,
-	} {
-		if _, _, err := loadRelayManifest(writeManifestFile(t, bad)); err == nil {
-			t.Errorf("accepted %s", bad)
-		}
-	}
-}
-
 func TestRelayCommand(t *testing.T) {
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	body := fmt.Sprintf(`{"parties":[{"id":1,"sign_key":%q}]}`, base64.StdEncoding.EncodeToString(pub))
-	manifest := writeManifestFile(t, body)
-	hash := sha256.Sum256([]byte(body))
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
+	url := "ws://" + addr + "/ws"
+	d, err := localdeploy.New(3, 1, localdeploy.Options{Relay: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := d.Manifest.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := writeManifestFile(t, string(mb))
+	hash := d.Manifest.Hash()
+	priv := d.Parties[0].Sign
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"relay", "--listen", addr, "--manifest", manifest}) }()
 
-	url := "ws://" + addr
 	p, err := relayclient.NewParty(relayclient.PartyConfig{ID: 1, Key: priv, ManifestHash: hash[:], Relays: []string{url},
 		Handler:    func(_ context.Context, b []byte) []byte { return append([]byte("ok:"), b...) },
 		MinBackoff: 10 * time.Millisecond})
@@ -100,5 +78,18 @@ func TestRelayCommand(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("relay command did not stop on cancel")
+	}
+}
+
+func TestRelayCommandRefusesBadManifest(t *testing.T) {
+	d, err := localdeploy.New(3, 1, localdeploy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Manifest.Deployment = "changed after signing"
+	mb, _ := d.Manifest.Marshal()
+	err = run(context.Background(), []string{"relay", "--listen", "127.0.0.1:0", "--manifest", writeManifestFile(t, string(mb))})
+	if err == nil || !strings.Contains(err.Error(), "signature") {
+		t.Fatalf("got %v, want a signature error", err)
 	}
 }
