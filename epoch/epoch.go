@@ -44,7 +44,7 @@ type Params struct {
 	// for 10^12 weighted per-mille minutes per user and day.
 	ScoreBits int
 	// Log receives progress; nil means slog.Default().
-	Log *slog.Logger
+	Log *slog.Logger `json:"-"`
 }
 
 // Result is this party's share of one user's result for one day.

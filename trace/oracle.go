@@ -33,9 +33,12 @@ type Result struct {
 // is the reference the secret-shared epoch is tested against.
 //
 // For every record r of a user's ordinary uploads, the matching weight is the
-// sum of Weight over all records with r.Key in the positive uploads of other
-// users; r contributes r.Minutes × that sum to the user's score and to the
-// score of r.Day. A user's own positive report never matches their records.
+// sum of Weight over all records with r.Key in positive uploads (the other
+// records of design section 3: an ordinary record is never itself positive);
+// r contributes r.Minutes × that sum to the user's score and to the score of
+// r.Day. Positive reports are not linked to their senders' ordinary uploads,
+// which keeps the parties from learning who reported, so a user's own report
+// also matches their own records; the app shows such a user their report.
 // Only positive uploads carry weight: the Weight field of ordinary records is
 // ignored, as are Minutes of positive records. A positive upload with a
 // weight above MaxWeight is rejected as a whole, as the parties reject it.
@@ -55,22 +58,13 @@ type Result struct {
 // The result has an entry for every user with an upload. p must be valid;
 // Oracle does not modify uploads.
 func Oracle(uploads []Upload, p Params) map[string]Result {
-	type contribution struct {
-		user   string
-		weight uint64
-	}
-	positive := make(map[[KeySize]byte][]contribution)
+	positive := make(map[[KeySize]byte]uint64)
 	for _, u := range uploads {
 		if !u.Positive || !validPositive(u.Records, p.MaxWeight) {
 			continue
 		}
 		for _, r := range u.Records {
-			cs := positive[r.Key]
-			if i := slices.IndexFunc(cs, func(c contribution) bool { return c.user == u.User }); i >= 0 {
-				cs[i].weight = satAdd(cs[i].weight, uint64(r.Weight))
-				continue
-			}
-			positive[r.Key] = append(cs, contribution{u.User, uint64(r.Weight)})
+			positive[r.Key] = satAdd(positive[r.Key], uint64(r.Weight))
 		}
 	}
 
@@ -82,12 +76,7 @@ func Oracle(uploads []Upload, p Params) map[string]Result {
 			continue
 		}
 		for _, r := range u.Records {
-			var w uint64
-			for _, c := range positive[r.Key] {
-				if c.user != u.User {
-					w = satAdd(w, c.weight)
-				}
-			}
+			w := positive[r.Key]
 			if w == 0 {
 				continue
 			}

@@ -20,8 +20,9 @@ func TestOracleHandComputed(t *testing.T) {
 		{User: "p1", Positive: true, Records: []Record{rec(1, d, 10, 1000), rec(2, d, 10, 600)}},
 		// P2 is positive at key 2 (0.4).
 		{User: "p2", Positive: true, Records: []Record{rec(2, d, 10, 400)}},
-		// P1 was also at key 1 and 2 as an ordinary visitor: its own report
-		// never matches, but P2's does: 10 × 400.
+		// P1 was also at key 1 and 2 as an ordinary visitor: positive
+		// reports are not linked to their senders, so its own report matches
+		// too: 10 × 1000 + 10 × (600 + 400).
 		{User: "p1", Records: []Record{rec(1, d, 10, 0), rec(2, d, 10, 0)}},
 		// Exactly at the threshold: 10 minutes × 1000.
 		{User: "exact", Records: []Record{rec(1, d, 10, 0)}},
@@ -38,7 +39,7 @@ func TestOracleHandComputed(t *testing.T) {
 	}
 	got := Oracle(uploads, p)
 	want := map[string]Result{
-		"p1":    {Score: 4000, DayScores: map[Day]uint64{d: 4000}, Days: []Day{}},
+		"p1":    {Score: 20000, High: true, DayScores: map[Day]uint64{d: 20000}, Days: []Day{d}},
 		"p2":    {DayScores: map[Day]uint64{}, Days: []Day{}},
 		"exact": {Score: 10000, High: true, DayScores: map[Day]uint64{d: 10000}, Days: []Day{d}},
 		"below": {Score: 9000, DayScores: map[Day]uint64{d: 9000}, Days: []Day{}},
@@ -113,7 +114,7 @@ func naiveOracle(uploads []Upload, p Params) map[string]Result {
 			for _, mine := range u.Records {
 				var w uint64
 				for _, v := range uploads {
-					if v.Positive && v.User != u.User && validPositive(v.Records, p.MaxWeight) {
+					if v.Positive && validPositive(v.Records, p.MaxWeight) {
 						for _, theirs := range v.Records {
 							if theirs.Key == mine.Key {
 								w += uint64(theirs.Weight)
