@@ -14,13 +14,15 @@ const Charts = (() => {
     return e;
   }
 
-  // niceTicks returns about n round values covering [lo, hi].
-  function niceTicks(lo, hi, n) {
+  // niceTicks returns about n round values within [lo, hi]; with cover, the
+  // last one is at or above hi (for a value axis that must hold every point).
+  function niceTicks(lo, hi, n, cover) {
     if (!(hi > lo)) hi = lo + 1;
     const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw);
     const out = [];
     for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
+    if (cover && out[out.length - 1] < hi) out.push(+(out[out.length - 1] + step).toPrecision(12));
     return out;
   }
 
@@ -37,7 +39,7 @@ const Charts = (() => {
     opts = opts || {};
     const xs = series.flatMap((s) => s.x), ys = series.flatMap((s) => s.y);
     const x0 = Math.min(...xs), x1 = Math.max(...xs);
-    const yt = niceTicks(0, Math.max(...ys, 1e-12), 5), y1 = yt[yt.length - 1];
+    const yt = niceTicks(0, Math.max(...ys, 1e-12), 5, true), y1 = yt[yt.length - 1];
     const X = (v) => M.l + (v - x0) / ((x1 - x0) || 1) * (W - M.l - M.r);
     const Y = (v) => H - M.b - v / y1 * (H - M.t - M.b);
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": "", class: "chart-svg" });
@@ -75,7 +77,7 @@ const Charts = (() => {
   // bars draws one value per label; opts as for line.
   function bars(container, labels, values, opts) {
     opts = opts || {};
-    const yt = niceTicks(0, Math.max(...values, 1e-12), 5), y1 = yt[yt.length - 1];
+    const yt = niceTicks(0, Math.max(...values, 1e-12), 5, true), y1 = yt[yt.length - 1];
     const bw = (W - M.l - M.r) / Math.max(labels.length, 1);
     const Y = (v) => H - M.b - v / y1 * (H - M.t - M.b);
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });

@@ -123,7 +123,7 @@ func pagesServer(t *testing.T, root string) (*httptest.Server, *fabrictest.Deplo
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 means PNG
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 		return
