@@ -102,7 +102,11 @@ func runEpoch(t *testing.T, d *fabrictest.Deployment, c *client.Client) [wire.ID
 		t.Fatalf("summary %q: %v", outs[0].Text, err)
 	}
 	t.Logf("epoch: %s", outs[0].Text)
-	// The run id is in the results; find it from any party's status.
+	// The dashboard's list shows the run with its summary.
+	runs := d.Servers[1].Runs()
+	if last := runs[len(runs)-1]; last.State != "done" || last.Computation != "exposure" || len(last.Summary) == 0 {
+		t.Errorf("last run listed as %+v", last)
+	}
 	return lastRunID(t, d)
 }
 

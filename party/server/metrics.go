@@ -102,12 +102,17 @@ func (s *Server) Health() Health {
 }
 
 // HTTPHandler serves GET /healthz (JSON Health, status 200 even when
-// degraded: the process is alive) and GET /metrics (Prometheus text).
+// degraded: the process is alive), GET /metrics (Prometheus text) and
+// GET /v1/epochs (recent computation runs with their public summaries).
 func (s *Server) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s.Health())
+	})
+	mux.HandleFunc("GET /v1/epochs", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"epochs": s.Runs()})
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

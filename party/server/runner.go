@@ -41,10 +41,10 @@ const (
 )
 
 type runRecord struct {
-	name  string
-	state wire.RunState
-	text  string
-	start time.Time
+	name       string
+	state      wire.RunState
+	text       string
+	start, end time.Time
 }
 
 type runner struct {
@@ -199,8 +199,43 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 		text = text[:wire.MaxStatusText]
 	}
 	s.runs.mu.Lock()
-	rec.state, rec.text = state, text
+	rec.state, rec.text, rec.end = state, text, s.now()
 	s.runs.mu.Unlock()
+}
+
+// RunInfo describes one recent run for the operators' dashboard.
+type RunInfo struct {
+	ID          string          `json:"id"`
+	Computation string          `json:"computation"`
+	State       string          `json:"state"`
+	Started     time.Time       `json:"started"`
+	Seconds     float64         `json:"seconds,omitempty"`
+	Summary     json.RawMessage `json:"summary,omitempty"`
+	Error       string          `json:"error,omitempty"`
+}
+
+// Runs lists the recent runs, oldest first.
+func (s *Server) Runs() []RunInfo {
+	s.runs.mu.Lock()
+	defer s.runs.mu.Unlock()
+	out := make([]RunInfo, 0, len(s.runs.order))
+	for _, id := range s.runs.order {
+		rec := s.runs.runs[id]
+		ri := RunInfo{ID: fmt.Sprintf("%x", id), Computation: rec.name, State: rec.state.String(), Started: rec.start}
+		if !rec.end.IsZero() {
+			ri.Seconds = rec.end.Sub(rec.start).Seconds()
+		}
+		switch rec.state {
+		case wire.RunDone:
+			if json.Valid([]byte(rec.text)) {
+				ri.Summary = json.RawMessage(rec.text)
+			}
+		case wire.RunFailed:
+			ri.Error = rec.text
+		}
+		out = append(out, ri)
+	}
+	return out
 }
 
 // attempt runs one attempt over a mesh whose session names the deployment,
