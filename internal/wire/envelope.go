@@ -152,7 +152,8 @@ func (k *ReplyKey) Public() [KeySize]byte {
 var ErrClearReply = errors.New("wire: unauthenticated error reply")
 
 // OpenReply decodes a reply from party of the manifest with hash mhash. A
-// sealed reply yields its message (*Receipt, *ResultResponse or *Error). A
+// sealed reply yields its message (*Receipt, *ResultResponse,
+// *RegionMapResponse or *Error). A
 // clear Error yields an error wrapping both ErrClearReply and the *Error.
 func (k *ReplyKey) OpenReply(mhash manifest.Hash, party int, b []byte) (Message, error) {
 	if len(b) < 2 {
@@ -178,7 +179,7 @@ func (k *ReplyKey) OpenReply(mhash manifest.Hash, party int, b []byte) (Message,
 			return nil, err
 		}
 		switch m.(type) {
-		case *Receipt, *ResultResponse, *Error:
+		case *Receipt, *ResultResponse, *RegionMapResponse, *Error:
 			return m, nil
 		}
 		return nil, malformed("%v message as a reply", m.Type())

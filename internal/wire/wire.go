@@ -68,6 +68,12 @@ func (t Type) String() string {
 		return "error"
 	case TypeResultShare:
 		return "result share"
+	case TypeRegionUpload:
+		return "region upload"
+	case TypeRegionMapRequest:
+		return "region map request"
+	case TypeRegionMapResponse:
+		return "region map response"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -174,6 +180,13 @@ func Decode(b []byte) (Message, error) {
 		return DecodeError(b)
 	case TypeResultShare:
 		return DecodeResultShare(b)
+	case TypeRegionUpload:
+		u, _, err := DecodeRegionUpload(b)
+		return u, err
+	case TypeRegionMapRequest:
+		return DecodeRegionMapRequest(b)
+	case TypeRegionMapResponse:
+		return DecodeRegionMapResponse(b)
 	}
 	return nil, malformed("unknown message type %d", uint8(t))
 }
