@@ -15,26 +15,8 @@ import (
 	"github.com/safetrace/safetrace/mpc/transport"
 )
 
-// synth returns d participant-days over regions regions, a fraction of them
-// positive, with presence concentrated on a few regions so that some counts
-// reach k and others do not.
 func synth(rng *rand.Rand, d, regions int, posFrac float64) []Day {
-	days := make([]Day, d)
-	for i := range days {
-		p := make([]uint64, regions)
-		for r := range p {
-			// region r is visited with probability decreasing in r
-			if rng.Float64() < 1/float64(1+r) {
-				p[r] = 1
-			}
-		}
-		days[i].Presence = p
-		if rng.Float64() < posFrac {
-			days[i].Coded = true
-			days[i].Positive = 1
-		}
-	}
-	return days
+	return Synthetic(rng.Uint64(), d, regions, posFrac)
 }
 
 // share splits every day for n parties: out[party-1][day].

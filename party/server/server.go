@@ -88,6 +88,8 @@ type Server struct {
 	mu       sync.RWMutex
 	handlers map[wire.Type]Handler
 	party    *relayclient.Party
+
+	rm regionState
 }
 
 // New checks cfg and returns a Server with the upload and result handlers
@@ -129,6 +131,9 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.init()
 	s.Register(wire.TypeUpload, s.handleUpload)
 	s.Register(wire.TypeResultRequest, s.handleResults)
+	s.rm.closing = map[store.Day]bool{}
+	s.Register(wire.TypeRegionUpload, s.handleRegionUpload)
+	s.Register(wire.TypeRegionMapRequest, s.handleRegionMap)
 	return s, nil
 }
 
