@@ -276,4 +276,3 @@ func (s *Server) RunRegionMap(ctx context.Context, p *mpc.Party[field.M61]) ([]*
 	}
 	return out, nil
 }
-
