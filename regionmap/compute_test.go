@@ -20,7 +20,7 @@ func synth(rng *rand.Rand, d, regions int, posFrac float64) []Day {
 }
 
 // share splits every day for n parties: out[party-1][day].
-func share(t *testing.T, tt, n int, days []Day) [][]Input {
+func share(t testing.TB, tt, n int, days []Day) [][]Input {
 	t.Helper()
 	out := make([][]Input, n)
 	for _, d := range days {
