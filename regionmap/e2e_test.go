@@ -105,6 +105,16 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := c.UploadRegions(ctx, day, forged[0], days[0].Presence, 1); wireCode(err) != wire.CodeCodeInvalid {
 		t.Fatalf("forged code: %v", err)
 	}
+	// A day outside the retention window is refused and stores nothing.
+	old := day - uint32(m.Params.RetentionDays) - 1
+	if _, err := c.UploadRegions(ctx, old, codes[len(days)], days[0].Presence, 1); wireCode(err) != wire.CodeBadDay {
+		t.Fatalf("old day: %v", err)
+	}
+	for i, st := range d.Stores {
+		if ok, _ := st.RunExists("region-map/in/" + store.Day(old).String()); ok {
+			t.Errorf("party %d stored an upload it refused", i+1)
+		}
+	}
 	// Today's uploads wait for tomorrow's run.
 	if _, err := c.UploadRegions(ctx, day+1, "", days[1].Presence, 0); err != nil {
 		t.Fatal(err)
