@@ -217,6 +217,11 @@ func (s *Server) RunRegionMap(ctx context.Context, p *mpc.Party[field.M61]) ([]*
 		if released, err := s.st.RunExists(regionOutRun(d)); err != nil {
 			return nil, err
 		} else if released {
+			// Left over by a crash between storing the map and deleting
+			// the inputs.
+			if err := s.st.DeleteRun(regionInRun(d)); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		mark(d) // before reading: uploads stored from now on are refused
