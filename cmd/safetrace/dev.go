@@ -99,6 +99,7 @@ func runDev(ctx context.Context, args []string) error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(mb)
 	}))
+	registerDashboard(mux, devPartyEndpoints(st))
 	mux.Handle("GET /web/", http.FileServer(http.Dir(*root)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join(*root, "index.html"))
