@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/transport"
 	"github.com/safetrace/safetrace/party/authority"
+	"github.com/safetrace/safetrace/party/operator"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap"
 )
@@ -163,5 +165,68 @@ func TestEndToEnd(t *testing.T) {
 	// A second run releases nothing new.
 	if out := runAll(t, d); len(out[0]) != 0 {
 		t.Fatalf("second run released %+v", out[0])
+	}
+}
+
+// TestEndToEndRunner goes the whole way with 5 parties (t = 2): uploads
+// through the relay, a signed on-demand run through the runner over the
+// TLS mesh, the public map fetched from every party.
+func TestEndToEndRunner(t *testing.T) {
+	d := fabrictest.Start(t, 5, 2)
+	m := d.Manifest()
+	regions, k := len(m.Params.Regions), m.Params.KAnonymity
+	h := m.Hash()
+	c, err := client.New(d.ManifestBytes, h[:], nil, nil, client.WithBackoff(20*time.Millisecond, 200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	day := uint32(store.DayOf(time.Now())) - 2
+	days := regionmap.Synthetic(11, 30, regions, 0.8)
+	days[4].Presence[2] = field.P61 - 1 // -1: left out
+	days[4].Coded, days[4].Positive = true, 1
+	codes, err := authority.Issue(d.Authority, len(days), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, dd := range days {
+		code := ""
+		if dd.Coded {
+			code = codes[i]
+		}
+		if _, err := c.UploadRegions(ctx, day, code, dd.Presence, dd.Positive); err != nil {
+			t.Fatalf("upload %d: %v", i, err)
+		}
+	}
+	outs, err := operator.Run(ctx, c, "region-map", 2, d.Deployment.Parties[1].Sign, 50*time.Millisecond)
+	if err != nil {
+		t.Fatalf("run: %v %+v", err, outs)
+	}
+	for _, o := range outs {
+		if !strings.Contains(o.Text, store.Day(day).String()) {
+			t.Errorf("party %d summary %q", o.Party, o.Text)
+		}
+	}
+	got, err := c.FetchRegionMap(ctx, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, rel := regionmap.Oracle(days, regions, k)
+	if acc[4] || got.Rejected != 1 || got.Uploads != uint32(len(days)) {
+		t.Errorf("rejected %d of %d, oracle accepted[4] = %v", got.Rejected, got.Uploads, acc[4])
+	}
+	var want []wire.RegionCount
+	for _, r := range rel {
+		want = append(want, wire.RegionCount{Region: uint16(r.Region), Count: uint32(r.Count)})
+	}
+	if len(want) == 0 || !reflect.DeepEqual(got.Released, want) {
+		t.Fatalf("released %+v, oracle %+v", got.Released, want)
+	}
+	for i, st := range d.Stores {
+		if ok, _ := st.RunExists("region-map/in/" + store.Day(day).String()); ok {
+			t.Errorf("party %d kept the inputs", i+1)
+		}
 	}
 }

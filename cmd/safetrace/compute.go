@@ -14,13 +14,15 @@ import (
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/party/authority"
+	"github.com/safetrace/safetrace/party/keys"
 	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/party/operator"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap"
 )
 
 const computeUsage = `usage:
-  safetrace compute run region-map --manifest FILE [--key FILE]
+  safetrace compute run region-map --manifest FILE [--key FILE] [--timeout 10m]
   safetrace compute result region-map --manifest FILE [--day YYYY-MM-DD]
   safetrace compute simulate region-map --manifest FILE --participants P --seed S [--key FILE] [--authority FILE]`
 
@@ -41,7 +43,7 @@ func runCompute(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "run":
-		return computeRun(ctx, args[2:], os.Stdout)
+		return computeRunCmd(ctx, "compute run region-map", args[1], args[2:], os.Stdout)
 	case "result":
 		return computeResult(ctx, args[2:], os.Stdout)
 	}
@@ -79,41 +81,23 @@ func openCompute(path string) (*computeEnv, error) {
 func (e *computeEnv) nextTo(name string) string { return filepath.Join(filepath.Dir(e.path), name) }
 
 // triggerRun starts computation at every party through the computation
-// runner (a signed RunComputation request through the relay) and waits
-// until every party reports the run finished.
-//
-// The runner lives on branch epochops; until it is merged this is the one
-// function to swap.
+// runner (a RunRequest signed with the party key in keyPath, through the
+// relays) and waits until every party reports the run done.
 var triggerRun = func(ctx context.Context, e *computeEnv, keyPath, computation string) error {
-	return fmt.Errorf("the computation runner is not in this build yet: cannot start %q at the parties", computation)
-}
-
-func computeRun(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("compute run region-map", flag.ContinueOnError)
-	mpath := fs.String("manifest", "", "deployment manifest `file` (required)")
-	kpath := fs.String("key", "", "party key `file` that signs the request (default party1.key next to the manifest)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	e, err := openCompute(*mpath)
+	key, err := keys.Load(keyPath)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w\nsafetrace: hint: run requests are signed with a party's key (--key)", err)
 	}
-	defer e.c.Close()
-	if *kpath == "" {
-		*kpath = e.nextTo("party1.key")
-	}
-	start := time.Now()
-	if err := triggerRun(ctx, e, *kpath, manifest.ComputationRegionMap); err != nil {
-		return err
-	}
-	rm, err := e.c.FetchRegionMap(ctx, 0)
+	outs, err := operator.Run(ctx, e.c, computation, key.ID, key.Sign, 200*time.Millisecond)
 	if err != nil {
-		return err
+		for _, o := range outs {
+			if o.Err != nil || o.State != wire.RunDone {
+				err = fmt.Errorf("%w (party %d: %v %v %s)", err, o.Party, o.State, o.Err, o.Text)
+				break
+			}
+		}
 	}
-	fmt.Fprintf(stdout, "region-map day=%s uploads=%d rejected=%d released=%d seconds=%.2f\n",
-		dayString(rm.Day), rm.Uploads, rm.Rejected, len(rm.Released), time.Since(start).Seconds())
-	return nil
+	return err
 }
 
 func dayString(d uint32) string {

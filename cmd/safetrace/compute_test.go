@@ -3,24 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/safetrace/safetrace/internal/fabrictest"
-	"github.com/safetrace/safetrace/mpc"
-	"github.com/safetrace/safetrace/mpc/field"
-	"github.com/safetrace/safetrace/mpc/transport"
 	"github.com/safetrace/safetrace/party/keys"
 )
 
-// TestComputeSimulateInProcess runs 'compute simulate region-map' and
-// 'compute result region-map' against an in-process deployment (real relay,
-// in-process parties), with triggerRun replaced by running the computation
-// at every party over an in-memory mesh, as the runner will over TLS.
+// TestComputeSimulateInProcess runs 'compute simulate region-map',
+// 'compute run region-map' and 'compute result region-map' against an
+// in-process deployment: a real relay, in-process parties, the runner over
+// the TLS mesh on loopback.
 func TestComputeSimulateInProcess(t *testing.T) {
 	d := fabrictest.Start(t, 3, 1)
 	dir := t.TempDir()
@@ -35,23 +30,8 @@ func TestComputeSimulateInProcess(t *testing.T) {
 	if err := keys.WriteSecretFile(filepath.Join(dir, "authority.key"), ab); err != nil {
 		t.Fatal(err)
 	}
-	saved := triggerRun
-	defer func() { triggerRun = saved }()
-	triggerRun = func(ctx context.Context, e *computeEnv, keyPath, computation string) error {
-		conns := transport.NewLocal(len(d.Servers))
-		errs := make([]error, len(d.Servers))
-		var wg sync.WaitGroup
-		for i, s := range d.Servers {
-			wg.Go(func() {
-				p, err := mpc.New(ctx, field.M61Field{}, e.m.T, conns[i])
-				if err == nil {
-					_, err = s.RunRegionMap(ctx, p)
-				}
-				errs[i] = err
-			})
-		}
-		wg.Wait()
-		return errors.Join(errs...)
+	if err := d.Deployment.Parties[0].Save(filepath.Join(dir, "party1.key")); err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -76,6 +56,11 @@ func TestComputeSimulateInProcess(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) == 0 || !strings.HasPrefix(lines[0], d.Manifest().Params.Regions[0]+",") {
 		t.Fatalf("result printed %q", out.String())
+	}
+	// An on-demand run with nothing to do.
+	out.Reset()
+	if err := runCompute(ctx, []string{"run", "region-map", "--manifest", mpath}); err != nil {
+		t.Fatalf("compute run: %v", err)
 	}
 	// A second simulation takes the day before.
 	out.Reset()

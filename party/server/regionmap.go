@@ -248,36 +248,74 @@ func (s *Server) RunRegionMap(ctx context.Context, p *mpc.Party[field.M61]) ([]*
 	if err != nil {
 		return nil, err
 	}
+	// Compute every day first and store the maps only once all are known,
+	// so a failed attempt (which the runner repeats) stores nothing.
 	var out []*wire.RegionMapResponse
 	for _, b := range agreed {
 		d := store.Day(b.Day)
 		mark(d)
-		if len(b.IDs) > 0 {
-			ins := make([]regionmap.Input, len(b.IDs))
-			for i, id := range b.IDs {
-				ins[i] = held[b.Day][id] // every party holds every agreed id
-			}
-			res, err := regionmap.Compute(ctx, p, ins, regions, k)
-			if err != nil {
-				return out, fmt.Errorf("server: region map of %s: %w", d, err)
-			}
-			rm := &wire.RegionMapResponse{Day: b.Day, Uploads: uint32(len(ins)), Rejected: uint32(res.Rejected()), K: uint32(k)}
-			for _, c := range res.Released {
-				rm.Released = append(rm.Released, wire.RegionCount{Region: uint16(c.Region), Count: uint32(c.Count)})
-			}
-			enc, err := rm.AppendBinary(nil)
-			if err != nil {
-				return out, err
-			}
-			if err := s.st.AddRunInput(regionOutRun(d), enc, s.now()); err != nil {
-				return out, err
-			}
-			out = append(out, rm)
-			s.log.Info("region map released", "day", d.String(), "uploads", rm.Uploads, "rejected", rm.Rejected, "released", len(rm.Released), "kappa", res.Kappa)
+		if len(b.IDs) == 0 {
+			continue
 		}
-		if err := s.st.DeleteRun(regionInRun(d)); err != nil {
-			return out, err
+		ins := make([]regionmap.Input, len(b.IDs))
+		for i, id := range b.IDs {
+			ins[i] = held[b.Day][id] // every party holds every agreed id
+		}
+		res, err := regionmap.Compute(ctx, p, ins, regions, k)
+		if err != nil {
+			return nil, fmt.Errorf("server: region map of %s: %w", d, err)
+		}
+		rm := &wire.RegionMapResponse{Day: b.Day, Uploads: uint32(len(ins)), Rejected: uint32(res.Rejected()), K: uint32(k)}
+		for _, c := range res.Released {
+			rm.Released = append(rm.Released, wire.RegionCount{Region: uint16(c.Region), Count: uint32(c.Count)})
+		}
+		out = append(out, rm)
+		s.log.Info("region map computed", "day", d.String(), "uploads", rm.Uploads, "rejected", rm.Rejected, "released", len(rm.Released), "kappa", res.Kappa)
+	}
+	for _, rm := range out {
+		enc, err := rm.AppendBinary(nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.st.AddRunInput(regionOutRun(store.Day(rm.Day)), enc, s.now()); err != nil {
+			return nil, err
+		}
+	}
+	for _, b := range agreed {
+		if err := s.st.DeleteRun(regionInRun(store.Day(b.Day))); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// RegionMapSummary is the public summary of a region-map run: the maps it
+// released.
+type RegionMapSummary struct {
+	Days []RegionMapDay `json:"days"`
+}
+
+// RegionMapDay summarises one released map.
+type RegionMapDay struct {
+	Day      string `json:"day"`
+	Uploads  uint32 `json:"uploads"`
+	Rejected uint32 `json:"rejected"`
+	Released int    `json:"regions_released"`
+}
+
+// regionMap is the region map as a Computation of the runner.
+func (s *Server) regionMap(ctx context.Context, run *Run) (any, error) {
+	p, err := mpc.New(ctx, field.M61Field{}, run.T, run.Conn)
+	if err != nil {
+		return nil, err
+	}
+	maps, err := s.RunRegionMap(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	sum := RegionMapSummary{Days: []RegionMapDay{}}
+	for _, m := range maps {
+		sum.Days = append(sum.Days, RegionMapDay{Day: store.Day(m.Day).String(), Uploads: m.Uploads, Rejected: m.Rejected, Released: len(m.Released)})
+	}
+	return sum, nil
 }
