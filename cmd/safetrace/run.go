@@ -26,6 +26,7 @@ var commands = []command{
 	{"authority", "issue one-time positive-test codes", runAuthority},
 	{"party", "run an MPC party server (keygen: make its keys)", runParty},
 	{"epoch", "run or simulate the exposure epoch across party processes", runEpoch},
+	{"compute", "run, fetch or simulate a named computation (region-map)", runCompute},
 	{"seir", "epidemic models: mean-field, pairwise, pair-based SEIR and network simulation", runSEIR},
 	{"dev", "run a local deployment: 3 parties, a relay and the web app", runDev},
 	{"relay", "run a stateless WebSocket relay between clients and parties", runRelay},

@@ -152,8 +152,9 @@ func (k *ReplyKey) Public() [KeySize]byte {
 var ErrClearReply = errors.New("wire: unauthenticated error reply")
 
 // OpenReply decodes a reply from party of the manifest with hash mhash. A
-// sealed reply yields its message (*Receipt, *ResultResponse or *Error). A
-// clear Error yields an error wrapping both ErrClearReply and the *Error.
+// sealed reply yields its message (*Receipt, *ResultResponse, *RunStatus,
+// *RegionMapResponse or *Error). A clear Error yields an error wrapping both
+// ErrClearReply and the *Error.
 func (k *ReplyKey) OpenReply(mhash manifest.Hash, party int, b []byte) (Message, error) {
 	if len(b) < 2 {
 		return nil, malformed("reply of %d bytes", len(b))
@@ -178,7 +179,7 @@ func (k *ReplyKey) OpenReply(mhash manifest.Hash, party int, b []byte) (Message,
 			return nil, err
 		}
 		switch m.(type) {
-		case *Receipt, *ResultResponse, *RunStatus, *Error:
+		case *Receipt, *ResultResponse, *RunStatus, *RegionMapResponse, *Error:
 			return m, nil
 		}
 		return nil, malformed("%v message as a reply", m.Type())

@@ -74,6 +74,12 @@ func (t Type) String() string {
 		return "status request"
 	case TypeRunStatus:
 		return "run status"
+	case TypeRegionUpload:
+		return "region upload"
+	case TypeRegionMapRequest:
+		return "region map request"
+	case TypeRegionMapResponse:
+		return "region map response"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -186,6 +192,13 @@ func Decode(b []byte) (Message, error) {
 		return DecodeStatusRequest(b)
 	case TypeRunStatus:
 		return DecodeRunStatus(b)
+	case TypeRegionUpload:
+		u, _, err := DecodeRegionUpload(b)
+		return u, err
+	case TypeRegionMapRequest:
+		return DecodeRegionMapRequest(b)
+	case TypeRegionMapResponse:
+		return DecodeRegionMapResponse(b)
 	}
 	return nil, malformed("unknown message type %d", uint8(t))
 }

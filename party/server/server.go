@@ -96,6 +96,8 @@ type Server struct {
 	mu       sync.RWMutex
 	handlers map[wire.Type]Handler
 	party    *relayclient.Party
+
+	rm regionState
 }
 
 // New checks cfg and returns a Server with the upload and result handlers
@@ -139,8 +141,12 @@ func New(cfg Config) (*Server, error) {
 	s.Register(wire.TypeRunRequest, s.handleRun)
 	s.Register(wire.TypeStatusRequest, s.handleStatus)
 	s.RegisterComputation(manifest.ComputationExposure, s.exposure)
+	s.RegisterComputation(manifest.ComputationRegionMap, s.regionMap)
 	s.Register(wire.TypeUpload, s.handleUpload)
 	s.Register(wire.TypeResultRequest, s.handleResults)
+	s.rm.closing = map[store.Day]bool{}
+	s.Register(wire.TypeRegionUpload, s.handleRegionUpload)
+	s.Register(wire.TypeRegionMapRequest, s.handleRegionMap)
 	return s, nil
 }
 
@@ -179,6 +185,10 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Go(func() { s.runLoop(ctx) })
 	if period, err := manifest.ParseSchedule(s.m.Params.EpochSchedule); err == nil && period > 0 && !s.cfg.NoSchedule {
 		wg.Go(func() { s.schedule(ctx, manifest.ComputationExposure, period) })
+	}
+	if !s.cfg.NoSchedule {
+		// Daily at 00:00 UTC: the region maps of the days before today.
+		wg.Go(func() { s.schedule(ctx, manifest.ComputationRegionMap, 24*time.Hour) })
 	}
 	s.log.Info("party serving", "manifest", s.mhash.String(), "relays", len(s.cfg.Relays))
 	err = p.Run(ctx)

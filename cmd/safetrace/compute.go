@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/safetrace/safetrace/client"
+	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/party/authority"
+	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/party/operator"
+	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/regionmap"
+)
+
+const computeUsage = `usage:
+  safetrace compute run region-map --manifest FILE [--key FILE] [--timeout 10m]
+  safetrace compute result region-map --manifest FILE [--day YYYY-MM-DD]
+  safetrace compute simulate region-map --manifest FILE --participants P --seed S [--key FILE] [--authority FILE]`
+
+func runCompute(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("compute: want run, result or simulate (see 'safetrace compute -h')")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Println(computeUsage)
+		return nil
+	case "run", "result", "simulate":
+	default:
+		return fmt.Errorf("compute: unknown subcommand %q", args[0])
+	}
+	if len(args) < 2 || args[1] != manifest.ComputationRegionMap {
+		return fmt.Errorf("compute %s: want the computation name %q", args[0], manifest.ComputationRegionMap)
+	}
+	switch args[0] {
+	case "run":
+		return computeRunCmd(ctx, "compute run region-map", args[1], args[2:], os.Stdout)
+	case "result":
+		return computeResult(ctx, args[2:], os.Stdout)
+	}
+	return computeSimulate(ctx, args[2:], os.Stdout)
+}
+
+// computeEnv is what every compute subcommand needs: the verified manifest
+// and a client of the deployment.
+type computeEnv struct {
+	path string
+	m    *manifest.Manifest
+	c    *client.Client
+}
+
+func openCompute(path string) (*computeEnv, error) {
+	if path == "" {
+		return nil, errors.New("--manifest is required")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := readVerifiedManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(b, nil, nil, nil, client.WithBackoff(50*time.Millisecond, 2*time.Second),
+		client.WithAttemptWait(10*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	return &computeEnv{path: path, m: m, c: c}, nil
+}
+
+func (e *computeEnv) nextTo(name string) string { return filepath.Join(filepath.Dir(e.path), name) }
+
+// triggerRun starts computation at every party through the computation
+// runner (a RunRequest signed with the party key in keyPath, through the
+// relays) and waits until every party reports the run done.
+var triggerRun = func(ctx context.Context, e *computeEnv, keyPath, computation string) error {
+	key, err := keys.Load(keyPath)
+	if err != nil {
+		return fmt.Errorf("%w\nsafetrace: hint: run requests are signed with a party's key (--key)", err)
+	}
+	outs, err := operator.Run(ctx, e.c, computation, key.ID, key.Sign, 200*time.Millisecond)
+	if err != nil {
+		for _, o := range outs {
+			if o.Err != nil || o.State != wire.RunDone {
+				err = fmt.Errorf("%w (party %d: %v %v %s)", err, o.Party, o.State, o.Err, o.Text)
+				break
+			}
+		}
+	}
+	return err
+}
+
+func dayString(d uint32) string {
+	if d == 0 {
+		return "none"
+	}
+	return store.Day(d).String()
+}
+
+func computeResult(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("compute result region-map", flag.ContinueOnError)
+	mpath := fs.String("manifest", "", "deployment manifest `file` (required)")
+	dayFlag := fs.String("day", "", "UTC day `YYYY-MM-DD` (default: the latest released map)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e, err := openCompute(*mpath)
+	if err != nil {
+		return err
+	}
+	defer e.c.Close()
+	var day uint32
+	if *dayFlag != "" {
+		t, err := time.Parse(time.DateOnly, *dayFlag)
+		if err != nil {
+			return fmt.Errorf("--day: %w", err)
+		}
+		day = uint32(store.DayOf(t))
+	}
+	rm, err := e.c.FetchRegionMap(ctx, day)
+	if err != nil {
+		return err
+	}
+	if rm.Day == 0 {
+		return errors.New("no region map released yet\nsafetrace: hint: 'safetrace compute run region-map' releases the days before today")
+	}
+	fmt.Fprintf(os.Stderr, "safetrace: region map of %s: %d uploads, %d rejected, k = %d; the %d parties agree\n",
+		dayString(rm.Day), rm.Uploads, rm.Rejected, rm.K, e.m.N)
+	return printRegionMap(stdout, e.m, rm)
+}
+
+func printRegionMap(w io.Writer, m *manifest.Manifest, rm *wire.RegionMapResponse) error {
+	for _, rc := range rm.Released {
+		if int(rc.Region) >= len(m.Params.Regions) {
+			return fmt.Errorf("released region %d is not in the manifest", rc.Region)
+		}
+		fmt.Fprintf(w, "%s,%d\n", m.Params.Regions[rc.Region], rc.Count)
+	}
+	return nil
+}
+
+func computeSimulate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("compute simulate region-map", flag.ContinueOnError)
+	mpath := fs.String("manifest", "", "deployment manifest `file` (required)")
+	participants := fs.Int("participants", 100, "synthetic participants")
+	seed := fs.Uint64("seed", 1, "random seed of the synthetic population")
+	posFrac := fs.Float64("positive", 0.5, "fraction of positive participants")
+	kpath := fs.String("key", "", "party key `file` that signs the run request (default party1.key next to the manifest)")
+	apath := fs.String("authority", "", "authority key `file` for the positives' codes (default authority.key next to the manifest)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *participants < 1 {
+		return errors.New("--participants must be positive")
+	}
+	e, err := openCompute(*mpath)
+	if err != nil {
+		return err
+	}
+	defer e.c.Close()
+	if *kpath == "" {
+		*kpath = e.nextTo("party1.key")
+	}
+	if *apath == "" {
+		*apath = e.nextTo("authority.key")
+	}
+	start := time.Now()
+	m := e.m
+	regions := len(m.Params.Regions)
+	if regions == 0 {
+		return errors.New("the manifest lists no regions")
+	}
+	day, err := simulationDay(ctx, e)
+	if err != nil {
+		return err
+	}
+	days := regionmap.Synthetic(*seed, *participants, regions, *posFrac)
+	if err := uploadSynthetic(ctx, e, *apath, day, days); err != nil {
+		return err
+	}
+	if err := triggerRun(ctx, e, *kpath, manifest.ComputationRegionMap); err != nil {
+		return err
+	}
+	got, err := e.c.FetchRegionMap(ctx, day)
+	if err != nil {
+		return err
+	}
+	mismatches := compareWithOracle(got, days, regions, m.Params.KAnonymity)
+	fmt.Fprintf(stdout, "participants=%d regions_released=%d mismatches=%d seconds=%.2f\n",
+		*participants, len(got.Released), mismatches, time.Since(start).Seconds())
+	if mismatches > 0 {
+		return fmt.Errorf("%d mismatches with the plaintext oracle", mismatches)
+	}
+	return nil
+}
+
+// simulationDay is the latest day before today without a released map: a
+// day's map is released once, so each simulation takes a fresh day.
+func simulationDay(ctx context.Context, e *computeEnv) (uint32, error) {
+	today := uint32(store.DayOf(time.Now()))
+	for d := today - 1; d > today-uint32(e.m.Params.RetentionDays); d-- {
+		rm, err := e.c.FetchRegionMap(ctx, d)
+		if err != nil {
+			return 0, err
+		}
+		if rm.Day == 0 {
+			return d, nil
+		}
+	}
+	return 0, errors.New("every day of the retention window has a released map\nsafetrace: hint: start a fresh deployment")
+}
+
+// uploadSynthetic uploads the days through the relays, 8 at a time, with a
+// fresh authority code for each positive one.
+func uploadSynthetic(ctx context.Context, e *computeEnv, authorityPath string, day uint32, days []regionmap.Day) error {
+	coded := 0
+	for _, d := range days {
+		if d.Coded {
+			coded++
+		}
+	}
+	var codes []string
+	if coded > 0 {
+		ak, err := authority.LoadKey(authorityPath)
+		if err != nil {
+			return fmt.Errorf("authority key for the positives' codes: %w", err)
+		}
+		if codes, err = authority.Issue(ak, coded, 24*time.Hour); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, 8)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for _, d := range days {
+		code := ""
+		if d.Coded {
+			code, codes = codes[0], codes[1:]
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if _, err := e.c.UploadRegions(ctx, day, code, d.Presence, d.Positive); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// compareWithOracle counts the differences between a released map and the
+// plaintext oracle: per region released or not, and per count.
+func compareWithOracle(got *wire.RegionMapResponse, days []regionmap.Day, regions, k int) int {
+	acc, rel := regionmap.Oracle(days, regions, k)
+	want := map[int]uint64{}
+	for _, r := range rel {
+		want[r.Region] = r.Count
+	}
+	have := map[int]uint64{}
+	for _, r := range got.Released {
+		have[int(r.Region)] = uint64(r.Count)
+	}
+	mismatches := 0
+	for r := range regions {
+		wc, wok := want[r]
+		hc, hok := have[r]
+		if wok != hok || wc != hc {
+			mismatches++
+		}
+	}
+	rejected := 0
+	for _, a := range acc {
+		if !a {
+			rejected++
+		}
+	}
+	if int(got.Rejected) != rejected || int(got.Uploads) != len(days) {
+		mismatches++
+	}
+	return mismatches
+}

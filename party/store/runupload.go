@@ -1,0 +1,87 @@
+package store
+
+import (
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PutRunInput stores input as an input of run runID on behalf of upload
+// u (which has no records), in one transaction with u's idempotency entry
+// and, if u.Code is set, the code's use: a retry of u (same id and content
+// hash) returns the first receipt and stores nothing; errors are those of
+// PutUpload, and on any error nothing is stored. The receipt counts count
+// items (e.g. the regions of a region-map upload).
+func (s *Store) PutRunInput(u *Upload, count int, runID string, input []byte, now time.Time) (Receipt, error) {
+	if err := checkID("upload id", u.ID); err != nil {
+		return Receipt{}, err
+	}
+	if len(u.Records) != 0 {
+		return Receipt{}, errors.New("store: a run input upload has no records")
+	}
+	if runID == "" || len(runID) > MaxIDLen {
+		return Receipt{}, fmt.Errorf("store: run id %q: need 1..%d bytes", runID, MaxIDLen)
+	}
+	var rc Receipt
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		ub := tx.Bucket(bucketUploads)
+		if v := ub.Get(u.ID); v != nil {
+			old, err := decodeReceipt(u.ID, v)
+			if err != nil {
+				return err
+			}
+			if subtle.ConstantTimeCompare(old.ContentHash[:], u.ContentHash[:]) != 1 {
+				return ErrUploadReused
+			}
+			rc = old
+			return nil
+		}
+		if u.Code != nil {
+			if err := useCode(tx, u.Code.ID, u.Code.Expires, now); err != nil {
+				return err
+			}
+		}
+		rb := tx.Bucket(bucketRuns)
+		b := rb.Bucket([]byte(runID))
+		if b == nil {
+			var err error
+			if b, err = rb.CreateBucket([]byte(runID)); err != nil {
+				return err
+			}
+			if err := b.Put([]byte{0}, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
+				return err
+			}
+		}
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := b.Put(binary.BigEndian.AppendUint64([]byte{1}, seq), input); err != nil {
+			return err
+		}
+		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
+		return ub.Put(u.ID, encodeReceipt(rc))
+	})
+	if err != nil {
+		if errors.Is(err, ErrCodeUsed) || errors.Is(err, ErrUploadReused) {
+			return Receipt{}, err
+		}
+		return Receipt{}, fmt.Errorf("store: put run input: %w", err)
+	}
+	return rc, nil
+}
+
+// RunExists reports whether run runID has been created (by AddRunInput or
+// PutRunInput) and not deleted.
+func (s *Store) RunExists(runID string) (bool, error) {
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketRuns).Bucket([]byte(runID)) != nil
+		return nil
+	})
+	return ok, err
+}
