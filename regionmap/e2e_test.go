@@ -2,7 +2,9 @@ package regionmap_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
@@ -148,6 +150,23 @@ func TestEndToEnd(t *testing.T) {
 	got, err := c.FetchRegionMap(ctx, 0)
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("fetched %+v, %v; want %+v", got, err, want)
+	}
+	// The dashboard's view: GET /v1/regionmap names the released regions.
+	rec := httptest.NewRecorder()
+	d.Servers[1].HTTPHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/regionmap", nil))
+	var view struct {
+		Regions []struct {
+			Region string
+			Count  uint32
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &view); err != nil || len(view.Regions) != len(want.Released) {
+		t.Fatalf("GET /v1/regionmap: %d %s", rec.Code, rec.Body.String())
+	}
+	for i, r := range view.Regions {
+		if w := want.Released[i]; r.Region != d.Manifest().Params.Regions[w.Region] || r.Count != w.Count {
+			t.Errorf("GET /v1/regionmap region %d: %+v, want %+v", i, r, w)
+		}
 	}
 	// Inputs deleted, today's kept; the day takes no more uploads.
 	for i, st := range d.Stores {

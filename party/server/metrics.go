@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/party/store"
 )
 
 type metrics struct {
@@ -103,7 +104,8 @@ func (s *Server) Health() Health {
 
 // HTTPHandler serves GET /healthz (JSON Health, status 200 even when
 // degraded: the process is alive), GET /metrics (Prometheus text) and
-// GET /v1/epochs (recent computation runs with their public summaries).
+// GET /v1/epochs (recent computation runs with their public summaries) and
+// GET /v1/regionmap (the newest released region map, 404 before the first).
 func (s *Server) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -113,6 +115,34 @@ func (s *Server) HTTPHandler() http.Handler {
 	mux.HandleFunc("GET /v1/epochs", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"epochs": s.Runs()})
+	})
+	mux.HandleFunc("GET /v1/regionmap", func(w http.ResponseWriter, _ *http.Request) {
+		rm, err := s.LatestRegionMap()
+		if err != nil {
+			http.Error(w, "region map unavailable", http.StatusInternalServerError)
+			return
+		}
+		if rm.Day == 0 {
+			http.NotFound(w, nil)
+			return
+		}
+		type region struct {
+			Region string `json:"region"`
+			Count  uint32 `json:"count"`
+		}
+		out := struct {
+			Day     string   `json:"day"`
+			K       uint32   `json:"k"`
+			Uploads uint32   `json:"uploads"`
+			Regions []region `json:"regions"`
+		}{Day: store.Day(rm.Day).String(), K: rm.K, Uploads: rm.Uploads, Regions: []region{}}
+		for _, rc := range rm.Released {
+			if int(rc.Region) < len(s.m.Params.Regions) {
+				out.Regions = append(out.Regions, region{s.m.Params.Regions[rc.Region], rc.Count})
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out)
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

@@ -149,6 +149,12 @@ func (s *Server) handleRegionMap(ctx context.Context, req []byte) (wire.Message,
 	if q.Day != 0 {
 		return s.RegionMap(store.Day(q.Day))
 	}
+	return s.LatestRegionMap()
+}
+
+// LatestRegionMap returns the newest released region map of the retention
+// window, or an empty response (Day 0).
+func (s *Server) LatestRegionMap() (*wire.RegionMapResponse, error) {
 	today := store.DayOf(s.now())
 	for d := int64(today) + 1; d >= 0 && d > int64(today)-int64(s.m.Params.RetentionDays)-1; d-- {
 		m, err := s.RegionMap(store.Day(d))
