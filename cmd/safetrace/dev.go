@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,8 +101,17 @@ func runDev(ctx context.Context, args []string) error {
 		w.Write(mb)
 	}))
 	mux.Handle("GET /web/", http.FileServer(http.Dir(*root)))
+	csp := appCSP(m.Relays)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("Cache-Control", "no-cache")
 		http.ServeFile(w, r, filepath.Join(*root, "index.html"))
+	})
+	// The service worker lives at the root so that its scope is the app.
+	mux.HandleFunc("GET /sw.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFile(w, r, filepath.Join(*root, "web", "sw.js"))
 	})
 	ln, err := net.Listen("tcp", *web)
 	if err != nil {
@@ -219,4 +229,22 @@ func (s *devStatus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"deployment": s.m.Deployment, "manifest": s.m.Hash().String(),
 		"n": s.m.N, "t": s.m.T, "relays": s.m.Relays, "components": comps,
 	})
+}
+
+// appCSP is the visitor app's Content-Security-Policy: its own origin only,
+// WebAssembly compilation ('wasm-unsafe-eval', no JavaScript eval), the
+// deployment's relays for WebSockets, the camera's stream and QR images as
+// data URLs; no third-party origin, no inline script, no framing.
+func appCSP(relays []string) string {
+	connect := "'self'"
+	for _, r := range relays {
+		// The origin only: a CSP source with a path matches that path
+		// alone, and clients dial paths below it (/ws/client).
+		if u, err := url.Parse(r); err == nil && u.Host != "" {
+			connect += " " + u.Scheme + "://" + u.Host
+		}
+	}
+	return "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
+		"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src " + connect + "; " +
+		"worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
