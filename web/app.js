@@ -189,6 +189,9 @@ function flush() {
   return flushing;
 }
 async function doFlush() {
+  // Offline (as the browser knows it): keep the queue, the "online" event
+  // flushes it.
+  if (!navigator.onLine) { setNet(false); return false; }
   for (;;) {
     const q = await get("pending", []);
     const item = q.find((x) => x.kind === "ordinary" && !x.failed);
@@ -200,7 +203,11 @@ async function doFlush() {
     else if (res.refused) q2[i].failed = res.refused;
     else q2[i].json = JSON.stringify(res.pending); // keep the receipts we have
     await put("pending", q2);
-    if (!res.complete && !res.refused) { setNet(false); return false; }
+    if (!res.complete && !res.refused) {
+      setNet(false);
+      setTimeout(flush, 5000); // the relay is unreachable: try again soon
+      return false;
+    }
     setNet(true);
   }
 }
@@ -212,6 +219,7 @@ function setNet(ok) { $("net").textContent = ok ? "" : t("net.offline"); }
 
 // ---- results
 async function checkResults() {
+  if (!navigator.onLine) { setNet(false); renderStatus(); return; }
   try {
     const st = JSON.parse(await api.results(15000));
     await put("lastCheck", { time: now(), risk: st.risk, days: st.days });

@@ -144,6 +144,15 @@ func Offline(offline bool) chromedp.Action[chromedp.Void] {
 		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 			return err
 		}
+		// Two commands: emulateNetworkConditionsByRule cuts the requests
+		// (the service worker's too), overrideNetworkState sets
+		// navigator.onLine and fires the offline and online events.
+		sw := offline
+		if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			EmulateOfflineServiceWorker: &sw,
+			MatchedNetworkConditions: []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}}}); err != nil {
+			return err
+		}
 		_, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
 			Offline: offline, Latency: 0, DownloadThroughput: -1, UploadThroughput: -1})
 		return err
