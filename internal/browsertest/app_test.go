@@ -39,11 +39,12 @@ func waitFor(t *testing.T, ctx context.Context, cond string, d time.Duration) {
 
 // openApp loads the app in a fresh profile and waits until it is ready.
 // clockOffset shifts the app's clock (test clock), e.g. -40 minutes.
-func openApp(t *testing.T, dev *browsertest.Dev, o browsertest.Options, clockOffset time.Duration, path string) context.Context {
+// Scripts in before run first in every document.
+func openApp(t *testing.T, dev *browsertest.Dev, o browsertest.Options, clockOffset time.Duration, path string, before ...string) context.Context {
 	t.Helper()
 	ctx := browsertest.NewBrowser(t, o)
 	if err := chromedp.Do(ctx,
-		browsertest.BeforeLoad(fmt.Sprintf("window.__safetraceClock = {offset: %d};", clockOffset.Milliseconds())),
+		browsertest.BeforeLoad(fmt.Sprintf("window.__safetraceClock = {offset: %d};", clockOffset.Milliseconds())+strings.Join(before, ";")),
 		chromedp.Navigate(dev.URL+path)); err != nil {
 		t.Fatal(err)
 	}
