@@ -120,7 +120,9 @@ func runDev(ctx context.Context, args []string) error {
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	fmt.Fprintf(stdout, "SafeTrace local deployment %s (manifest %s)\n", *dir, m.Hash())
-	fmt.Fprintf(stdout, "  web app:  http://%s/  (status: http://%s/api/status)\n", ln.Addr(), ln.Addr())
+	// The app's origin from the manifest (localhost): the relay accepts
+	// browsers from that origin only.
+	fmt.Fprintf(stdout, "  web app:  %s/  (status: %s/api/status)\n", m.AppOrigin, m.AppOrigin)
 	fmt.Fprintf(stdout, "  relay:    %s  (health: %s)\n", m.Relays[0], st.relay)
 	for i, u := range st.parties {
 		fmt.Fprintf(stdout, "  party %d:  %s\n", i+1, u)
