@@ -145,6 +145,13 @@ async function tick() {
     await checkOutActive(v.end);
     notify(t("notify.checkedout", { name: v.name }));
   }
+  if (v && !v.reminded && now() < v.end && v.end - now() <= 10 * MIN) {
+    // A reminder shortly before the automatic check-out, if permitted.
+    const vs = await visits();
+    const cur = vs.find((x) => x.id === v.id);
+    if (cur) { cur.reminded = true; await put("visits", vs); }
+    notify(t("notify.reminder", { name: v.name, time: fmtTime(v.end) }));
+  }
   renderActive(v && now() < v.end ? v : null);
   if (now() - (await get("lastPeriodic", 0)) >= UPLOAD_EVERY) periodicUpload();
 }

@@ -120,4 +120,25 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	if n := eval[int](t, ctx, `safetraceApp.get("visits").then(v => v.length)`); n != 1 {
 		t.Errorf("%d visits stored after deleting one", n)
 	}
+
+	// Automatic check-out at the end of the stay: a check-in 13 hours ago
+	// ends at the venue's default stay (at most 12 hours).
+	v, err := qr.NewVenue("Auto Checkout Hall", qr.Category(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setClock(t, ctx, -13*time.Hour)
+	if err := chromedp.Do(ctx, chromedp.Navigate(v.URL(origin))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.body.dataset.ready === "1" && !document.getElementById("confirm").hidden`, 30*time.Second)
+	checkIn(t, ctx)
+	setClock(t, ctx, 0)
+	waitFor(t, ctx, `safetraceApp.get("visits").then(vs => vs.some(v => v.name === "Auto Checkout Hall" && v.depart === v.end && v.uploaded))`, 30*time.Second)
+	if !eval[bool](t, ctx, `document.getElementById("active").hidden`) {
+		t.Error("still shown as checked in after the end of the stay")
+	}
+	if got, want := eval[float64](t, ctx, `safetraceApp.get("visits").then(vs => { const v = vs.find(v => v.name === "Auto Checkout Hall"); return (v.depart - v.arrive) / 60000; })`), v.Stay.Minutes(); got != want {
+		t.Errorf("automatic check-out after %v minutes, want the venue's %v", got, want)
+	}
 }
