@@ -201,7 +201,7 @@ async function doFlush() {
   if (!navigator.onLine) { setNet(false); return false; }
   for (;;) {
     const q = await get("pending", []);
-    const item = q.find((x) => x.kind === "ordinary" && !x.failed);
+    const item = q.find((x) => !x.failed);
     if (!item) return true;
     const res = JSON.parse(await api.send(item.json, 20000));
     const q2 = await get("pending", []);
@@ -481,7 +481,7 @@ $("report-send").addEventListener("click", async () => {
       $("report-msg").textContent = t("report." + res.refused);
     } else {
       const q = await get("pending", []);
-      q.push({ id: crypto.randomUUID(), kind: "ordinary", json: JSON.stringify(res.pending), created: now() });
+      q.push({ id: crypto.randomUUID(), kind: "positive", json: JSON.stringify(res.pending), created: now() });
       await put("pending", q);
       $("report-msg").textContent = t("report.queued");
     }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/safetrace/safetrace/internal/browsertest"
@@ -27,6 +29,14 @@ func TestOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, `document.body.dataset.ready === "1" && !!navigator.serviceWorker.controller`, 30*time.Second)
+	// Installable: Chromium finds no installability error.
+	res, err := chromedp.Call(ctx, page.GetInstallabilityErrors, cdp.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.InstallabilityErrors {
+		t.Errorf("not installable: %s", e.ErrorID)
+	}
 	if err := chromedp.Do(ctx, browsertest.Offline(true)); err != nil {
 		t.Fatal(err)
 	}
