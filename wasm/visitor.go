@@ -35,6 +35,7 @@ import (
 //	preparePositive(historyJSON, onsetDay, now, code) -> {pending, summary}
 //	send(pendingJSON, timeoutMs) -> {pending, complete, error}
 //	results(timeoutMs) -> Status JSON
+//	ack(timeoutMs) -> undefined            (the parties delete delivered results)
 //	myCode(now) -> {code, png}
 //	encounter(text) -> Encounter JSON
 //	bench(n) -> {derive_ms, share_ms, records}
@@ -50,6 +51,7 @@ func init() {
 		"preparePositive": a.preparePositive,
 		"send":            a.send,
 		"results":         a.results,
+		"ack":             a.ack,
 		"myCode":          a.myCode,
 		"encounter":       encounter,
 		"bench":           a.bench,
@@ -347,6 +349,20 @@ func (a *app) results(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	return jsonString(st)
+}
+
+func (a *app) ack(args []safejs.Value) (any, error) {
+	c, _, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := argFloat(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
+	defer cancel()
+	return nil, c.AckResults(ctx)
 }
 
 func (a *app) myCode(args []safejs.Value) (any, error) {

@@ -229,8 +229,14 @@ async function checkResults() {
   if (!navigator.onLine) { setNet(false); renderStatus(); return; }
   try {
     const st = JSON.parse(await api.results(15000));
-    await put("lastCheck", { time: now(), risk: st.risk, days: st.days });
+    // Days of increased risk are kept here (until the retention window
+    // ends), so the parties may delete the delivered results (DESIGN 4.5).
+    const cutoff = new Date(now() - (params.retention_days || 14) * DAY).toISOString().slice(0, 10);
+    const days = [...new Set([...st.days, ...((await get("lastCheck", null))?.days || [])])]
+      .filter((d) => d >= cutoff).sort().reverse();
+    await put("lastCheck", { time: now(), risk: days.length > 0, days });
     setNet(true);
+    if (st.results > 0) api.ack(15000).catch(() => {});
   } catch (e) {
     setNet(false);
   }

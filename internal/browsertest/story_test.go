@@ -200,6 +200,12 @@ func TestFullStory(t *testing.T) {
 		if want := name != "C"; risk != want {
 			t.Errorf("%s: risk %v, want %v (%q)", name, risk, want, status)
 		}
+		// Results are acknowledged and deleted at the parties; the app
+		// keeps the days of risk.
+		eval[any](t, ctx, "safetraceApp.checkResults()")
+		if again := eval[bool](t, ctx, `safetraceApp.get("lastCheck").then(c => c.risk)`); again != risk {
+			t.Errorf("%s: risk %v after a second check, was %v", name, again, risk)
+		}
 		if strings.Contains(text(t, ctx, "#home"), venue.Name) {
 			t.Errorf("%s: the home screen names the venue", name)
 		}
