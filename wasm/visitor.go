@@ -142,6 +142,9 @@ func (a *app) init(args []safejs.Value) (any, error) {
 }
 
 func (a *app) venue(args []safejs.Value) (any, error) {
+	if err := wantArgs("venue", args, 1); err != nil {
+		return nil, err
+	}
 	s, err := argString(args, 0)
 	if err != nil {
 		return nil, err
@@ -180,6 +183,9 @@ func decode(args []safejs.Value) (any, error) {
 }
 
 func (a *app) cell(args []safejs.Value) (any, error) {
+	if err := wantArgs("cell", args, 3); err != nil {
+		return nil, err
+	}
 	_, p, err := a.ready()
 	if err != nil {
 		return nil, err
@@ -223,6 +229,9 @@ func pendings(c *client.Client, kind client.Kind, code string, recs []trace.Reco
 }
 
 func (a *app) prepare(args []safejs.Value) (any, error) {
+	if err := wantArgs("prepare", args, 1); err != nil {
+		return nil, err
+	}
 	c, p, err := a.ready()
 	if err != nil {
 		return nil, err
@@ -269,6 +278,9 @@ func (a *app) positive(args []safejs.Value) ([]trace.Record, error) {
 }
 
 func (a *app) preview(args []safejs.Value) (any, error) {
+	if err := wantArgs("preview", args, 3); err != nil {
+		return nil, err
+	}
 	recs, err := a.positive(args)
 	if err != nil {
 		return nil, err
@@ -299,6 +311,9 @@ func (a *app) preparePositive(args []safejs.Value) (any, error) {
 }
 
 func (a *app) send(args []safejs.Value) (any, error) {
+	if err := wantArgs("send", args, 2); err != nil {
+		return nil, err
+	}
 	c, _, err := a.ready()
 	if err != nil {
 		return nil, err
@@ -330,6 +345,9 @@ func (a *app) send(args []safejs.Value) (any, error) {
 }
 
 func (a *app) results(args []safejs.Value) (any, error) {
+	if err := wantArgs("results", args, 1); err != nil {
+		return nil, err
+	}
 	c, _, err := a.ready()
 	if err != nil {
 		return nil, err
@@ -352,6 +370,9 @@ func (a *app) results(args []safejs.Value) (any, error) {
 }
 
 func (a *app) ack(args []safejs.Value) (any, error) {
+	if err := wantArgs("ack", args, 1); err != nil {
+		return nil, err
+	}
 	c, _, err := a.ready()
 	if err != nil {
 		return nil, err
@@ -366,6 +387,9 @@ func (a *app) ack(args []safejs.Value) (any, error) {
 }
 
 func (a *app) myCode(args []safejs.Value) (any, error) {
+	if err := wantArgs("myCode", args, 1); err != nil {
+		return nil, err
+	}
 	now, err := argFloat(args, 0)
 	if err != nil {
 		return nil, err
@@ -385,6 +409,9 @@ func (a *app) myCode(args []safejs.Value) (any, error) {
 }
 
 func encounter(args []safejs.Value) (any, error) {
+	if err := wantArgs("encounter", args, 1); err != nil {
+		return nil, err
+	}
 	s, err := argString(args, 0)
 	if err != nil {
 		return nil, err
@@ -399,6 +426,9 @@ func encounter(args []safejs.Value) (any, error) {
 // bench derives n venue records of a synthetic stay and shares and seals
 // them for every party, as an upload does, and reports the times.
 func (a *app) bench(args []safejs.Value) (any, error) {
+	if err := wantArgs("bench", args, 1); err != nil {
+		return nil, err
+	}
 	c, p, err := a.ready()
 	if err != nil {
 		return nil, err

@@ -411,8 +411,9 @@ async function expire() {
 
 // ---- GPS (opt-in): cells only, while the app is open.
 let watchId = null;
+let gpsOn = false; // loaded at start; kept in memory so the switch never lags a click
 async function renderGPS() {
-  $("gps-on").checked = await get("gpsOn", false);
+  $("gps-on").checked = gpsOn;
   $("gps-count").textContent = t("gps.count", { n: (await get("cells", [])).length });
 }
 async function startGPS() {
@@ -432,6 +433,7 @@ async function startGPS() {
   }, async (err) => {
     if (err.code === err.PERMISSION_DENIED) {
       $("gps-msg").textContent = t("gps.denied");
+      gpsOn = false;
       await put("gpsOn", false);
       $("gps-on").checked = false;
       stopGPS();
@@ -551,7 +553,7 @@ $("delete-all").addEventListener("click", async () => {
   tick();
 });
 $("gps-on").addEventListener("change", async () => {
-  const on = $("gps-on").checked;
+  const on = (gpsOn = $("gps-on").checked);
   await put("gpsOn", on);
   $("gps-msg").textContent = "";
   if (on) startGPS(); else stopGPS();
@@ -581,7 +583,8 @@ await tick();
 setInterval(tick, 1000);
 setInterval(() => { flush(); checkResults(); }, RESULTS_EVERY);
 setInterval(flush, 30_000);
-if (await get("gpsOn", false)) startGPS();
+gpsOn = await get("gpsOn", false);
+if (gpsOn) startGPS();
 perf.tti = performance.now() - perf.start;
 perf.ttiFromNav = performance.now();
 refreshStatus();

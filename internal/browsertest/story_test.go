@@ -54,6 +54,9 @@ func enableGPS(t *testing.T, ctx context.Context) {
 	click(t, ctx, `[data-go="gps"]`)
 	click(t, ctx, "#gps-on")
 	waitFor(t, ctx, `safetraceApp.get("cells").then(c => c && c.length > 0)`, 20*time.Second)
+	if !eval[bool](t, ctx, `document.getElementById("gps-on").checked`) {
+		t.Error("the location switch shows off while recording")
+	}
 }
 
 // uploadGPS advances the clock and uploads the cells.
@@ -145,6 +148,7 @@ func TestFullStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	click(t, c, "#scan")
+	browsertest.Screenshot(t, c, "scanner")
 	eval[any](t, c, fmt.Sprintf(`document.getElementById("paste").value = %q`, other.URL(origin)))
 	click(t, c, "#paste-go")
 	waitFor(t, c, `!document.getElementById("confirm").hidden`, 20*time.Second)

@@ -41,6 +41,9 @@ func TestEncounter(t *testing.T) {
 	if !strings.Contains(text(t, f, "#queue"), "Encounter saved") {
 		t.Errorf("no confirmation of the encounter: %q", text(t, f, "#queue"))
 	}
+	// Encounters go out with the periodic upload.
+	eval[any](t, f, "safetraceApp.periodicUpload()")
+	waitFor(t, f, `safetraceApp.get("encounters").then(x => x[0].uploaded).then(ok => ok && safetraceApp.pending().then(n => n === 0))`, 60*time.Second)
 }
 
 // TestLanguageAndAccessibility: German from the browser's language and by
