@@ -3,8 +3,6 @@ package browsertest_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +100,19 @@ func TestWasmClientUploadAndFetch(t *testing.T) {
 		t.Errorf("status %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "home-no-exposure")
-	_ = os.Remove
-	_ = filepath.Join
+
+	// How a day of increased risk is shown (the state an epoch leaves; the
+	// full story reaches it through a real epoch): kept across a reload and
+	// a new result fetch, never naming the venue.
+	day := time.Now().UTC().Format(time.DateOnly)
+	eval[any](t, ctx, fmt.Sprintf(`new Promise((res, rej) => { const r = indexedDB.open("safetrace"); r.onsuccess = () => { const tx = r.result.transaction("kv", "readwrite"); tx.objectStore("kv").put({time: Date.now(), risk: true, days: [%q]}, "lastCheck"); tx.oncomplete = () => res(true); tx.onerror = () => rej(tx.error); }; })`, day))
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.body.dataset.ready === "1" && document.getElementById("status-text").textContent.startsWith("Increased risk on")`, 30*time.Second)
+	eval[any](t, ctx, "safetraceApp.checkResults()")
+	if got := text(t, ctx, "#status"); !strings.Contains(got, "Increased risk on") || strings.Contains(got, v.Name) {
+		t.Errorf("risk status %q", got)
+	}
+	browsertest.Screenshot(t, ctx, "home-increased-risk")
 }

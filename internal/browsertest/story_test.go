@@ -215,5 +215,5 @@ func TestFullStory(t *testing.T) {
 		}
 	}
 	click(t, a, `[data-go="home"]`)
-	browsertest.Screenshot(t, a, "home-increased-risk")
+	browsertest.Screenshot(t, a, "home-increased-risk-after-epoch")
 }
