@@ -545,8 +545,18 @@ $("export").addEventListener("click", async () => {
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 });
+// Delete all asks once more in place (no blocking dialog): a second press
+// within 5 seconds deletes.
+let deleteArmed = 0;
 $("delete-all").addEventListener("click", async () => {
-  if (!confirm(t("visits.confirmall"))) return;
+  if (Date.now() - deleteArmed > 5000) {
+    deleteArmed = Date.now();
+    $("delete-all").textContent = t("visits.confirmall");
+    setTimeout(() => { $("delete-all").textContent = t("visits.deleteall"); }, 5000);
+    return;
+  }
+  deleteArmed = 0;
+  $("delete-all").textContent = t("visits.deleteall");
   await put("visits", []);
   $("visits-msg").textContent = t("visits.deletedall");
   renderVisits();

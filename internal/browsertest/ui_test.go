@@ -124,6 +124,14 @@ func TestLanguageAndAccessibility(t *testing.T) {
 		t.Errorf("%d visits stored after deleting one", n)
 	}
 
+	// Delete all: the first press asks, the second deletes.
+	click(t, ctx, "#delete-all")
+	if n := eval[int](t, ctx, `safetraceApp.get("visits").then(v => v.length)`); n != 1 {
+		t.Errorf("the first press of delete all deleted: %d visits left", n)
+	}
+	click(t, ctx, "#delete-all")
+	waitFor(t, ctx, `safetraceApp.get("visits").then(v => v.length === 0 && document.querySelectorAll("#visit-list li").length === 0)`, 5*time.Second)
+
 	// Automatic check-out at the end of the stay: a check-in 13 hours ago
 	// ends at the venue's default stay (at most 12 hours).
 	v, err := qr.NewVenue("Auto Checkout Hall", qr.Category(1))
