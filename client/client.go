@@ -220,3 +220,22 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
+
+// Request sends one request to party and returns its (opened) reply; build
+// is given the fresh reply key to put into the request. It makes one
+// attempt: callers retry what is safe to retry. Operators' tools use it for
+// requests other than uploads and results.
+func (c *Client) Request(ctx context.Context, party int, build func(replyKey [wire.KeySize]byte) wire.Message) (wire.Message, error) {
+	if party < 1 || party > len(c.m.Parties) {
+		return nil, fmt.Errorf("client: no party %d", party)
+	}
+	rk, err := wire.NewReplyKey()
+	if err != nil {
+		return nil, err
+	}
+	req, err := wire.Encode(build(rk.Public()))
+	if err != nil {
+		return nil, err
+	}
+	return c.call(ctx, party, req, rk)
+}

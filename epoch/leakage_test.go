@@ -3,6 +3,7 @@ package epoch
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -111,19 +112,19 @@ func viewTags(t *testing.T, shares [][]Record) []string {
 // does not know the composed permutation.
 func TestCoalitionMissesAPermutation(t *testing.T) {
 	for _, pr := range []struct{ n, t int }{{3, 1}, {5, 2}, {7, 3}} {
-		for _, c := range coalitions(pr.n, pr.t) {
+		for _, c := range mpc.Subsets(pr.n, pr.t) {
 			hidden := false
-			for _, a := range coalitions(pr.n, pr.t) {
+			for _, a := range mpc.Subsets(pr.n, pr.t) {
 				// the round for coalition a is run by A(a)
 				var members []int
 				for j := 1; j <= pr.n && len(members) < pr.t+1; j++ {
-					if !member(a, j) {
+					if !slices.Contains(a, j) {
 						members = append(members, j)
 					}
 				}
 				disjoint := true
 				for _, x := range c {
-					disjoint = disjoint && !member(members, x)
+					disjoint = disjoint && !slices.Contains(members, x)
 				}
 				hidden = hidden || disjoint
 			}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"slices"
 
+	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
@@ -26,35 +28,6 @@ type shuffleRound struct {
 	perm    []int // out[k] = in[perm[k]]; nil when this party is not in A
 }
 
-// coalitions returns all t-subsets of 1..n in lexicographic order.
-func coalitions(n, t int) [][]int {
-	var out [][]int
-	cur := make([]int, 0, t)
-	var rec func(int)
-	rec = func(start int) {
-		if len(cur) == t {
-			out = append(out, append([]int(nil), cur...))
-			return
-		}
-		for i := start; i <= n; i++ {
-			cur = append(cur, i)
-			rec(i + 1)
-			cur = cur[:len(cur)-1]
-		}
-	}
-	rec(1)
-	return out
-}
-
-func member(set []int, x int) bool {
-	for _, v := range set {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 // newShuffle agrees on the rounds' permutations for m records in one round:
 // the lowest member of each A draws a seed and sends it to the others.
 func newShuffle(ctx context.Context, p *Party, m int) (*shuffle, error) {
@@ -63,10 +36,10 @@ func newShuffle(ctx context.Context, p *Party, m int) (*shuffle, error) {
 	out := make([][]byte, n)
 	from := make([]bool, n)
 	seeds := make([][]byte, 0)
-	for _, c := range coalitions(n, t) {
+	for _, c := range mpc.Subsets(n, t) {
 		var a []int
 		for j := 1; j <= n && len(a) < t+1; j++ {
-			if !member(c, j) {
+			if !slices.Contains(c, j) {
 				a = append(a, j)
 			}
 		}
@@ -80,7 +53,7 @@ func newShuffle(ctx context.Context, p *Party, m int) (*shuffle, error) {
 			for _, j := range a[1:] {
 				out[j-1] = append(out[j-1], seed...)
 			}
-		} else if member(a, id) {
+		} else if slices.Contains(a, id) {
 			from[a[0]-1] = true
 		}
 		seeds = append(seeds, seed)
@@ -92,7 +65,7 @@ func newShuffle(ctx context.Context, p *Party, m int) (*shuffle, error) {
 	off := make([]int, n)
 	for r := range s.rounds {
 		a := s.rounds[r].members
-		if !member(a, id) {
+		if !slices.Contains(a, id) {
 			continue
 		}
 		seed := seeds[r]
@@ -212,7 +185,7 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 	out := make([][]byte, n)
 	var ownP []group.Point
 	var ownX []field.Scalar
-	if member(r.members, id) {
+	if slices.Contains(r.members, id) {
 		lam, small, err := lagrange(r.members, id)
 		if err != nil {
 			return nil, nil, err

@@ -34,14 +34,7 @@ func openTags(ctx context.Context, p *Party, k field.Scalar, points []group.Poin
 		group.ScalarBaseMulVec(mask[lo:hi], z[lo:hi])
 		group.AddVec(mine[lo:hi], mine[lo:hi], mask[lo:hi])
 	})
-	msg := group.AppendVec(make([]byte, 0, m*group.Size), mine)
-	out := make([][]byte, n)
-	for j := range out {
-		if j+1 != id {
-			out[j] = msg
-		}
-	}
-	in, err := p.Exchange(ctx, out, nil)
+	in, err := p.Broadcast(ctx, group.AppendVec(make([]byte, 0, m*group.Size), mine))
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func validate(ctx context.Context, p *Party, recs []Record, reports int, maxWeig
 		return nil, nil
 	}
 	f := field.ScalarField{}
-	n, id := p.N(), p.ID()
+	n := p.N()
 
 	// Public random coefficients from a coin that no t parties control.
 	r, err := p.PRSS(1)
@@ -67,18 +67,10 @@ func validate(ctx context.Context, p *Party, recs []Record, reports int, maxWeig
 		qp[q].Add(&qp[q], &t)
 		qw[q] = f.Add(qw[q], f.Mul(rho[2*i+1], rec.Weight))
 	}
-	msg := f.Append(group.AppendVec(nil, qp), qw)
-	out := make([][]byte, n)
-	for j := range out {
-		if j+1 != id {
-			out[j] = msg
-		}
-	}
-	in, err := p.Exchange(ctx, out, nil)
+	in, err := p.Broadcast(ctx, f.Append(group.AppendVec(nil, qp), qw))
 	if err != nil {
 		return nil, err
 	}
-	in[id-1] = msg
 	pshares := make([]shamir.PointShare, n)
 	wshares := make([]shamir.Share[field.Scalar], n)
 	for j := 0; j < n; j++ {

@@ -13,14 +13,7 @@ import (
 // shares are checked to lie on one degree-t polynomial, and an error wrapping
 // ErrInconsistent is returned otherwise.
 func (p *Party[E]) Open(ctx context.Context, x []E) ([]E, error) {
-	msg := p.F.Append(make([]byte, 0, len(x)*p.F.ElemSize()), x)
-	out := make([][]byte, p.n)
-	for j := range out {
-		if j+1 != p.id {
-			out[j] = msg
-		}
-	}
-	in, err := p.exchange(ctx, out)
+	in, err := p.Broadcast(ctx, p.F.Append(make([]byte, 0, len(x)*p.F.ElemSize()), x))
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,24 @@ func (p *Party[E]) Exchange(ctx context.Context, out [][]byte, from []bool) ([][
 	return p.exchangeFrom(ctx, out, from)
 }
 
+// Broadcast runs one round in which this party sends msg to every peer and
+// receives one message from each; in[id-1] is msg. msg must not be modified
+// afterwards.
+func (p *Party[E]) Broadcast(ctx context.Context, msg []byte) ([][]byte, error) {
+	out := make([][]byte, p.n)
+	for j := range out {
+		if j+1 != p.id {
+			out[j] = msg
+		}
+	}
+	in, err := p.exchange(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	in[p.id-1] = msg
+	return in, nil
+}
+
 // Lambda returns the Lagrange coefficient of party j (1..n) for evaluating
 // at 0 a polynomial of degree below n from the shares of all n parties.
 func (p *Party[E]) Lambda(j int) E { return p.lambda[j-1] }

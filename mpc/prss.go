@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Pseudo-random secret sharing (Cramer, Damgard and Ishai, TCC 2005): for
@@ -19,8 +20,10 @@ type prssKey struct {
 	zero   io.Reader // stream for zero sharings
 }
 
-// subsets returns all t-subsets of 1..n in lexicographic order.
-func subsets(n, t int) [][]int {
+// Subsets returns all t-subsets of the party ids 1..n in lexicographic
+// order: the sets of PRSS keys here, and the coalitions of protocols that
+// must hide something from every t parties.
+func Subsets(n, t int) [][]int {
 	var out [][]int
 	cur := make([]int, 0, t)
 	var rec func(start int)
@@ -39,24 +42,15 @@ func subsets(n, t int) [][]int {
 	return out
 }
 
-func contains(set []int, x int) bool {
-	for _, v := range set {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 // setupPRSS agrees on the keys in one round: the lowest-numbered holder of
 // each key draws it and sends it to the other holders.
 func (p *Party[E]) setupPRSS(ctx context.Context) error {
-	sets := subsets(p.n, p.T)
+	sets := Subsets(p.n, p.T)
 	out := make([][]byte, p.n)
 	keys := make([][]byte, len(sets))
 	leader := func(set []int) int {
 		for j := 1; ; j++ {
-			if !contains(set, j) {
+			if !slices.Contains(set, j) {
 				return j
 			}
 		}
@@ -70,7 +64,7 @@ func (p *Party[E]) setupPRSS(ctx context.Context) error {
 			return err
 		}
 		for j := 1; j <= p.n; j++ {
-			if j != p.id && !contains(set, j) {
+			if j != p.id && !slices.Contains(set, j) {
 				out[j-1] = append(out[j-1], keys[s]...)
 			}
 		}
@@ -87,7 +81,7 @@ func (p *Party[E]) setupPRSS(ctx context.Context) error {
 	off := make([]int, p.n)
 	for s, set := range sets {
 		l := leader(set)
-		if contains(set, p.id) {
+		if slices.Contains(set, p.id) {
 			continue
 		}
 		if l != p.id {

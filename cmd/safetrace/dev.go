@@ -100,6 +100,7 @@ func runDev(ctx context.Context, args []string) error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(mb)
 	}))
+	registerDashboard(mux, devPartyEndpoints(st))
 	mux.Handle("GET /web/", http.FileServer(http.Dir(*root)))
 	csp := appCSP(m.Relays)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

@@ -10,28 +10,36 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/epoch"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/party/operator"
 	"github.com/safetrace/safetrace/trace"
 )
 
 func runEpoch(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("epoch: want simulate (see 'safetrace epoch -h')")
+		return errors.New("epoch: want run or simulate (see 'safetrace epoch -h')")
 	}
 	switch args[0] {
 	case "simulate":
 		return epochSimulate(ctx, args[1:], os.Stdout)
+	case "run":
+		return computeRunCmd(ctx, "epoch run", manifest.ComputationExposure, args[1:], os.Stdout)
 	case "party":
 		return epochParty(ctx, os.Stdin, os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Println(`usage:
+  safetrace epoch run --manifest FILE [--key FILE] [--timeout 10m]
   safetrace epoch simulate --users U --records R --positives P --seed S [--parties N --threshold T]`)
 		return nil
 	}
@@ -250,4 +258,56 @@ func epochParty(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		res.Results = f.Append(res.Results, []field.Scalar{r.Bit})
 	}
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+// computeRunCmd asks every party of a manifest, through its relays, to run
+// a computation now and prints each party's outcome.
+func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	mpath := fs.String("manifest", "", "deployment manifest `file` (required)")
+	kpath := fs.String("key", "", "a party's key `file` to sign the request (default: party1.key next to the manifest)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this `long`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *mpath == "" {
+		return fmt.Errorf("%s: --manifest is required", cmd)
+	}
+	if *kpath == "" {
+		*kpath = filepath.Join(filepath.Dir(*mpath), "party1.key")
+	}
+	m, err := readVerifiedManifest(*mpath)
+	if err != nil {
+		return err
+	}
+	mb, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	key, err := keys.Load(*kpath)
+	if err != nil {
+		return fmt.Errorf("%s: %w\nsafetrace: hint: run requests are signed with a party's key (--key)", cmd, err)
+	}
+	c, err := client.New(mb, nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	start := time.Now()
+	outs, err := operator.Run(ctx, c, name, key.ID, key.Sign, 500*time.Millisecond)
+	for _, o := range outs {
+		switch {
+		case o.Err != nil:
+			fmt.Fprintf(stdout, "party %d: error: %v\n", o.Party, o.Err)
+		default:
+			fmt.Fprintf(stdout, "party %d: %v %s\n", o.Party, o.State, o.Text)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	fmt.Fprintf(stdout, "%s: done at all %d parties in %.1f s\n", name, len(outs), time.Since(start).Seconds())
+	return nil
 }

@@ -57,7 +57,7 @@ func newProcDeployment(t *testing.T) *procDeployment {
 	pd := &procDeployment{t: t, dir: t.TempDir(), relay: freeAddr(t),
 		procs: map[string]*exec.Cmd{}, logs: map[string]*fabrictest.SyncBuffer{}}
 	var err error
-	pd.d, err = localdeploy.New(3, 1, localdeploy.Options{Relay: "ws://" + pd.relay + "/ws", MeshBasePort: 1})
+	pd.d, err = localdeploy.New(3, 1, localdeploy.Options{Relay: "ws://" + pd.relay + "/ws", MeshBasePort: fabrictest.FreePorts(t, 3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func (pd *procDeployment) start(name string) {
 		args = []string{"relay", "--manifest", pd.mpath, "--listen", pd.relay, "--log-level", "debug"}
 	} else {
 		args = []string{"party", "--manifest", pd.mpath, "--key", filepath.Join(pd.dir, name+".key"),
-			"--data", filepath.Join(pd.dir, name), "--log-level", "debug"}
+			"--data", filepath.Join(pd.dir, name), "--log-level", "debug", "--mesh-timeout", "3s"}
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Args[0] = "safetrace"

@@ -50,6 +50,7 @@ func partyServe(ctx context.Context, args []string) error {
 	listen := fs.String("listen", "", "`address` for /healthz and /metrics (optional, e.g. 127.0.0.1:9101)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	expire := fs.Duration("expire-every", server.DefaultExpireEvery, "retention deletion `period`")
+	meshTimeout := fs.Duration("mesh-timeout", 60*time.Second, "how `long` a computation waits for the other parties before it fails")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func partyServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(server.Config{Manifest: m, Key: key, Store: st, Logger: log, ExpireEvery: *expire})
+	srv, err := server.New(server.Config{Manifest: m, Key: key, Store: st, Logger: log, ExpireEvery: *expire, MeshTimeout: *meshTimeout})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"path/filepath"
 	"sync"
@@ -69,7 +70,7 @@ func Start(tb testing.TB, n, t int) *Deployment {
 		tb.Fatal(err)
 	}
 	url := fmt.Sprintf("ws://%s/ws", ln.Addr())
-	ld, err := localdeploy.New(n, t, localdeploy.Options{Relay: url, MeshBasePort: 1})
+	ld, err := localdeploy.New(n, t, localdeploy.Options{Relay: url, MeshBasePort: FreePorts(tb, n)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -102,7 +103,8 @@ func Start(tb testing.TB, n, t int) *Deployment {
 		}
 		d.Stores = append(d.Stores, st)
 		s, err := server.New(server.Config{Manifest: ld.Manifest, Key: k, Store: st, Logger: quiet,
-			MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+			MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+			MeshTimeout: 20 * time.Second, NoSchedule: true})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -133,4 +135,29 @@ func (d *Deployment) Stop() {
 		s.Close()
 	}
 	d.Stores = nil
+}
+
+// FreePorts returns the first of n consecutive loopback ports that were
+// free a moment ago, for the parties' mesh addresses.
+func FreePorts(tb testing.TB, n int) int {
+	tb.Helper()
+	for try := 0; try < 100; try++ {
+		base := 20000 + rand.IntN(40000)
+		var lns []net.Listener
+		for i := 0; i < n; i++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
+			if err != nil {
+				break
+			}
+			lns = append(lns, ln)
+		}
+		for _, ln := range lns {
+			ln.Close()
+		}
+		if len(lns) == n {
+			return base
+		}
+	}
+	tb.Fatal("no free ports for the mesh")
+	return 0
 }

@@ -178,7 +178,7 @@ func (k *ReplyKey) OpenReply(mhash manifest.Hash, party int, b []byte) (Message,
 			return nil, err
 		}
 		switch m.(type) {
-		case *Receipt, *ResultResponse, *Error:
+		case *Receipt, *ResultResponse, *RunStatus, *Error:
 			return m, nil
 		}
 		return nil, malformed("%v message as a reply", m.Type())

@@ -68,6 +68,12 @@ func (t Type) String() string {
 		return "error"
 	case TypeResultShare:
 		return "result share"
+	case TypeRunRequest:
+		return "run request"
+	case TypeStatusRequest:
+		return "status request"
+	case TypeRunStatus:
+		return "run status"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -174,6 +180,12 @@ func Decode(b []byte) (Message, error) {
 		return DecodeError(b)
 	case TypeResultShare:
 		return DecodeResultShare(b)
+	case TypeRunRequest:
+		return DecodeRunRequest(b)
+	case TypeStatusRequest:
+		return DecodeStatusRequest(b)
+	case TypeRunStatus:
+		return DecodeRunStatus(b)
 	}
 	return nil, malformed("unknown message type %d", uint8(t))
 }

@@ -18,6 +18,9 @@ type metrics struct {
 	resultsServed atomic.Uint64
 	rejectedBy    map[wire.Code]*atomic.Uint64
 	rejectedOther atomic.Uint64
+	runsStarted   atomic.Uint64
+	runsDone      atomic.Uint64
+	runsFailed    atomic.Uint64
 }
 
 func (m *metrics) init() {
@@ -68,6 +71,11 @@ func (s *Server) writeMetrics(w io.Writer) {
 		fmt.Fprintf(w, "safetrace_party_rejected_total{reason=%q} %d\n", c.Slug(), m.rejectedBy[c].Load())
 	}
 	fmt.Fprintf(w, "safetrace_party_rejected_total{reason=\"other\"} %d\n", m.rejectedOther.Load())
+	fmt.Fprintln(w, "# HELP safetrace_party_runs_total Computation runs, by outcome (started counts queued runs).")
+	fmt.Fprintln(w, "# TYPE safetrace_party_runs_total counter")
+	fmt.Fprintf(w, "safetrace_party_runs_total{outcome=\"started\"} %d\n", m.runsStarted.Load())
+	fmt.Fprintf(w, "safetrace_party_runs_total{outcome=\"done\"} %d\n", m.runsDone.Load())
+	fmt.Fprintf(w, "safetrace_party_runs_total{outcome=\"failed\"} %d\n", m.runsFailed.Load())
 	fmt.Fprintln(w, "# HELP safetrace_party_relays_registered Relays at which the party is registered.")
 	fmt.Fprintln(w, "# TYPE safetrace_party_relays_registered gauge")
 	fmt.Fprintf(w, "safetrace_party_relays_registered %d\n", s.RelaysRegistered())
@@ -94,12 +102,17 @@ func (s *Server) Health() Health {
 }
 
 // HTTPHandler serves GET /healthz (JSON Health, status 200 even when
-// degraded: the process is alive) and GET /metrics (Prometheus text).
+// degraded: the process is alive), GET /metrics (Prometheus text) and
+// GET /v1/epochs (recent computation runs with their public summaries).
 func (s *Server) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s.Health())
+	})
+	mux.HandleFunc("GET /v1/epochs", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"epochs": s.Runs()})
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

@@ -58,6 +58,12 @@ type Config struct {
 	// ExpireEvery is the period of retention deletion; zero means
 	// DefaultExpireEvery, negative disables it.
 	ExpireEvery time.Duration
+	// MeshTimeout bounds the set-up of a computation's mesh and every wait
+	// for a peer during it; zero means transport.DefaultTimeout.
+	MeshTimeout time.Duration
+	// NoSchedule turns off scheduled computation runs (tests); runs on
+	// request still happen.
+	NoSchedule bool
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives structured logs; nil means slog.Default(). Payloads,
@@ -84,6 +90,8 @@ type Server struct {
 	now   func() time.Time
 
 	metrics metrics
+
+	runs runner
 
 	mu       sync.RWMutex
 	handlers map[wire.Type]Handler
@@ -127,6 +135,10 @@ func New(cfg Config) (*Server, error) {
 		handlers: make(map[wire.Type]Handler),
 	}
 	s.metrics.init()
+	s.runs.init()
+	s.Register(wire.TypeRunRequest, s.handleRun)
+	s.Register(wire.TypeStatusRequest, s.handleStatus)
+	s.RegisterComputation(manifest.ComputationExposure, s.exposure)
 	s.Register(wire.TypeUpload, s.handleUpload)
 	s.Register(wire.TypeResultRequest, s.handleResults)
 	return s, nil
@@ -163,6 +175,10 @@ func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	if s.cfg.ExpireEvery > 0 {
 		wg.Go(func() { s.expireLoop(ctx) })
+	}
+	wg.Go(func() { s.runLoop(ctx) })
+	if period, err := manifest.ParseSchedule(s.m.Params.EpochSchedule); err == nil && period > 0 && !s.cfg.NoSchedule {
+		wg.Go(func() { s.schedule(ctx, manifest.ComputationExposure, period) })
 	}
 	s.log.Info("party serving", "manifest", s.mhash.String(), "relays", len(s.cfg.Relays))
 	err = p.Run(ctx)

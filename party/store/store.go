@@ -217,3 +217,32 @@ func (s *Store) DeleteResults(userKey []byte, through uint64) (int, error) {
 	}
 	return n, nil
 }
+
+// UserResult is one sealed result blob for PutResults.
+type UserResult struct {
+	UserKey, Blob []byte
+}
+
+// PutResults stores many result blobs in one transaction (one fsync): all of
+// them or, on error, none.
+func (s *Store) PutResults(rs []UserResult, now time.Time) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketResults)
+		v0 := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+		for _, r := range rs {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			k := binary.BigEndian.AppendUint64(userPrefix(r.UserKey), seq)
+			if err := b.Put(k, append(append([]byte(nil), v0...), r.Blob...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: put results: %w", err)
+	}
+	return nil
+}

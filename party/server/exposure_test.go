@@ -1,0 +1,185 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/safetrace/safetrace/client"
+	"github.com/safetrace/safetrace/internal/fabrictest"
+	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/party/authority"
+	"github.com/safetrace/safetrace/party/operator"
+	"github.com/safetrace/safetrace/party/server"
+	"github.com/safetrace/safetrace/trace"
+)
+
+// visitor is one user of the test: a client and the trace records it sent.
+type visitor struct {
+	name string
+	c    *client.Client
+	recs []trace.Record
+}
+
+func newVisitor(t *testing.T, d *fabrictest.Deployment, name string) *visitor {
+	h := d.Manifest().Hash()
+	c, err := client.New(d.ManifestBytes, h[:], nil, nil,
+		client.WithBackoff(20*time.Millisecond, 200*time.Millisecond), client.WithAttemptWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &visitor{name: name, c: c}
+}
+
+func (v *visitor) upload(t *testing.T, kind client.Kind, code string, recs []trace.Record) {
+	t.Helper()
+	cr, err := client.FromTrace(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := v.c.Upload(ctx, kind, code, cr); err != nil {
+		t.Fatalf("%s: upload: %v", v.name, err)
+	}
+	if kind == client.Ordinary {
+		v.recs = append(v.recs, recs...)
+	}
+}
+
+// riskDays fetches the visitor's newest result and returns its days at risk.
+func (v *visitor) riskDays(t *testing.T, runID [wire.IDSize]byte) []trace.Day {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := v.c.FetchResults(ctx)
+	if err != nil {
+		t.Fatalf("%s: results: %v", v.name, err)
+	}
+	if len(res.Inconsistent) > 0 {
+		t.Fatalf("%s: inconsistent shares from parties %v", v.name, res.Inconsistent)
+	}
+	var days []trace.Day
+	found := false
+	for _, r := range res.Results {
+		if r.ID != runID {
+			continue
+		}
+		found = true
+		for i, d := range r.Days {
+			switch r.Values[i] {
+			case 1:
+				days = append(days, trace.Day(d))
+			case 0:
+			default:
+				t.Fatalf("%s: result for day %d is %d, not a bit", v.name, d, r.Values[i])
+			}
+		}
+	}
+	if !found && len(v.recs) > 0 {
+		t.Fatalf("%s: no result of run %x among %d", v.name, runID[:4], len(res.Results))
+	}
+	slices.Sort(days)
+	return days
+}
+
+func runEpoch(t *testing.T, d *fabrictest.Deployment, c *client.Client) [wire.IDSize]byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	outs, err := operator.Run(ctx, c, "exposure", 1, d.Deployment.Parties[0].Sign, 50*time.Millisecond)
+	if err != nil {
+		t.Fatalf("epoch: %v", err)
+	}
+	var sum server.ExposureSummary
+	if err := json.Unmarshal([]byte(outs[0].Text), &sum); err != nil {
+		t.Fatalf("summary %q: %v", outs[0].Text, err)
+	}
+	t.Logf("epoch: %s", outs[0].Text)
+	// The dashboard's list shows the run with its summary.
+	runs := d.Servers[1].Runs()
+	if last := runs[len(runs)-1]; last.State != "done" || last.Computation != "exposure" || len(last.Summary) == 0 {
+		t.Errorf("last run listed as %+v", last)
+	}
+	return lastRunID(t, d)
+}
+
+// lastRunID returns the id of the run whose results visitors hold: the
+// parties label results with it.
+func lastRunID(t *testing.T, d *fabrictest.Deployment) [wire.IDSize]byte {
+	t.Helper()
+	id, ok := d.Servers[0].LastRun("exposure")
+	if !ok {
+		t.Fatal("no finished exposure run")
+	}
+	return id
+}
+
+func TestExposureEndToEnd(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	p := trace.DefaultParams()
+	now := time.Now().UTC()
+	var cafe, gym [32]byte
+	rand.Read(cafe[:])
+	rand.Read(gym[:])
+	at := func(ago time.Duration) time.Time { return now.Add(-ago).Truncate(time.Minute) }
+	venue := func(secret [32]byte, from, to time.Duration) []trace.Record {
+		recs, err := trace.VenueRecords(secret, at(from), at(to), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	a, b, c := newVisitor(t, d, "a"), newVisitor(t, d, "b"), newVisitor(t, d, "c")
+	a.upload(t, client.Ordinary, "", venue(cafe, 5*time.Hour, 4*time.Hour+20*time.Minute))
+	b.upload(t, client.Ordinary, "", venue(cafe, 5*time.Hour+10*time.Minute, 4*time.Hour))
+	c.upload(t, client.Ordinary, "", venue(gym, 5*time.Hour, 4*time.Hour))
+
+	// B reports positive with symptom onset today.
+	report, err := trace.PositiveReport(trace.Report{
+		Visits: []trace.Visit{{Secret: cafe, Arrive: at(5*time.Hour + 10*time.Minute), Depart: at(4 * time.Hour)}},
+		Onset:  trace.DayOf(now),
+	}, p, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := authority.Issue(d.Authority, 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.upload(t, client.Positive, codes[0], report)
+
+	id := runEpoch(t, d, a.c)
+	uploads := []trace.Upload{{User: "b", Positive: true, Records: report}}
+	for _, v := range []*visitor{a, b, c} {
+		uploads = append(uploads, trace.Upload{User: v.name, Records: v.recs})
+	}
+	want := trace.Oracle(uploads, p)
+	for _, v := range []*visitor{a, b, c} {
+		got := v.riskDays(t, id)
+		if !slices.Equal(got, want[v.name].Days) {
+			t.Errorf("%s: days at risk %v, oracle %v", v.name, got, want[v.name].Days)
+		}
+	}
+	if len(want["a"].Days) == 0 || len(want["c"].Days) != 0 {
+		t.Fatalf("the oracle should put a at risk and not c: %+v", want)
+	}
+
+	// A second epoch after C visits the cafe too gives C's new answer.
+	c.upload(t, client.Ordinary, "", venue(cafe, 4*time.Hour+50*time.Minute, 4*time.Hour+10*time.Minute))
+	id2 := runEpoch(t, d, a.c)
+	if id2 == id {
+		t.Fatal("the second run has the first run's id")
+	}
+	uploads = append(uploads[:1], trace.Upload{User: "a", Records: a.recs}, trace.Upload{User: "b", Records: b.recs}, trace.Upload{User: "c", Records: c.recs})
+	want = trace.Oracle(uploads, p)
+	if got := c.riskDays(t, id2); len(got) == 0 || !slices.Equal(got, want["c"].Days) {
+		t.Errorf("c after the cafe: days at risk %v, oracle %v", got, want["c"].Days)
+	}
+}
