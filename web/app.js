@@ -172,7 +172,14 @@ async function queue(history) {
   return res.pending.length;
 }
 
-async function periodicUpload() {
+// One periodic upload at a time: the timer and a caller must not queue the
+// same cells twice.
+let periodic = null;
+function periodicUpload() {
+  if (!periodic) periodic = doPeriodicUpload().finally(() => { periodic = null; });
+  return periodic;
+}
+async function doPeriodicUpload() {
   await put("lastPeriodic", now());
   const cells = await get("cells", []);
   const encs = await get("encounters", []);
@@ -259,7 +266,7 @@ async function renderStatus() {
 
 function renderActive(v) {
   $("active").hidden = !v;
-  if (!v) return;
+  if (!v) { $("active-name").textContent = $("active-room").textContent = ""; return; }
   $("active-name").textContent = v.name;
   $("active-room").textContent = v.room ? "· " + v.room : "";
   $("active-elapsed").textContent = fmtDur(now() - v.arrive);

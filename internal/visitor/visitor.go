@@ -30,9 +30,22 @@ import (
 // out by itself.
 const MaxStay = 12 * time.Hour
 
+// cwaLevels is the Corona-Warn-App's transmission-risk level (1..8) of each
+// day from onset-2 to onset+5 (docs/trace.md, "Weights").
+var cwaLevels = []int{7, 8, 8, 8, 6, 5, 3, 2}
+
 // Params returns the trace parameters of a deployment: the manifest's
-// values, with weights and threshold rescaled to per mille, on top of
-// trace's defaults for what the manifest does not name.
+// values on top of trace's defaults for what the manifest does not name.
+//
+// The manifest's risk.weights default to DESIGN.md's Corona-Warn-App table
+// 0, 0, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, which is the CWA's value of each
+// transmission-risk level 1..8, not a weight per day: read literally as
+// days since onset it would weigh the day of onset 0. The app therefore
+// reads weights[l-1] as the value of level l and gives each day of the
+// infectious window (onset-2 .. onset+5) the value of its CWA level, so
+// the default manifest yields exactly trace's per-day defaults (1400, 1600,
+// 1600, 1600, 1200, 1000, 600, 0). Weights and threshold are rescaled from
+// the manifest's weight_scale to per mille.
 func Params(m manifest.Params) trace.Params {
 	p := trace.DefaultParams()
 	p.BucketMinutes = m.BucketMinutes
@@ -40,13 +53,16 @@ func Params(m manifest.Params) trace.Params {
 	p.AerosolTailMinutes = m.AerosolTailMinutes
 	p.GeohashPrecision = m.GeohashPrecision
 	p.GPSAccuracyM = float64(m.GPSAccuracyM)
-	scale := m.Risk.WeightScale
+	scale := int64(m.Risk.WeightScale)
 	if scale > 0 && len(m.Risk.Weights) > 0 {
-		p.Weights = make([]uint32, len(m.Risk.Weights))
-		for i, w := range m.Risk.Weights {
-			p.Weights[i] = uint32(int64(w) * 1000 / int64(scale))
+		p.OnsetOffset = -2
+		p.Weights = make([]uint32, len(cwaLevels))
+		for i, l := range cwaLevels {
+			if l-1 < len(m.Risk.Weights) {
+				p.Weights[i] = uint32(int64(m.Risk.Weights[l-1]) * 1000 / scale)
+			}
 		}
-		p.MaxWeight = uint32(int64(m.Risk.MaxWeight) * 1000 / int64(scale))
+		p.MaxWeight = uint32(int64(m.Risk.MaxWeight) * 1000 / scale)
 		p.Threshold = uint64(m.Risk.ThresholdWeightedMinutes) * 1000
 	}
 	if p.Validate() != nil {
@@ -241,16 +257,7 @@ func Summarize(recs []trace.Record) Summary {
 
 // ClientRecords maps record keys to ristretto255 points (the 64-byte key
 // as uniform bytes, as the epoch does) for package client.
-func ClientRecords(recs []trace.Record) ([]client.Record, error) {
-	out := make([]client.Record, len(recs))
-	for i, r := range recs {
-		if _, err := out[i].Key.SetUniformBytes(r.Key[:]); err != nil {
-			return nil, fmt.Errorf("visitor: %w", err)
-		}
-		out[i].Weight, out[i].Minutes, out[i].Day = uint64(r.Weight), uint64(r.Minutes), uint32(r.Day)
-	}
-	return out, nil
-}
+func ClientRecords(recs []trace.Record) ([]client.Record, error) { return client.FromTrace(recs) }
 
 // Chunks splits recs into uploads of at most client.MaxRecords.
 func Chunks(recs []client.Record) [][]client.Record {

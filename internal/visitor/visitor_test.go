@@ -2,6 +2,7 @@ package visitor
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -17,8 +18,8 @@ func TestParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := trace.DefaultParams()
-	if p.Threshold != d.Threshold || p.MaxWeight != d.MaxWeight || p.BucketMinutes != d.BucketMinutes {
-		t.Errorf("params from the default manifest %+v differ from trace's defaults %+v", p, d)
+	if !reflect.DeepEqual(p, d) {
+		t.Errorf("params from the default manifest\n%+v\ndiffer from trace's defaults\n%+v", p, d)
 	}
 }
 
