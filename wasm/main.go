@@ -27,9 +27,9 @@ import (
 
 // A method is one function of a feature object. It runs on its own
 // goroutine, never inside the js.FuncOf callback; its result must be
-// acceptable to safejs.ValueOf (nil, bool, numbers, string, []any,
-// map[string]any, safejs.Value). An error rejects the Promise with a JS
-// Error carrying its message.
+// acceptable to js.ValueOf (nil, bool, numbers, string, []any,
+// map[string]any), with safejs values allowed anywhere inside. An error
+// rejects the Promise with a JS Error carrying its message.
 type method func(args []safejs.Value) (any, error)
 
 type feature struct {
@@ -83,9 +83,9 @@ func promised(m method, mu *sync.Mutex) (safejs.Func, error) {
 				mu.Unlock()
 			}
 			if err == nil {
-				var v safejs.Value
-				if v, err = safejs.ValueOf(res); err == nil {
-					resolve.Invoke(v)
+				// Invoke converts safejs values inside maps and slices,
+				// which safejs.ValueOf does not.
+				if _, err = resolve.Invoke(res); err == nil {
 					return
 				}
 			}
