@@ -17,7 +17,7 @@ wasm:
 	cp $(GOROOT)/lib/wasm/wasm_exec.js web/dist/wasm_exec.js
 
 # A whole local deployment: parties, relay and web app (see README).
-run: build
+run: build wasm
 	./$(BIN) dev --dir .safetrace
 
 test: lint

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,8 +102,17 @@ func runDev(ctx context.Context, args []string) error {
 	}))
 	registerDashboard(mux, devPartyEndpoints(st))
 	mux.Handle("GET /web/", http.FileServer(http.Dir(*root)))
+	csp := appCSP(m.Relays)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("Cache-Control", "no-cache")
 		http.ServeFile(w, r, filepath.Join(*root, "index.html"))
+	})
+	// The service worker lives at the root so that its scope is the app.
+	mux.HandleFunc("GET /sw.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFile(w, r, filepath.Join(*root, "web", "sw.js"))
 	})
 	ln, err := net.Listen("tcp", *web)
 	if err != nil {
@@ -111,7 +121,9 @@ func runDev(ctx context.Context, args []string) error {
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	fmt.Fprintf(stdout, "SafeTrace local deployment %s (manifest %s)\n", *dir, m.Hash())
-	fmt.Fprintf(stdout, "  web app:  http://%s/  (status: http://%s/api/status)\n", ln.Addr(), ln.Addr())
+	// The app's origin from the manifest (localhost): the relay accepts
+	// browsers from that origin only.
+	fmt.Fprintf(stdout, "  web app:  %s/  (status: %s/api/status)\n", m.AppOrigin, m.AppOrigin)
 	fmt.Fprintf(stdout, "  relay:    %s  (health: %s)\n", m.Relays[0], st.relay)
 	for i, u := range st.parties {
 		fmt.Fprintf(stdout, "  party %d:  %s\n", i+1, u)
@@ -220,4 +232,22 @@ func (s *devStatus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"deployment": s.m.Deployment, "manifest": s.m.Hash().String(),
 		"n": s.m.N, "t": s.m.T, "relays": s.m.Relays, "components": comps,
 	})
+}
+
+// appCSP is the visitor app's Content-Security-Policy: its own origin only,
+// WebAssembly compilation ('wasm-unsafe-eval', no JavaScript eval), the
+// deployment's relays for WebSockets, the camera's stream and QR images as
+// data URLs; no third-party origin, no inline script, no framing.
+func appCSP(relays []string) string {
+	connect := "'self'"
+	for _, r := range relays {
+		// The origin only: a CSP source with a path matches that path
+		// alone, and clients dial paths below it (/ws/client).
+		if u, err := url.Parse(r); err == nil && u.Host != "" {
+			connect += " " + u.Scheme + "://" + u.Host
+		}
+	}
+	return "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
+		"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src " + connect + "; " +
+		"worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }

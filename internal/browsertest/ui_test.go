@@ -1,0 +1,155 @@
+package browsertest_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/safetrace/safetrace/internal/browsertest"
+	"github.com/safetrace/safetrace/qr"
+)
+
+// TestEncounter: E shows its personal code (rendered by the Go QR encoder
+// in WebAssembly), F scans it with the camera.
+func TestEncounter(t *testing.T) {
+	browsertest.Chromium(t)
+	dev := browsertest.StartDev(t)
+	e := openApp(t, dev, browsertest.Options{}, 0, "")
+	click(t, e, "#mycode-btn")
+	waitFor(t, e, `(document.getElementById("mycode-img").dataset.code || "").startsWith("st-enc1.")`, 10*time.Second)
+	code := eval[string](t, e, `document.getElementById("mycode-img").dataset.code`)
+	browsertest.Screenshot(t, e, "my-code")
+	// The image shows the code: decode the PNG the page shows.
+	if got := eval[string](t, e, `(async () => { const i = document.getElementById("mycode-img"); const c = document.createElement("canvas"); c.width = i.naturalWidth + 40; c.height = i.naturalHeight + 40; const x = c.getContext("2d"); x.fillStyle = "#fff"; x.fillRect(0, 0, c.width, c.height); x.drawImage(i, 20, 20); const d = x.getImageData(0, 0, c.width, c.height); return safetrace.app.decode(d.data, d.width, d.height); })()`); got != code {
+		t.Fatalf("the personal code image decodes to %q, want %q", got, code)
+	}
+
+	img, err := browsertest.CodeFrame(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(t.TempDir(), "code.y4m")
+	if err := browsertest.WriteY4M(video, img, 2); err != nil {
+		t.Fatal(err)
+	}
+	f := openApp(t, dev, browsertest.Options{Video: video}, 0, "")
+	click(t, f, "#scanperson")
+	waitFor(t, f, `safetraceApp.get("encounters").then(x => x && x.length === 1)`, 30*time.Second)
+	if !strings.Contains(text(t, f, "#queue"), "Encounter saved") {
+		t.Errorf("no confirmation of the encounter: %q", text(t, f, "#queue"))
+	}
+	// Encounters go out with the periodic upload.
+	eval[any](t, f, "safetraceApp.periodicUpload()")
+	waitFor(t, f, `safetraceApp.get("encounters").then(x => x[0].uploaded).then(ok => ok && safetraceApp.pending().then(n => n === 0))`, 60*time.Second)
+}
+
+// TestLanguageAndAccessibility: German from the browser's language and by
+// the switch; every control has a label, one main landmark, status regions
+// are live; the visits screen lists, deletes and exports; the layout fits
+// a 375-pixel screen.
+func TestLanguageAndAccessibility(t *testing.T) {
+	browsertest.Chromium(t)
+	dev := browsertest.StartDev(t)
+	// A German phone: navigator.language as its browser reports it.
+	ctx := openApp(t, dev, browsertest.Options{}, -stay, "",
+		`Object.defineProperty(navigator, "language", {get: () => "de-DE"})`)
+	if got := text(t, ctx, "#home-h"); got != "Dein Status" {
+		t.Errorf("German browser: heading %q", got)
+	}
+	if got := eval[string](t, ctx, "document.documentElement.lang"); got != "de" {
+		t.Errorf("html lang %q", got)
+	}
+	browsertest.Screenshot(t, ctx, "home-de")
+
+	// Accessibility checks a screen reader relies on.
+	unlabelled := eval[[]string](t, ctx, `[...document.querySelectorAll("input, select")].filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")).map(e => e.id)`)
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %v", unlabelled)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("main, header, nav, footer").length`); n != 4 {
+		t.Errorf("%d landmarks, want header, nav, main, footer", n)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#status[aria-live], #report-msg[role=alert], #gps-msg[aria-live]").length`); n != 3 {
+		t.Errorf("%d live regions", n)
+	}
+	if w := eval[int](t, ctx, "document.documentElement.scrollWidth"); w > 375 {
+		t.Errorf("page is %d pixels wide on a 375-pixel screen", w)
+	}
+	// Keyboard: the skip link comes first, Tab then walks the tabs in order.
+	if got := eval[string](t, ctx, `document.querySelector("a[href], button:not([hidden]), input, select").className`); got != "skip" {
+		t.Errorf("the first focusable element is %q, want the skip link", got)
+	}
+	eval[any](t, ctx, `document.querySelector(".skip").focus()`)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval[string](t, ctx, "document.activeElement.dataset.go || document.activeElement.id"); got != "home" {
+		t.Errorf("Tab after the skip link focuses %q, want the Home tab", got)
+	}
+
+	// Switch to English.
+	click(t, ctx, `[data-go="about"]`)
+	eval[any](t, ctx, `(s => { s.value = "en"; s.dispatchEvent(new Event("change")); })(document.getElementById("lang"))`)
+	waitFor(t, ctx, `document.getElementById("about-h").textContent === "About"`, 5*time.Second)
+	waitFor(t, ctx, `document.getElementById("summary").textContent.includes("3 parties")`, 10*time.Second)
+	browsertest.Screenshot(t, ctx, "about")
+
+	// Visits: two check-ins (a new scan ends the previous one), list,
+	// delete one, export.
+	origin := strings.TrimSuffix(dev.URL, "/")
+	for i, name := range []string{"Bäckerei Eins", "Museum Zwei"} {
+		v, err := qr.NewVenue(name, qr.Category(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(v.URL(origin))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, `document.body.dataset.ready === "1" && !document.getElementById("confirm").hidden`, 30*time.Second)
+		checkIn(t, ctx)
+		if i == 0 {
+			setClock(t, ctx, -stay/2)
+		}
+	}
+	waitFor(t, ctx, `safetraceApp.get("visits").then(vs => vs.length === 2 && vs[0].depart > 0 && vs[0].uploaded && vs[1].depart === 0)`, 30*time.Second)
+	click(t, ctx, `[data-go="visits"]`)
+	waitFor(t, ctx, `document.querySelectorAll("#visit-list li").length === 2`, 5*time.Second)
+	browsertest.Screenshot(t, ctx, "visits")
+	eval[any](t, ctx, `document.querySelector("#visit-list li button").click()`)
+	waitFor(t, ctx, `document.querySelectorAll("#visit-list li").length === 1`, 5*time.Second)
+	if n := eval[int](t, ctx, `safetraceApp.get("visits").then(v => v.length)`); n != 1 {
+		t.Errorf("%d visits stored after deleting one", n)
+	}
+
+	// Delete all: the first press asks, the second deletes.
+	click(t, ctx, "#delete-all")
+	if n := eval[int](t, ctx, `safetraceApp.get("visits").then(v => v.length)`); n != 1 {
+		t.Errorf("the first press of delete all deleted: %d visits left", n)
+	}
+	click(t, ctx, "#delete-all")
+	waitFor(t, ctx, `safetraceApp.get("visits").then(v => v.length === 0 && document.querySelectorAll("#visit-list li").length === 0)`, 5*time.Second)
+
+	// Automatic check-out at the end of the stay: a check-in 13 hours ago
+	// ends at the venue's default stay (at most 12 hours).
+	v, err := qr.NewVenue("Auto Checkout Hall", qr.Category(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setClock(t, ctx, -13*time.Hour)
+	if err := chromedp.Do(ctx, chromedp.Navigate(v.URL(origin))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.body.dataset.ready === "1" && !document.getElementById("confirm").hidden`, 30*time.Second)
+	checkIn(t, ctx)
+	setClock(t, ctx, 0)
+	waitFor(t, ctx, `safetraceApp.get("visits").then(vs => vs.some(v => v.name === "Auto Checkout Hall" && v.depart === v.end && v.uploaded))`, 30*time.Second)
+	if !eval[bool](t, ctx, `document.getElementById("active").hidden`) {
+		t.Error("still shown as checked in after the end of the stay")
+	}
+	if got, want := eval[float64](t, ctx, `safetraceApp.get("visits").then(vs => { const v = vs.find(v => v.name === "Auto Checkout Hall"); return (v.depart - v.arrive) / 60000; })`), v.Stay.Minutes(); got != want {
+		t.Errorf("automatic check-out after %v minutes, want the venue's %v", got, want)
+	}
+}

@@ -1,0 +1,482 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/safetrace/safetrace/client"
+	"github.com/safetrace/safetrace/internal/visitor"
+	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/trace"
+)
+
+// The visitor app's functions, safetrace.app.*; the logic is in
+// internal/visitor. Structured arguments and results are JSON strings (the
+// app stores them in IndexedDB as they are); times are Unix milliseconds
+// from the app's clock. Every function returns a Promise.
+//
+//	init(manifestJSON, stateJSON, pinnedHex) -> {state, manifest_hash, deployment, params}
+//	venue(text) -> Venue JSON                (rejects: not a venue / bad poster)
+//	decode(rgba Uint8ClampedArray, w, h) -> text or ""
+//	cell(lat, lon, accuracyM) -> geohash cell or "" (too inaccurate)
+//	prepare(historyJSON) -> {pending: [PendingUpload], summary}   ordinary records
+//	preview(historyJSON, onsetDay, now) -> summary                positive report
+//	preparePositive(historyJSON, onsetDay, now, code) -> {pending, summary}
+//	send(pendingJSON, timeoutMs) -> {pending, complete, error}
+//	results(timeoutMs) -> Status JSON
+//	ack(timeoutMs) -> undefined            (the parties delete delivered results)
+//	myCode(now) -> {code, png}
+//	encounter(text) -> Encounter JSON
+//	bench(n) -> {derive_ms, share_ms, records}
+func init() {
+	a := &app{}
+	registerConcurrent("app", map[string]method{
+		"init":            a.init,
+		"venue":           a.venue,
+		"decode":          decode,
+		"cell":            a.cell,
+		"prepare":         a.prepare,
+		"preview":         a.preview,
+		"preparePositive": a.preparePositive,
+		"send":            a.send,
+		"results":         a.results,
+		"ack":             a.ack,
+		"myCode":          a.myCode,
+		"encounter":       encounter,
+		"bench":           a.bench,
+	})
+}
+
+// appState is what the app persists of the Go side: the client's secrets
+// and the encounter seed.
+type appState struct {
+	Client *client.State `json:"client"`
+	Seed   []byte        `json:"seed"`
+}
+
+type app struct {
+	mu sync.Mutex
+	c  *client.Client
+	st appState
+	p  trace.Params
+}
+
+func (a *app) ready() (*client.Client, trace.Params, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.c == nil {
+		return nil, trace.Params{}, errors.New("app: not initialised")
+	}
+	return a.c, a.p, nil
+}
+
+func jsonString(v any) (any, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func (a *app) init(args []safejs.Value) (any, error) {
+	if err := wantArgs("init", args, 3); err != nil {
+		return nil, err
+	}
+	mb, err := argString(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	sj, err := argString(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	ph, err := argString(args, 2)
+	if err != nil {
+		return nil, err
+	}
+	var st appState
+	if sj != "" {
+		if err := json.Unmarshal([]byte(sj), &st); err != nil {
+			return nil, fmt.Errorf("app: stored state: %w", err)
+		}
+	}
+	if len(st.Seed) != trace.SeedSize {
+		st.Seed = make([]byte, trace.SeedSize)
+		rand.Read(st.Seed)
+	}
+	var pinned []byte
+	if ph != "" {
+		if pinned, err = hex.DecodeString(ph); err != nil {
+			return nil, fmt.Errorf("app: pinned hash: %w", err)
+		}
+	}
+	var opts []client.Option
+	if st.Client != nil {
+		opts = append(opts, client.WithState(st.Client))
+	}
+	opts = append(opts, client.WithBackoff(200*time.Millisecond, 5*time.Second), client.WithAttemptWait(10*time.Second))
+	c, err := client.New([]byte(mb), pinned, nil, nil, opts...)
+	if err != nil {
+		return nil, err
+	}
+	st.Client = c.State()
+	a.mu.Lock()
+	if a.c != nil {
+		a.c.Close()
+	}
+	a.c, a.st, a.p = c, st, visitor.Params(c.Manifest().Params)
+	a.mu.Unlock()
+	stj, _ := json.Marshal(st)
+	pj, _ := json.Marshal(a.p)
+	h := c.ManifestHash()
+	return map[string]any{"state": string(stj), "manifest_hash": h.String(),
+		"deployment": c.Manifest().Deployment, "params": string(pj)}, nil
+}
+
+func (a *app) venue(args []safejs.Value) (any, error) {
+	if err := wantArgs("venue", args, 1); err != nil {
+		return nil, err
+	}
+	s, err := argString(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	v, err := visitor.ParseVenue(s)
+	if err != nil {
+		if errors.Is(err, qr.ErrNotVenue) {
+			return nil, errors.New("not-venue")
+		}
+		return nil, err
+	}
+	return jsonString(v)
+}
+
+func decode(args []safejs.Value) (any, error) {
+	if err := wantArgs("decode", args, 3); err != nil {
+		return nil, err
+	}
+	w, err := argFloat(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	h, err := argFloat(args, 2)
+	if err != nil {
+		return nil, err
+	}
+	pix := make([]byte, int(w)*int(h)*4)
+	if _, err := safejs.CopyBytesToGo(pix, args[0]); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	text, err := qr.DecodeRGBA(pix, int(w), int(h), int(w)*4)
+	if err != nil {
+		return "", nil // no code in this frame
+	}
+	return text, nil
+}
+
+func (a *app) cell(args []safejs.Value) (any, error) {
+	if err := wantArgs("cell", args, 3); err != nil {
+		return nil, err
+	}
+	_, p, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	var f [3]float64
+	for i := range f {
+		if f[i], err = argFloat(args, i); err != nil {
+			return nil, err
+		}
+	}
+	return visitor.Cell(f[0], f[1], f[2], p), nil
+}
+
+func history(args []safejs.Value) (visitor.History, error) {
+	var h visitor.History
+	s, err := argString(args, 0)
+	if err != nil {
+		return h, err
+	}
+	err = json.Unmarshal([]byte(s), &h)
+	return h, err
+}
+
+func pendings(c *client.Client, kind client.Kind, code string, recs []trace.Record) (any, error) {
+	cr, err := visitor.ClientRecords(recs)
+	if err != nil {
+		return nil, err
+	}
+	var ps []*client.PendingUpload
+	for _, chunk := range visitor.Chunks(cr) {
+		p, err := c.Prepare(kind, code, chunk)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	if len(ps) > 1 && kind == client.Positive {
+		return nil, fmt.Errorf("app: positive report of %d records is too large for one upload", len(recs))
+	}
+	return jsonString(map[string]any{"pending": ps, "summary": visitor.Summarize(recs)})
+}
+
+func (a *app) prepare(args []safejs.Value) (any, error) {
+	if err := wantArgs("prepare", args, 1); err != nil {
+		return nil, err
+	}
+	c, p, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	h, err := history(args)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := visitor.Records(h, p)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return jsonString(map[string]any{"pending": []any{}, "summary": visitor.Summarize(nil)})
+	}
+	return pendings(c, client.Ordinary, "", recs)
+}
+
+func (a *app) positive(args []safejs.Value) ([]trace.Record, error) {
+	_, p, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	h, err := history(args)
+	if err != nil {
+		return nil, err
+	}
+	onsetS, err := argString(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	onset, err := trace.ParseDay(onsetS)
+	if err != nil {
+		return nil, err
+	}
+	now, err := argFloat(args, 2)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	seed := a.st.Seed
+	a.mu.Unlock()
+	return visitor.Positive(h, seed, onset, time.UnixMilli(int64(now)), p)
+}
+
+func (a *app) preview(args []safejs.Value) (any, error) {
+	if err := wantArgs("preview", args, 3); err != nil {
+		return nil, err
+	}
+	recs, err := a.positive(args)
+	if err != nil {
+		return nil, err
+	}
+	return jsonString(visitor.Summarize(recs))
+}
+
+func (a *app) preparePositive(args []safejs.Value) (any, error) {
+	if err := wantArgs("preparePositive", args, 4); err != nil {
+		return nil, err
+	}
+	recs, err := a.positive(args)
+	if err != nil {
+		return nil, err
+	}
+	code, err := argString(args, 3)
+	if err != nil {
+		return nil, err
+	}
+	if code == "" {
+		return nil, errors.New("app: the authority's code is missing")
+	}
+	if len(recs) == 0 {
+		return nil, errors.New("app: nothing to report in the infectious window")
+	}
+	c, _, _ := a.ready()
+	return pendings(c, client.Positive, code, recs)
+}
+
+func (a *app) send(args []safejs.Value) (any, error) {
+	if err := wantArgs("send", args, 2); err != nil {
+		return nil, err
+	}
+	c, _, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	s, err := argString(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := argFloat(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	var p client.PendingUpload
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return nil, fmt.Errorf("app: pending upload: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
+	defer cancel()
+	st, err := c.Send(ctx, &p)
+	out := map[string]any{"pending": &p, "complete": err == nil && st != nil && st.Complete}
+	if err != nil {
+		out["error"] = err.Error()
+		var we *wire.Error
+		if errors.As(err, &we) { // refused for good, e.g. a used code
+			out["refused"] = refusal(we.Code)
+		}
+	}
+	return jsonString(out)
+}
+
+func (a *app) results(args []safejs.Value) (any, error) {
+	if err := wantArgs("results", args, 1); err != nil {
+		return nil, err
+	}
+	c, _, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := argFloat(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
+	defer cancel()
+	rs, err := c.FetchResults(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := visitor.Interpret(rs)
+	if err != nil {
+		return nil, err
+	}
+	return jsonString(st)
+}
+
+func (a *app) ack(args []safejs.Value) (any, error) {
+	if err := wantArgs("ack", args, 1); err != nil {
+		return nil, err
+	}
+	c, _, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := argFloat(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
+	defer cancel()
+	return nil, c.AckResults(ctx)
+}
+
+func (a *app) myCode(args []safejs.Value) (any, error) {
+	if err := wantArgs("myCode", args, 1); err != nil {
+		return nil, err
+	}
+	now, err := argFloat(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	seed := a.st.Seed
+	a.mu.Unlock()
+	if seed == nil {
+		return nil, errors.New("app: not initialised")
+	}
+	code := visitor.MyCode(seed, time.UnixMilli(int64(now)))
+	png, err := visitor.QRDataURL(code, 6)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"code": code, "png": png}, nil
+}
+
+func encounter(args []safejs.Value) (any, error) {
+	if err := wantArgs("encounter", args, 1); err != nil {
+		return nil, err
+	}
+	s, err := argString(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	e, err := visitor.ParseEncounter(s)
+	if err != nil {
+		return nil, err
+	}
+	return jsonString(e)
+}
+
+// bench derives n venue records of a synthetic stay and shares and seals
+// them for every party, as an upload does, and reports the times.
+func (a *app) bench(args []safejs.Value) (any, error) {
+	if err := wantArgs("bench", args, 1); err != nil {
+		return nil, err
+	}
+	c, p, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	n, err := argFloat(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	var recs []trace.Record
+	sec := [trace.SecretSize]byte{1}
+	start := time.Now().Add(-24 * time.Hour).Truncate(time.Hour)
+	for len(recs) < int(n) {
+		rs, _ := trace.VenueRecords(sec, start, start.Add(12*time.Hour), p)
+		recs = append(recs, rs...)
+		sec[1]++
+	}
+	recs = recs[:int(n)]
+	cr, err := visitor.ClientRecords(recs)
+	if err != nil {
+		return nil, err
+	}
+	t1 := time.Now()
+	for _, chunk := range visitor.Chunks(cr) {
+		pu, err := c.Prepare(client.Ordinary, "", chunk)
+		if err != nil {
+			return nil, err
+		}
+		for i, req := range pu.Requests { // seal as Send does
+			if _, err := wire.SealEnvelope(c.Manifest(), i+1, req); err != nil {
+				return nil, err
+			}
+		}
+	}
+	t2 := time.Now()
+	return map[string]any{"records": int(n), "derive_ms": float64(t1.Sub(t0).Microseconds()) / 1000,
+		"share_ms": float64(t2.Sub(t1).Microseconds()) / 1000}, nil
+}
+
+// refusal names a party's refusal for the app's messages.
+func refusal(c wire.Code) string {
+	switch c {
+	case wire.CodeCodeUsed:
+		return "code-used"
+	case wire.CodeCodeInvalid:
+		return "code-invalid"
+	case wire.CodeCodeExpired:
+		return "code-expired"
+	}
+	return "refused"
+}

@@ -1,0 +1,630 @@
+// SafeTrace visitor app: the UI, storage (IndexedDB) and scheduling around
+// the Go client compiled to WebAssembly (safetrace.app.*, wasm/visitor.go).
+// Records are derived, Shamir-shared and sealed in Go; this file never sends
+// a venue name, a cell or a secret anywhere but to Go.
+"use strict";
+
+// ---- clock: tests inject an offset before load (window.__safetraceClock).
+const now = () => Date.now() + ((window.__safetraceClock && window.__safetraceClock.offset) || 0);
+
+const MIN = 60_000, HOUR = 60 * MIN, DAY = 24 * HOUR;
+const MAX_STAY = 12 * HOUR;
+const UPLOAD_EVERY = 15 * MIN; // GPS cells and encounters, app time
+const RESULTS_EVERY = 5 * MIN; // real time
+const perf = (window.__stPerf = { decodeMs: [], start: performance.now() });
+
+// ---- storage: one IndexedDB object store of named values.
+const db = await new Promise((resolve, reject) => {
+  const req = indexedDB.open("safetrace", 1);
+  req.onupgradeneeded = () => req.result.createObjectStore("kv");
+  req.onsuccess = () => resolve(req.result);
+  req.onerror = () => reject(req.error);
+});
+function get(key, dflt) {
+  return new Promise((resolve, reject) => {
+    const r = db.transaction("kv").objectStore("kv").get(key);
+    r.onsuccess = () => resolve(r.result === undefined ? dflt : r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+function put(key, value) {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction("kv", "readwrite");
+    tx.objectStore("kv").put(value, key);
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+// ---- i18n
+const texts = {};
+let lang = localStorage.getItem("lang") || ((navigator.language || "en").toLowerCase().startsWith("de") ? "de" : "en");
+async function loadTexts(l) {
+  if (!texts[l]) texts[l] = await (await fetch(`web/i18n/${l}.json`)).json();
+}
+function t(key, vars = {}) {
+  let s = (texts[lang] && texts[lang][key]) || (texts.en && texts.en[key]) || key;
+  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, v);
+  return s;
+}
+function applyTexts() {
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-aria]")) el.setAttribute("aria-label", t(el.dataset.i18nAria));
+  for (const el of document.querySelectorAll("[data-i18n-alt]")) el.alt = t(el.dataset.i18nAlt);
+  $("lang").value = lang;
+}
+const $ = (id) => document.getElementById(id);
+const fmtTime = (ms) => new Date(ms).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+const fmtDay = (ms) => new Date(ms).toLocaleDateString(lang, { weekday: "short", year: "numeric", month: "short", day: "numeric" });
+const fmtDur = (ms) => { const m = Math.floor(ms / MIN); return m < 60 ? t("dur.min", { m }) : t("dur.hmin", { h: Math.floor(m / 60), m: m % 60 }); };
+const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
+
+// ---- screens
+let current = "home";
+function show(name) {
+  if (current === "scanner" && name !== "scanner") stopCamera();
+  for (const s of document.querySelectorAll(".screen")) s.hidden = s.id !== name;
+  for (const b of document.querySelectorAll(".tabs [data-go]")) b.setAttribute("aria-current", b.dataset.go === name ? "page" : "false");
+  current = name;
+  const h = document.querySelector(`#${name} h2`);
+  if (h) { h.tabIndex = -1; h.focus(); }
+  if (name === "visits") renderVisits();
+  if (name === "gps") renderGPS();
+  if (name === "about") refreshStatus();
+  if (name === "mycode") renderMyCode();
+}
+for (const b of document.querySelectorAll("[data-go]")) b.addEventListener("click", () => show(b.dataset.go));
+
+// ---- WebAssembly client
+const go = new Go();
+const ready = new Promise((resolve) => { window.safetraceReady = resolve; });
+const wasm = await WebAssembly.instantiateStreaming(fetch("web/dist/safetrace.wasm"), go.importObject);
+go.run(wasm.instance);
+await ready;
+const api = window.safetrace.app;
+
+await loadTexts("en");
+if (lang !== "en") await loadTexts(lang).catch(() => { lang = "en"; });
+applyTexts();
+
+let params = {};
+let deployment = "";
+async function initClient() {
+  let manifest = null;
+  try {
+    const r = await fetch("api/manifest.json", { cache: "no-store" });
+    if (r.ok) manifest = await r.text();
+  } catch (e) { /* offline: the stored copy */ }
+  const stored = await get("manifest", null);
+  if (!manifest) manifest = stored;
+  if (!manifest) throw new Error(t("err.nomanifest"));
+  const res = await api.init(manifest, await get("state", ""), await get("pinned", ""));
+  await put("state", res.state);
+  await put("manifest", manifest);
+  await put("pinned", res.manifest_hash);
+  params = JSON.parse(res.params);
+  deployment = res.deployment;
+}
+
+// ---- visits
+// A visit: {id, name, room, address, secret (base64), arrive, depart (0 while
+// checked in), end (planned end), uploaded}.
+async function visits() { return get("visits", []); }
+async function activeVisit() { return (await visits()).find((v) => !v.depart) || null; }
+
+async function checkIn(venue, stayMin) {
+  await checkOutActive(now()); // a new scan ends the previous check-in
+  const t0 = now();
+  const v = { id: crypto.randomUUID(), name: venue.name, room: venue.room || "", address: venue.address || "",
+    secret: venue.secret, arrive: t0, depart: 0, end: t0 + Math.min(stayMin * MIN, MAX_STAY), uploaded: false };
+  const vs = await visits();
+  vs.push(v);
+  await put("visits", vs);
+  if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
+  return v;
+}
+
+async function checkOutActive(at) {
+  const vs = await visits();
+  const v = vs.find((x) => !x.depart);
+  if (!v) return null;
+  v.depart = Math.max(v.arrive, Math.min(at, v.end));
+  await put("visits", vs);
+  await queue({ visits: [{ secret: v.secret, arrive: v.arrive, depart: v.depart }], cells: [], encounters: [] });
+  v.uploaded = true;
+  await put("visits", vs);
+  flush();
+  return v;
+}
+
+// Auto check-out at the planned end, with a reminder if permitted.
+async function tick() {
+  const v = await activeVisit();
+  if (v && now() >= v.end) {
+    await checkOutActive(v.end);
+    notify(t("notify.checkedout", { name: v.name }));
+  }
+  if (v && !v.reminded && now() < v.end && v.end - now() <= 10 * MIN) {
+    // A reminder shortly before the automatic check-out, if permitted.
+    const vs = await visits();
+    const cur = vs.find((x) => x.id === v.id);
+    if (cur) { cur.reminded = true; await put("visits", vs); }
+    notify(t("notify.reminder", { name: v.name, time: fmtTime(v.end) }));
+  }
+  renderActive(v && now() < v.end ? v : null);
+  if (now() - (await get("lastPeriodic", 0)) >= UPLOAD_EVERY) periodicUpload();
+}
+function notify(text) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  navigator.serviceWorker?.ready.then((reg) => reg.showNotification("SafeTrace", { body: text, icon: "web/icons/icon-192.png" })).catch(() => {});
+}
+
+// ---- uploads: prepared (shared and sealed per party) in Go, queued in
+// IndexedDB, sent until every party receipted.
+async function queue(history) {
+  const res = JSON.parse(await api.prepare(JSON.stringify(history)));
+  if (!res.pending.length) return 0;
+  const q = await get("pending", []);
+  for (const p of res.pending) q.push({ id: crypto.randomUUID(), kind: "ordinary", json: JSON.stringify(p), created: now() });
+  await put("pending", q);
+  renderQueue();
+  return res.pending.length;
+}
+
+// One periodic upload at a time: the timer and a caller must not queue the
+// same cells twice.
+let periodic = null;
+function periodicUpload() {
+  if (!periodic) periodic = doPeriodicUpload().finally(() => { periodic = null; });
+  return periodic;
+}
+async function doPeriodicUpload() {
+  await put("lastPeriodic", now());
+  const cells = await get("cells", []);
+  const encs = await get("encounters", []);
+  const newCells = cells.filter((c) => !c.uploaded);
+  const newEncs = encs.filter((e) => !e.uploaded);
+  if (!newCells.length && !newEncs.length) return;
+  // A GPS cell counts until the next fix, so the newest one waits.
+  const ready = newCells.filter((c) => now() - c.time > params.gps_fix_minutes * MIN);
+  if (!ready.length && !newEncs.length) return;
+  await queue({ visits: [], cells: ready.map((c) => ({ time: c.time, cell: c.cell })), encounters: newEncs.map((e) => ({ id: e.id, day: e.day })) });
+  for (const c of ready) c.uploaded = true;
+  for (const e of newEncs) e.uploaded = true;
+  await put("cells", cells);
+  await put("encounters", encs);
+  flush();
+}
+
+let flushing = null;
+function flush() {
+  if (!flushing) flushing = doFlush().finally(() => { flushing = null; renderQueue(); });
+  return flushing;
+}
+async function doFlush() {
+  // Offline (as the browser knows it): keep the queue, the "online" event
+  // flushes it.
+  if (!navigator.onLine) { setNet(false); return false; }
+  for (;;) {
+    const q = await get("pending", []);
+    const item = q.find((x) => !x.failed);
+    if (!item) return true;
+    const res = JSON.parse(await api.send(item.json, 20000));
+    const q2 = await get("pending", []);
+    const i = q2.findIndex((x) => x.id === item.id);
+    if (res.complete) q2.splice(i, 1);
+    else if (res.refused) q2[i].failed = res.refused;
+    else q2[i].json = JSON.stringify(res.pending); // keep the receipts we have
+    await put("pending", q2);
+    if (!res.complete && !res.refused) {
+      setNet(false);
+      setTimeout(flush, 5000); // the relay is unreachable: try again soon
+      return false;
+    }
+    setNet(true);
+  }
+}
+async function renderQueue() {
+  const q = (await get("pending", [])).filter((x) => !x.failed);
+  $("queue").textContent = q.length ? t("queue.waiting", { n: q.length }) : "";
+}
+function setNet(ok) { $("net").textContent = ok ? "" : t("net.offline"); }
+
+// ---- results
+async function checkResults() {
+  if (!navigator.onLine) { setNet(false); renderStatus(); return; }
+  try {
+    const st = JSON.parse(await api.results(15000));
+    // Days of increased risk are kept here (until the retention window
+    // ends), so the parties may delete the delivered results (DESIGN 4.5).
+    const cutoff = new Date(now() - (params.retention_days || 14) * DAY).toISOString().slice(0, 10);
+    const days = [...new Set([...st.days, ...((await get("lastCheck", null))?.days || [])])]
+      .filter((d) => d >= cutoff).sort().reverse();
+    await put("lastCheck", { time: now(), risk: days.length > 0, days });
+    setNet(true);
+    if (st.results > 0) api.ack(15000).catch(() => {});
+  } catch (e) {
+    setNet(false);
+  }
+  renderStatus();
+}
+async function renderStatus() {
+  const lc = await get("lastCheck", null);
+  if (!lc) {
+    $("status-text").textContent = t("status.unknown");
+    $("status-advice").textContent = "";
+    $("status-checked").textContent = "";
+    $("status").className = "card status";
+    return;
+  }
+  $("status").className = "card status " + (lc.risk ? "risk" : "ok");
+  $("status-text").textContent = lc.risk ? t("status.risk", { day: fmtDay(Date.parse(lc.days[0] + "T12:00:00Z")) }) : t("status.ok");
+  $("status-advice").textContent = lc.risk ? t("status.riskadvice") : t("status.okadvice");
+  $("status-checked").textContent = t("status.checked", { time: fmtDay(lc.time) + " " + fmtTime(lc.time) });
+}
+
+function renderActive(v) {
+  $("active").hidden = !v;
+  if (!v) { $("active-name").textContent = $("active-room").textContent = ""; return; }
+  $("active-name").textContent = v.name;
+  $("active-room").textContent = v.room ? "· " + v.room : "";
+  $("active-elapsed").textContent = fmtDur(now() - v.arrive);
+  $("active-end").textContent = fmtTime(v.end);
+}
+
+// ---- scanning: camera frames decoded by the Go QR decoder, ~3 frames/s,
+// one decode at a time so the UI never waits on it.
+let stream = null, scanMode = "venue", scanTimer = 0;
+async function startScan(mode) {
+  scanMode = mode;
+  $("scan-h").textContent = t(mode === "venue" ? "scan.title" : "scan.person");
+  $("scan-msg").textContent = "";
+  show("scanner");
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: 640, height: 480 }, audio: false });
+  } catch (e) {
+    $("scan-msg").textContent = t("scan.nocamera");
+    return;
+  }
+  const video = $("video");
+  video.srcObject = stream;
+  await video.play().catch(() => {});
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  let busy = false;
+  scanTimer = setInterval(async () => {
+    if (busy || !video.videoWidth) return;
+    busy = true;
+    try {
+      const scale = Math.min(1, 640 / video.videoWidth);
+      canvas.width = Math.round(video.videoWidth * scale);
+      canvas.height = Math.round(video.videoHeight * scale);
+      ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+      const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const t0 = performance.now();
+      const text = await api.decode(img.data, img.width, img.height);
+      perf.decodeMs.push(performance.now() - t0);
+      if (text && stream) await scanned(text);
+    } finally { busy = false; }
+  }, 300);
+}
+function stopCamera() {
+  clearInterval(scanTimer);
+  if (stream) for (const tr of stream.getTracks()) tr.stop();
+  stream = null;
+}
+async function scanned(text) {
+  if (scanMode === "person") {
+    try {
+      const e = JSON.parse(await api.encounter(text));
+      stopCamera();
+      const encs = await get("encounters", []);
+      if (!encs.some((x) => x.id === e.id && x.day === e.day)) encs.push({ ...e, time: now(), uploaded: false });
+      await put("encounters", encs);
+      show("home");
+      $("queue").textContent = t("encounter.saved");
+    } catch (err) { $("scan-msg").textContent = t("scan.notperson"); }
+    return;
+  }
+  try {
+    const v = JSON.parse(await api.venue(text));
+    stopCamera();
+    openConfirm(v);
+  } catch (err) {
+    $("scan-msg").textContent = err.message === "not-venue" ? t("scan.notvenue") : t("scan.badposter");
+  }
+}
+
+let pendingVenue = null;
+function openConfirm(v) {
+  pendingVenue = v;
+  $("venue-name").textContent = v.name;
+  $("venue-room").textContent = v.room ? t("confirm.room", { room: v.room }) : "";
+  $("venue-address").textContent = v.address || "";
+  const sel = $("stay");
+  sel.replaceChildren();
+  const opts = new Set([30, 60, 120, 180, 240, 480, 720, v.stay_minutes]);
+  for (const m of [...opts].filter((m) => m > 0 && m <= 720).sort((a, b) => a - b)) {
+    const o = document.createElement("option");
+    o.value = m;
+    o.textContent = fmtDur(m * MIN) + (m === v.stay_minutes ? " " + t("confirm.default") : "");
+    o.selected = m === v.stay_minutes;
+    sel.append(o);
+  }
+  const n = now();
+  $("confirm-msg").textContent = v.valid_from && (n < v.valid_from || n > v.valid_until) ? t("confirm.expired") : "";
+  $("checkin").disabled = !!$("confirm-msg").textContent;
+  show("confirm");
+}
+
+// ---- my code
+async function renderMyCode() {
+  const c = await api.myCode(now());
+  $("mycode-img").src = c.png;
+  $("mycode-img").dataset.code = c.code;
+}
+
+// ---- visits screen
+async function renderVisits() {
+  const list = $("visit-list");
+  list.replaceChildren();
+  $("visits-retention").textContent = t("visits.retention", { days: params.retention_days });
+  const vs = (await visits()).slice().sort((a, b) => b.arrive - a.arrive);
+  if (!vs.length) {
+    const p = document.createElement("p");
+    p.textContent = t("visits.none");
+    list.append(p);
+  }
+  let day = "";
+  let ul = null;
+  for (const v of vs) {
+    const d = fmtDay(v.arrive);
+    if (d !== day) {
+      day = d;
+      const h = document.createElement("h3");
+      h.textContent = d;
+      ul = document.createElement("ul");
+      ul.className = "visits";
+      list.append(h, ul);
+    }
+    const li = document.createElement("li");
+    const span = document.createElement("span");
+    span.textContent = `${v.name}${v.room ? " · " + v.room : ""} — ${fmtTime(v.arrive)}–${v.depart ? fmtTime(v.depart) : t("visits.now")}`;
+    const del = document.createElement("button");
+    del.type = "button";
+    del.className = "small";
+    del.textContent = t("visits.delete");
+    del.setAttribute("aria-label", t("visits.deleteone", { name: v.name, time: fmtTime(v.arrive) }));
+    del.addEventListener("click", async () => {
+      await put("visits", (await visits()).filter((x) => x.id !== v.id));
+      $("visits-msg").textContent = t("visits.deleted");
+      renderVisits();
+      tick();
+    });
+    li.append(span, del);
+    ul.append(li);
+  }
+}
+
+// Retention: everything older than the window goes, here as at the parties.
+async function expire() {
+  const cutoff = now() - (params.retention_days || 14) * DAY;
+  await put("visits", (await visits()).filter((v) => (v.depart || v.arrive) >= cutoff));
+  await put("cells", (await get("cells", [])).filter((c) => c.time >= cutoff));
+  await put("encounters", (await get("encounters", [])).filter((e) => e.time >= cutoff));
+  await put("pending", (await get("pending", [])).filter((p) => p.created >= cutoff));
+}
+
+// ---- GPS (opt-in): cells only, while the app is open.
+let watchId = null;
+let gpsOn = false; // loaded at start; kept in memory so the switch never lags a click
+async function renderGPS() {
+  $("gps-on").checked = gpsOn;
+  $("gps-count").textContent = t("gps.count", { n: (await get("cells", [])).length });
+}
+async function startGPS() {
+  if (!("geolocation" in navigator)) { $("gps-msg").textContent = t("gps.unsupported"); return; }
+  stopGPS();
+  watchId = navigator.geolocation.watchPosition(async (pos) => {
+    const cell = await api.cell(pos.coords.latitude, pos.coords.longitude, pos.coords.accuracy);
+    if (!cell) { $("gps-msg").textContent = t("gps.inaccurate"); return; }
+    const cells = await get("cells", []);
+    const last = cells[cells.length - 1];
+    if (!last || last.cell !== cell || now() - last.time >= 5 * MIN) {
+      cells.push({ time: now(), cell, uploaded: false });
+      await put("cells", cells);
+    }
+    $("gps-msg").textContent = t("gps.on");
+    $("gps-count").textContent = t("gps.count", { n: cells.length });
+  }, async (err) => {
+    if (err.code === err.PERMISSION_DENIED) {
+      $("gps-msg").textContent = t("gps.denied");
+      gpsOn = false;
+      await put("gpsOn", false);
+      $("gps-on").checked = false;
+      stopGPS();
+    } else $("gps-msg").textContent = t("gps.unavailable");
+  }, { enableHighAccuracy: true, maximumAge: 60000, timeout: 30000 });
+}
+function stopGPS() { if (watchId !== null) navigator.geolocation.clearWatch(watchId); watchId = null; }
+
+// ---- positive report
+async function fullHistory() {
+  return {
+    visits: (await visits()).map((v) => ({ secret: v.secret, arrive: v.arrive, depart: v.depart })),
+    cells: (await get("cells", [])).map((c) => ({ time: c.time, cell: c.cell })),
+    encounters: [],
+  };
+}
+let reportArgs = null;
+$("report-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("report-msg").textContent = "";
+  $("report-preview").hidden = true;
+  const code = $("code").value.trim(), onset = $("onset").value;
+  if (!code) { $("report-msg").textContent = t("report.needcode"); $("code").focus(); return; }
+  if (!onset) { $("report-msg").textContent = t("report.needonset"); $("onset").focus(); return; }
+  try {
+    const s = JSON.parse(await api.preview(JSON.stringify(await fullHistory()), onset, now()));
+    reportArgs = { code, onset };
+    const kinds = Object.entries(s.by_kind).map(([k, n]) => t("kind." + k, { n })).join(", ");
+    $("report-summary").textContent = t("report.summary", { n: s.records, kinds: kinds || "—" });
+    $("report-days").replaceChildren(...(s.days || []).map((d) => {
+      const li = document.createElement("li");
+      li.textContent = t("report.day", { day: fmtDay(Date.parse(d.day + "T12:00:00Z")), n: d.records });
+      return li;
+    }));
+    $("consent").checked = false;
+    $("report-preview").hidden = false;
+    $("report-send").disabled = s.records === 0;
+    $("report-summary").focus?.();
+  } catch (e) { $("report-msg").textContent = t("report.failed", { err: e.message }); }
+});
+$("report-send").addEventListener("click", async () => {
+  if (!$("consent").checked) { $("report-msg").textContent = t("report.needconsent"); $("consent").focus(); return; }
+  $("report-send").disabled = true;
+  $("report-msg").textContent = t("report.sending");
+  try {
+    const prep = JSON.parse(await api.preparePositive(JSON.stringify(await fullHistory()), reportArgs.onset, now(), reportArgs.code));
+    const res = JSON.parse(await api.send(JSON.stringify(prep.pending[0]), 30000));
+    if (res.complete) {
+      $("report-msg").textContent = t("report.sent");
+      $("report-preview").hidden = true;
+      $("code").value = "";
+    } else if (res.refused) {
+      $("report-msg").textContent = t("report." + res.refused);
+    } else {
+      const q = await get("pending", []);
+      q.push({ id: crypto.randomUUID(), kind: "positive", json: JSON.stringify(res.pending), created: now() });
+      await put("pending", q);
+      $("report-msg").textContent = t("report.queued");
+    }
+  } catch (e) {
+    $("report-msg").textContent = /code/i.test(e.message) ? t("report.code-invalid") : t("report.failed", { err: e.message });
+  } finally { $("report-send").disabled = false; }
+});
+
+// ---- about / deployment status
+async function refreshStatus() {
+  try {
+    const st = await (await fetch("api/status", { cache: "no-store" })).json();
+    $("summary").textContent = t("about.summary", { d: st.deployment, n: st.n, t: st.t, relays: st.relays.join(", ") });
+    $("deploy-foot").textContent = t("about.foot", { d: st.deployment, up: st.components.filter((c) => c.ok).length, all: st.components.length });
+    $("components").replaceChildren(...st.components.map((c) => {
+      const tr = document.createElement("tr");
+      for (const [text, cls] of [[c.name, ""], [c.ok ? t("about.up") : t("about.down"), c.ok ? "ok" : "down"],
+        [c.error || (c.health && c.health.relays_registered !== undefined ? `relays ${c.health.relays_registered}/${c.health.relays}` : ""), ""]]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        if (cls) td.className = cls;
+        tr.append(td);
+      }
+      return tr;
+    }));
+  } catch (e) {
+    $("summary").textContent = t("about.unavailable");
+    $("deploy-foot").textContent = deployment ? t("about.footoffline", { d: deployment }) : "";
+  }
+}
+
+// ---- wiring
+$("scan").addEventListener("click", () => startScan("venue"));
+$("scanperson").addEventListener("click", () => startScan("person"));
+$("mycode-btn").addEventListener("click", () => show("mycode"));
+$("scan-cancel").addEventListener("click", () => show("home"));
+$("paste-go").addEventListener("click", () => scanned($("paste").value.trim()));
+$("confirm-cancel").addEventListener("click", () => { pendingVenue = null; show("home"); });
+$("checkin").addEventListener("click", async () => {
+  if (!pendingVenue) return;
+  await checkIn(pendingVenue, Number($("stay").value));
+  pendingVenue = null;
+  show("home");
+  tick();
+});
+$("checkout").addEventListener("click", async () => { await checkOutActive(now()); tick(); });
+$("export").addEventListener("click", async () => {
+  const data = { exported: new Date(now()).toISOString(), visits: (await visits()).map(({ secret, ...v }) => v),
+    cells: await get("cells", []), encounters: await get("encounters", []) };
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+  a.download = "safetrace-visits.json";
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+});
+// Delete all asks once more in place (no blocking dialog): a second press
+// within 5 seconds deletes.
+let deleteArmed = 0;
+$("delete-all").addEventListener("click", async () => {
+  if (Date.now() - deleteArmed > 5000) {
+    deleteArmed = Date.now();
+    $("delete-all").textContent = t("visits.confirmall");
+    setTimeout(() => { $("delete-all").textContent = t("visits.deleteall"); }, 5000);
+    return;
+  }
+  deleteArmed = 0;
+  $("delete-all").textContent = t("visits.deleteall");
+  await put("visits", []);
+  $("visits-msg").textContent = t("visits.deletedall");
+  renderVisits();
+  tick();
+});
+$("gps-on").addEventListener("change", async () => {
+  const on = (gpsOn = $("gps-on").checked);
+  await put("gpsOn", on);
+  $("gps-msg").textContent = "";
+  if (on) startGPS(); else stopGPS();
+});
+$("lang").addEventListener("change", async () => {
+  lang = $("lang").value;
+  localStorage.setItem("lang", lang);
+  await loadTexts(lang);
+  applyTexts();
+  renderStatus(); renderQueue(); tick();
+});
+window.addEventListener("online", () => { flush(); checkResults(); });
+
+// ---- start
+try {
+  await initClient();
+} catch (e) {
+  $("loading").textContent = t("err.init", { err: e.message });
+  throw e;
+}
+await expire();
+$("loading").hidden = true;
+show("home");
+renderStatus();
+renderQueue();
+await tick();
+setInterval(tick, 1000);
+setInterval(() => { flush(); checkResults(); }, RESULTS_EVERY);
+setInterval(flush, 30_000);
+gpsOn = await get("gpsOn", false);
+if (gpsOn) startGPS();
+perf.tti = performance.now() - perf.start;
+perf.ttiFromNav = performance.now();
+refreshStatus();
+flush();
+checkResults();
+// A poster's URL opened by the phone's own camera app lands on the same
+// confirmation screen; the fragment is dropped from the address bar.
+async function openHash() {
+  if (!location.hash.startsWith("#v1.")) return;
+  const h = location.hash;
+  history.replaceState(null, "", location.pathname + location.search);
+  try { openConfirm(JSON.parse(await api.venue(h))); } catch (e) { $("queue").textContent = t("scan.badposter"); }
+}
+window.addEventListener("hashchange", openHash);
+await openHash();
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
+
+// Test hooks (the browser tests drive the app through these).
+window.safetraceApp = {
+  now, flush, checkResults, tick, periodicUpload,
+  get: (k) => get(k, null),
+  pending: async () => (await get("pending", [])).filter((x) => !x.failed).length,
+  bench: async (n) => api.bench(n),
+  ready: true,
+};
+document.body.dataset.ready = "1";
