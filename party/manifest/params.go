@@ -29,7 +29,7 @@ type Params struct {
 type Risk struct {
 	ThresholdWeightedMinutes int   `json:"threshold_weighted_minutes"`
 	WeightScale              int   `json:"weight_scale"` // fixed-point unit; 1000 = per mille
-	Weights                  []int `json:"weights"`      // by days since symptom onset, in WeightScale units
+	Weights                  []int `json:"weights"`      // value of each transmission-risk level 1..8, in WeightScale units
 	MaxWeight                int   `json:"max_weight"`   // largest weight a positive report may carry
 }
 
