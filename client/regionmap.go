@@ -103,29 +103,7 @@ func (c *Client) sendRegionOne(ctx context.Context, party int, req []byte, rk *w
 	if req, err = u.AppendBinary(nil); err != nil {
 		return nil, err
 	}
-	pub := c.m.Parties[party-1].SignKey
-	for attempt := 0; ; attempt++ {
-		msg, err := c.call(ctx, party, req, rk)
-		if err == nil {
-			rc, ok := msg.(*wire.Receipt)
-			switch {
-			case !ok:
-				err = fmt.Errorf("client: party %d answered a region upload with a %v", party, msg.Type())
-			case !rc.Verify(pub, c.mhash) || int(rc.Party) != party:
-				err = fmt.Errorf("client: party %d: receipt signature does not verify", party)
-			case rc.UploadID != u.ID || rc.ContentHash != hash || int(rc.Records) != len(u.Presence):
-				err = fmt.Errorf("client: party %d: receipt does not match the region upload", party)
-			default:
-				return rc, nil
-			}
-		}
-		if !retryable(ctx, err) {
-			return nil, fmt.Errorf("party %d: %w", party, err)
-		}
-		if !sleep(ctx, c.backoff(attempt)) {
-			return nil, fmt.Errorf("party %d: %w (last error: %v)", party, ctx.Err(), err)
-		}
-	}
+	return c.receipt(ctx, party, req, rk, "region upload", u.ID, hash, len(u.Presence))
 }
 
 // RegionMap is a released region map as every party serves it.

@@ -203,6 +203,13 @@ func (c *Client) sendOne(ctx context.Context, party int, req []byte, rk *wire.Re
 	if err != nil {
 		return nil, err
 	}
+	return c.receipt(ctx, party, req, rk, "upload", u.ID, hash, len(u.Records))
+}
+
+// receipt sends an upload request to party until it answers with a receipt
+// for exactly this upload (id, content hash, count) signed by its manifest
+// key, or the error is not worth retrying.
+func (c *Client) receipt(ctx context.Context, party int, req []byte, rk *wire.ReplyKey, what string, id [wire.IDSize]byte, hash [wire.HashSize]byte, count int) (*wire.Receipt, error) {
 	pub := c.m.Parties[party-1].SignKey
 	for attempt := 0; ; attempt++ {
 		msg, err := c.call(ctx, party, req, rk)
@@ -210,11 +217,11 @@ func (c *Client) sendOne(ctx context.Context, party int, req []byte, rk *wire.Re
 			rc, ok := msg.(*wire.Receipt)
 			switch {
 			case !ok:
-				err = fmt.Errorf("client: party %d answered an upload with a %v", party, msg.Type())
+				err = fmt.Errorf("client: party %d answered the %s with a %v", party, what, msg.Type())
 			case !rc.Verify(pub, c.mhash) || int(rc.Party) != party:
 				err = fmt.Errorf("client: party %d: receipt signature does not verify", party)
-			case rc.UploadID != u.ID || rc.ContentHash != hash || int(rc.Records) != len(u.Records):
-				err = fmt.Errorf("client: party %d: receipt does not match the upload", party)
+			case rc.UploadID != id || rc.ContentHash != hash || int(rc.Records) != count:
+				err = fmt.Errorf("client: party %d: receipt does not match the %s", party, what)
 			default:
 				return rc, nil
 			}
@@ -225,7 +232,7 @@ func (c *Client) sendOne(ctx context.Context, party int, req []byte, rk *wire.Re
 			}
 			return nil, fmt.Errorf("party %d: %w", party, err)
 		}
-		c.log.Debug("upload attempt failed", "party", party, "attempt", attempt, "err", err)
+		c.log.Debug(what+" attempt failed", "party", party, "attempt", attempt, "err", err)
 		if !sleep(ctx, c.backoff(attempt)) {
 			return nil, fmt.Errorf("party %d: %w (last error: %v)", party, ctx.Err(), err)
 		}
