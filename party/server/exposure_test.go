@@ -183,3 +183,49 @@ func TestExposureEndToEnd(t *testing.T) {
 		t.Errorf("c after the cafe: days at risk %v, oracle %v", got, want["c"].Days)
 	}
 }
+
+// TestEncounterExposure: E scanned F's personal code yesterday; F reports
+// positive with onset today, which sends F's own ephemeral IDs of the
+// infectious window; after an epoch E is at risk on that day, G (who met
+// nobody) is not.
+func TestEncounterExposure(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	p := trace.DefaultParams()
+	now := time.Now().UTC()
+	yesterday := trace.DayOf(now) - 1
+	var seedF, venue [32]byte
+	rand.Read(seedF[:])
+	rand.Read(venue[:])
+	e, f, g := newVisitor(t, d, "e"), newVisitor(t, d, "f"), newVisitor(t, d, "g")
+	code := trace.EncounterCode(seedF, yesterday)
+	id, day, err := trace.ParseEncounterCode(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	met, err := trace.EncounterRecord(id, day, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.upload(t, client.Ordinary, "", []trace.Record{met})
+	alone, err := trace.VenueRecords(venue, now.Add(-3*time.Hour).Truncate(time.Minute), now.Add(-2*time.Hour).Truncate(time.Minute), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.upload(t, client.Ordinary, "", alone)
+	report, err := trace.PositiveReport(trace.Report{Seed: seedF, Onset: trace.DayOf(now)}, p, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := authority.Issue(d.Authority, 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.upload(t, client.Positive, codes[0], report)
+	run := runEpoch(t, d, e.c)
+	if got := e.riskDays(t, run); !slices.Equal(got, []trace.Day{yesterday}) {
+		t.Errorf("e: days at risk %v, want [%v]", got, yesterday)
+	}
+	if got := g.riskDays(t, run); len(got) != 0 {
+		t.Errorf("g: days at risk %v, want none", got)
+	}
+}
