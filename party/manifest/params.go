@@ -62,14 +62,24 @@ func DefaultParams() Params {
 	}
 }
 
-// DefaultComputations returns the computations of version 1 with placeholder
-// hashes: SHA-256 of "safetrace computation <name> v1". They are to be replaced
-// by the hash of each circuit or program once those are fixed.
+// ComputationHash identifies the version of a computation's protocol that
+// this code implements: SHA-256 of "safetrace computation <name> v1", where
+// v1 is the protocol specified in docs/epoch.md (exposure) and
+// docs/regionmap.md (region-map). The computations are Go code, not circuit
+// files, so the version names the program; a changed protocol gets a new
+// version and so a new hash, and parties refuse to run a computation whose
+// manifest hash is not the one they implement.
+func ComputationHash(name string) string {
+	h := sha256.Sum256([]byte("safetrace computation " + name + " v1"))
+	return hex.EncodeToString(h[:])
+}
+
+// DefaultComputations returns the computations this code implements, with
+// their hashes.
 func DefaultComputations() []Computation {
 	var cs []Computation
 	for _, name := range []string{ComputationRegionMap, ComputationExposure} {
-		h := sha256.Sum256([]byte("safetrace computation " + name + " v1"))
-		cs = append(cs, Computation{Name: name, Hash: hex.EncodeToString(h[:])})
+		cs = append(cs, Computation{Name: name, Hash: ComputationHash(name)})
 	}
 	return cs
 }

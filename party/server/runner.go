@@ -13,6 +13,7 @@ import (
 
 	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/mpc/transport"
+	"github.com/safetrace/safetrace/party/manifest"
 )
 
 // A Computation is one computation of the manifest that the parties run
@@ -73,8 +74,12 @@ func (s *Server) RegisterComputation(name string, c Computation) {
 // returns its state. Runs execute one at a time: they share the party's
 // mesh address.
 func (s *Server) StartRun(name string, id [wire.IDSize]byte) (wire.RunState, error) {
-	if _, ok := s.m.Computation(name); !ok {
+	h, ok := s.m.Computation(name)
+	if !ok {
 		return 0, fmt.Errorf("server: manifest does not list computation %q", name)
+	}
+	if h != manifest.ComputationHash(name) {
+		return 0, fmt.Errorf("server: the manifest's %s is version %s, this party implements %s", name, h, manifest.ComputationHash(name))
 	}
 	r := &s.runs
 	r.mu.Lock()
