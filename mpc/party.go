@@ -156,6 +156,13 @@ func (p *Party[E]) exchange(ctx context.Context, out [][]byte) ([][]byte, error)
 // set (from == nil means every peer).
 func (p *Party[E]) exchangeFrom(ctx context.Context, out [][]byte, from []bool) ([][]byte, error) {
 	p.rounds++
+	total := 0
+	for _, m := range out {
+		total += len(m)
+	}
+	if total <= smallRound {
+		return p.exchangeSmall(ctx, out, from)
+	}
 	in := make([][]byte, p.n)
 	errc := make(chan error, 2*p.n)
 	pending := 0
@@ -194,6 +201,37 @@ func (p *Party[E]) exchangeFrom(ctx context.Context, out [][]byte, from []bool) 
 		}
 	}
 	return in, first
+}
+
+// smallRound is the size up to which a round's messages are sent one after
+// the other and then received one after the other, without goroutines:
+// they fit in the transport's buffers, so sending cannot block on a peer
+// that is itself sending, and latency-bound rounds (small multiplications,
+// comparisons' last levels) save the goroutine hand-offs.
+const smallRound = 32 << 10
+
+func (p *Party[E]) exchangeSmall(ctx context.Context, out [][]byte, from []bool) ([][]byte, error) {
+	in := make([][]byte, p.n)
+	for j := 1; j <= p.n; j++ {
+		if j == p.id || out == nil || out[j-1] == nil {
+			continue
+		}
+		p.sent += int64(len(out[j-1]))
+		if err := p.conn.Send(ctx, j, out[j-1]); err != nil {
+			return nil, fmt.Errorf("mpc: send to party %d: %w", j, err)
+		}
+	}
+	for j := 1; j <= p.n; j++ {
+		if j == p.id || !(from == nil || from[j-1]) {
+			continue
+		}
+		msg, err := p.conn.Recv(ctx, j)
+		if err != nil {
+			return nil, fmt.Errorf("mpc: receive from party %d: %w", j, err)
+		}
+		in[j-1] = msg
+	}
+	return in, nil
 }
 
 // decodeFrom decodes exactly len(dst) elements sent by party j.
