@@ -71,7 +71,7 @@ func openCompute(path string) (*computeEnv, error) {
 		return nil, err
 	}
 	c, err := client.New(b, nil, nil, nil, client.WithBackoff(50*time.Millisecond, 2*time.Second),
-		client.WithAttemptWait(10*time.Second))
+		client.WithAttemptWait(10*time.Second), client.WithLogger(cliLogger()))
 	if err != nil {
 		return nil, err
 	}

@@ -288,7 +288,7 @@ func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout 
 	if err != nil {
 		return fmt.Errorf("%s: %w\nsafetrace: hint: run requests are signed with a party's key (--key)", cmd, err)
 	}
-	c, err := client.New(mb, nil, nil, nil)
+	c, err := client.New(mb, nil, nil, nil, client.WithLogger(cliLogger()))
 	if err != nil {
 		return err
 	}
