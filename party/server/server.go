@@ -61,6 +61,13 @@ type Config struct {
 	// MeshTimeout bounds the set-up of a computation's mesh and every wait
 	// for a peer during it; zero means transport.DefaultTimeout.
 	MeshTimeout time.Duration
+	// RunRetryWait is the wait before a failed run is tried again (it
+	// doubles for each further attempt); zero means DefaultRunRetryWait.
+	RunRetryWait time.Duration
+	// MinRunInterval is the least time between two requested runs of one
+	// computation (a rate limit on operators' requests); zero means
+	// DefaultMinRunInterval, negative turns the limit off.
+	MinRunInterval time.Duration
 	// NoSchedule turns off scheduled computation runs (tests); runs on
 	// request still happen.
 	NoSchedule bool
@@ -92,6 +99,7 @@ type Server struct {
 	metrics metrics
 
 	runs runner
+	hook func(run *Run, stage string) error // tests only, see export_test.go
 
 	mu       sync.RWMutex
 	handlers map[wire.Type]Handler
@@ -121,6 +129,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ExpireEvery == 0 {
 		cfg.ExpireEvery = DefaultExpireEvery
+	}
+	if cfg.RunRetryWait <= 0 {
+		cfg.RunRetryWait = DefaultRunRetryWait
+	}
+	if cfg.MinRunInterval == 0 {
+		cfg.MinRunInterval = DefaultMinRunInterval
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
