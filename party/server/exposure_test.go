@@ -24,10 +24,10 @@ type visitor struct {
 	recs []trace.Record
 }
 
-func newVisitor(t *testing.T, d *fabrictest.Deployment, name string) *visitor {
+func newVisitor(t *testing.T, d *fabrictest.Deployment, name string, opts ...client.Option) *visitor {
 	h := d.Manifest().Hash()
-	c, err := client.New(d.ManifestBytes, h[:], nil, nil,
-		client.WithBackoff(20*time.Millisecond, 200*time.Millisecond), client.WithAttemptWait(5*time.Second))
+	opts = append([]client.Option{client.WithBackoff(20*time.Millisecond, 200*time.Millisecond), client.WithAttemptWait(5 * time.Second)}, opts...)
+	c, err := client.New(d.ManifestBytes, h[:], nil, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
