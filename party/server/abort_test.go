@@ -53,7 +53,14 @@ func TestExposureAbortN5(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.upload(t, client.Positive, codes[0], report)
+	uctx, ucancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer ucancel()
+	if _, err := b.c.ReportPositive(uctx, codes[0], trace.Report{
+		Visits: []trace.Visit{{Secret: bar, Arrive: at(3*time.Hour + 30*time.Minute), Depart: at(2*time.Hour + 30*time.Minute)}},
+		Onset:  trace.DayOf(now),
+	}, p, now); err != nil {
+		t.Fatal(err)
+	}
 	want := trace.Oracle([]trace.Upload{
 		{User: "b+", Positive: true, Records: report},
 		{User: "a", Records: a.recs}, {User: "b", Records: b.recs}, {User: "c", Records: c.recs},
