@@ -8,8 +8,10 @@
 // Use [New] with a [Config], then [Server.Run] until the context ends; serve
 // [Server.HTTPHandler] for /healthz and /metrics. Request kinds are a
 // registry ([Server.Register]): uploads and result fetches are built in;
-// computations add theirs. The wire format is package internal/wire and
-// docs/fabric.md.
+// computations add theirs. Computations of the manifest run at every party
+// on schedule or on an operator's signed request ([Server.RegisterComputation],
+// runner.go); the exposure epoch is built in (exposure.go, docs/epoch.md).
+// The wire format is package internal/wire and docs/fabric.md.
 //
 // Warning: a party holds its shares in the clear in its store (package
 // store) and its private keys in memory. It trusts nothing a client sends:
