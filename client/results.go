@@ -46,6 +46,23 @@ type Result struct {
 	Parties []int
 }
 
+// AtRisk returns the days of r whose value is 1, for a result of the
+// exposure epoch (one shared bit per user-day). A value that is neither 0
+// nor 1 is an error: the shares were wrong.
+func (r *Result) AtRisk() ([]uint32, error) {
+	var days []uint32
+	for i, v := range r.Values {
+		switch v {
+		case 0:
+		case 1:
+			days = append(days, r.Days[i])
+		default:
+			return nil, fmt.Errorf("client: result %x: value %d for day %d is not a bit", r.ID[:4], v, r.Days[i])
+		}
+	}
+	return days, nil
+}
+
 // Results is the outcome of FetchResults.
 type Results struct {
 	Results []Result

@@ -9,13 +9,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/epoch"
+	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
@@ -23,6 +26,7 @@ import (
 	"github.com/safetrace/safetrace/party/keys"
 	"github.com/safetrace/safetrace/party/manifest"
 	"github.com/safetrace/safetrace/party/operator"
+	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/trace"
 )
 
@@ -39,7 +43,7 @@ func runEpoch(ctx context.Context, args []string) error {
 		return epochParty(ctx, os.Stdin, os.Stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Println(`usage:
-  safetrace epoch run --manifest FILE [--key FILE] [--timeout 10m]
+  safetrace epoch run --manifest FILE [--key FILE] [--wait=false] [--timeout 10m]
   safetrace epoch simulate --users U --records R --positives P --seed S [--parties N --threshold T]`)
 		return nil
 	}
@@ -267,6 +271,7 @@ func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout 
 	mpath := fs.String("manifest", "", "deployment manifest `file` (required)")
 	kpath := fs.String("key", "", "a party's key `file` to sign the request (default: party1.key next to the manifest)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this `long`")
+	wait := fs.Bool("wait", true, "wait until the run finished at every party (false: until every party accepted it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -296,18 +301,41 @@ func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	start := time.Now()
-	outs, err := operator.Run(ctx, c, name, key.ID, key.Sign, 500*time.Millisecond)
+	do := operator.Run
+	if !*wait {
+		do = operator.Start
+	}
+	outs, err := do(ctx, c, name, key.ID, key.Sign, 500*time.Millisecond)
 	for _, o := range outs {
 		switch {
 		case o.Err != nil:
 			fmt.Fprintf(stdout, "party %d: error: %v\n", o.Party, o.Err)
 		default:
-			fmt.Fprintf(stdout, "party %d: %v %s\n", o.Party, o.State, o.Text)
+			fmt.Fprintf(stdout, "party %d: %v %s\n", o.Party, o.State, runLine(o.State, o.Text))
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
+	if !*wait {
+		fmt.Fprintf(stdout, "%s: started at all %d parties\n", name, len(outs))
+		return nil
+	}
 	fmt.Fprintf(stdout, "%s: done at all %d parties in %.1f s\n", name, len(outs), time.Since(start).Seconds())
 	return nil
+}
+
+// runLine shortens a run's status text for one line of output: the
+// counters and total time of an exposure summary, else the text.
+func runLine(st wire.RunState, text string) string {
+	var sum server.ExposureSummary
+	if st != wire.RunDone || json.Unmarshal([]byte(text), &sum) != nil || sum.Seconds == nil {
+		return text
+	}
+	sizes := make([]string, 0, len(sum.GroupSizes))
+	for _, s := range slices.Sorted(maps.Keys(sum.GroupSizes)) {
+		sizes = append(sizes, fmt.Sprintf("%d:%d", s, sum.GroupSizes[s]))
+	}
+	return fmt.Sprintf("records=%d (held %d) reports=%d rejected=%d users=%d user_days=%d group_sizes=[%s] in %.2f s",
+		sum.Records, sum.Held, sum.Reports, sum.RejectedReports, sum.Users, sum.UserDays, strings.Join(sizes, " "), sum.Seconds["total"])
 }

@@ -51,6 +51,7 @@ func partyServe(ctx context.Context, args []string) error {
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	expire := fs.Duration("expire-every", server.DefaultExpireEvery, "retention deletion `period`")
 	meshTimeout := fs.Duration("mesh-timeout", 60*time.Second, "how `long` a computation waits for the other parties before it fails")
+	runInterval := fs.Duration("min-run-interval", server.DefaultMinRunInterval, "least `time` between two requested runs of a computation (negative: no limit)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -78,7 +79,8 @@ func partyServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(server.Config{Manifest: m, Key: key, Store: st, Logger: log, ExpireEvery: *expire, MeshTimeout: *meshTimeout})
+	srv, err := server.New(server.Config{Manifest: m, Key: key, Store: st, Logger: log, ExpireEvery: *expire, MeshTimeout: *meshTimeout,
+		MinRunInterval: *runInterval})
 	if err != nil {
 		return err
 	}

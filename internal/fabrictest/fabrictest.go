@@ -35,9 +35,27 @@ type Deployment struct {
 	Stores        []*store.Store
 	RelayLog      *SyncBuffer // everything the relay logged
 
-	t      testing.TB
+	t       testing.TB
+	opts    Options
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	parties []*runningParty // parties[i] is party i+1
+}
+
+// Options tune a deployment; the zero value is the default.
+type Options struct {
+	// MeshTimeout is the parties' computation mesh timeout; zero means 20s.
+	MeshTimeout time.Duration
+	// RunRetryWait is the wait before a failed run is tried again; zero
+	// means 200ms.
+	RunRetryWait time.Duration
+}
+
+type runningParty struct {
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	done   chan struct{}
 }
 
 // SyncBuffer is a bytes buffer safe for concurrent writes.
@@ -65,6 +83,18 @@ func (b *SyncBuffer) String() string {
 // the test.
 func Start(tb testing.TB, n, t int) *Deployment {
 	tb.Helper()
+	return StartWith(tb, n, t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(tb testing.TB, n, t int, opts Options) *Deployment {
+	tb.Helper()
+	if opts.MeshTimeout == 0 {
+		opts.MeshTimeout = 20 * time.Second
+	}
+	if opts.RunRetryWait == 0 {
+		opts.RunRetryWait = 200 * time.Millisecond
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -78,9 +108,9 @@ func Start(tb testing.TB, n, t int) *Deployment {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d := &Deployment{Deployment: ld, ManifestBytes: mb, RelayURL: url, RelayLog: &SyncBuffer{}, t: tb}
+	d := &Deployment{Deployment: ld, ManifestBytes: mb, RelayURL: url, RelayLog: &SyncBuffer{}, t: tb, opts: opts}
 	ctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
+	d.ctx, d.cancel = ctx, cancel
 	h := ld.Manifest.Hash()
 	parties := map[int]ed25519.PublicKey{}
 	for _, p := range ld.Manifest.Parties {
@@ -95,33 +125,82 @@ func Start(tb testing.TB, n, t int) *Deployment {
 	}
 	d.wg.Go(func() { relayserve.Serve(ctx, d.Relay, ln, "/ws") })
 	dir := tb.TempDir()
-	quiet := slog.New(slog.DiscardHandler)
 	for _, k := range ld.Parties {
 		st, err := store.Open(filepath.Join(dir, fmt.Sprintf("party%d.db", k.ID)))
 		if err != nil {
 			tb.Fatal(err)
 		}
 		d.Stores = append(d.Stores, st)
-		s, err := server.New(server.Config{Manifest: ld.Manifest, Key: k, Store: st, Logger: quiet,
-			MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
-			MeshTimeout: 20 * time.Second, NoSchedule: true})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		d.Servers = append(d.Servers, s)
-		d.wg.Go(func() { s.Run(ctx) })
+		d.Servers = append(d.Servers, nil)
+		d.parties = append(d.parties, nil)
 	}
 	tb.Cleanup(d.Stop)
-	deadline := time.Now().Add(10 * time.Second)
-	for _, s := range d.Servers {
-		for s.RelaysRegistered() == 0 {
-			if time.Now().After(deadline) {
-				tb.Fatal("parties did not register at the relay")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+	for id := 1; id <= n; id++ {
+		d.StartParty(id)
+	}
+	for id := 1; id <= n; id++ {
+		d.WaitRegistered(id)
 	}
 	return d
+}
+
+// StartParty starts party id (again, after StopParty) as a new server over
+// its store; it replaces Servers[id-1] and returns without waiting for the
+// party to register at the relay.
+func (d *Deployment) StartParty(id int) *server.Server {
+	d.t.Helper()
+	s, err := server.New(server.Config{Manifest: d.Deployment.Manifest, Key: d.Parties[id-1], Store: d.Stores[id-1],
+		Logger:     slog.New(slog.DiscardHandler),
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		MeshTimeout: d.opts.MeshTimeout, RunRetryWait: d.opts.RunRetryWait, MinRunInterval: -1, NoSchedule: true})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(d.ctx)
+	rp := &runningParty{cancel: cancel, done: make(chan struct{})}
+	d.mu.Lock()
+	d.Servers[id-1], d.parties[id-1] = s, rp
+	d.mu.Unlock()
+	d.wg.Go(func() {
+		defer close(rp.done)
+		s.Run(ctx)
+	})
+	return s
+}
+
+// StopParty stops party id and waits until it stopped. Its store stays
+// open for StartParty. StopParty may be called from any goroutine except
+// the party's own (a hook of its computation, say: use StopPartyAsync).
+func (d *Deployment) StopParty(id int) {
+	d.mu.Lock()
+	rp := d.parties[id-1]
+	d.mu.Unlock()
+	rp.cancel()
+	<-rp.done
+}
+
+// StopPartyAsync starts stopping party id and returns at once.
+func (d *Deployment) StopPartyAsync(id int) {
+	d.mu.Lock()
+	rp := d.parties[id-1]
+	d.mu.Unlock()
+	rp.cancel()
+}
+
+// WaitRegistered waits (at most 10 s, then fails the test) until party id
+// is registered at the relay.
+func (d *Deployment) WaitRegistered(id int) {
+	d.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	d.mu.Lock()
+	s := d.Servers[id-1]
+	d.mu.Unlock()
+	for s.RelaysRegistered() == 0 {
+		if time.Now().After(deadline) {
+			d.t.Fatalf("party %d did not register at the relay", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Manifest returns the deployment's manifest.

@@ -164,10 +164,11 @@ func DecodeStatusRequest(b []byte) (*StatusRequest, error) {
 type RunState uint8
 
 const (
-	RunUnknown RunState = 1 // never started here
-	RunRunning RunState = 2
-	RunDone    RunState = 3
-	RunFailed  RunState = 4
+	RunUnknown RunState = 1 // never requested here (or forgotten, or the party restarted)
+	RunRunning RunState = 2 // executing
+	RunDone    RunState = 3 // succeeded; the status text is the public summary (JSON)
+	RunFailed  RunState = 4 // failed after its attempts; the status text is the error
+	RunPending RunState = 5 // accepted and queued behind another run
 )
 
 func (s RunState) String() string {
@@ -180,6 +181,8 @@ func (s RunState) String() string {
 		return "done"
 	case RunFailed:
 		return "failed"
+	case RunPending:
+		return "pending"
 	}
 	return "invalid"
 }
@@ -199,7 +202,7 @@ func (*RunStatus) Type() Type { return TypeRunStatus }
 
 // AppendBinary implements Message.
 func (s *RunStatus) AppendBinary(b []byte) ([]byte, error) {
-	if s.State < RunUnknown || s.State > RunFailed {
+	if s.State < RunUnknown || s.State > RunPending {
 		return nil, malformed("run state %d", s.State)
 	}
 	if err := checkText(s.Text, MaxStatusText, "status text"); err != nil {
@@ -225,7 +228,7 @@ func DecodeRunStatus(b []byte) (*RunStatus, error) {
 	if err := r.end(); err != nil {
 		return nil, err
 	}
-	if s.State < RunUnknown || s.State > RunFailed {
+	if s.State < RunUnknown || s.State > RunPending {
 		return nil, malformed("run state %d", s.State)
 	}
 	if err := checkText(s.Text, MaxStatusText, "status text"); err != nil {

@@ -54,7 +54,7 @@ func TestRunMessagesInvalid(t *testing.T) {
 		&RunRequest{Name: "exposure"},
 		// States out of range.
 		&RunStatus{State: 0},
-		&RunStatus{State: RunFailed + 1},
+		&RunStatus{State: RunPending + 1},
 	} {
 		if _, err := Encode(m); err == nil {
 			t.Errorf("%T %+v encoded", m, m)

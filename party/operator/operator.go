@@ -38,6 +38,17 @@ type Outcome struct {
 // requests. It returns one Outcome per party (index i is party i+1) and an
 // error if any party failed or could not be reached.
 func Run(ctx context.Context, c *client.Client, name string, signer int, key ed25519.PrivateKey, poll time.Duration) ([]Outcome, error) {
+	return run(ctx, c, name, signer, key, poll, true)
+}
+
+// Start is Run without the wait: it returns once every party accepted the
+// run (pending or running there) or refused it. poll is the interval
+// between attempts at a party that is busy or not reachable.
+func Start(ctx context.Context, c *client.Client, name string, signer int, key ed25519.PrivateKey, poll time.Duration) ([]Outcome, error) {
+	return run(ctx, c, name, signer, key, poll, false)
+}
+
+func run(ctx context.Context, c *client.Client, name string, signer int, key ed25519.PrivateKey, poll time.Duration, wait bool) ([]Outcome, error) {
 	m := c.Manifest()
 	h := c.ManifestHash()
 	var id [wire.IDSize]byte
@@ -87,6 +98,10 @@ func Run(ctx context.Context, c *client.Client, name string, signer int, key ed2
 					case wire.RunUnknown:
 						// The party lost the run (a restart): ask again.
 						build = start
+					default:
+						if !wait {
+							return
+						}
 					}
 				} else {
 					last = err

@@ -21,6 +21,7 @@ import (
 type ExposureSummary struct {
 	Records         int `json:"records"`
 	PositiveRecords int `json:"positive_records"`
+	Held            int `json:"held"` // records this party held before the agreement
 	Reports         int `json:"reports"`
 	RejectedReports int `json:"rejected_reports"`
 	Users           int `json:"users"`
@@ -41,7 +42,7 @@ type exposureRecord struct {
 // the records of the retention window, agrees on the record set with the
 // other parties, runs the epoch and stores every user's sealed result shares
 // in one transaction.
-func (s *Server) exposure(ctx context.Context, run *Run) (any, error) {
+func (s *Server) exposure(ctx context.Context, run *Run) (Summary, error) {
 	start := time.Now()
 	m := s.m
 	today := store.DayOf(s.now())
@@ -66,20 +67,31 @@ func (s *Server) exposure(ctx context.Context, run *Run) (any, error) {
 	slices.SortFunc(recs, func(a, b exposureRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
 	recs = slices.CompactFunc(recs, func(a, b exposureRecord) bool { return a.id == b.id })
 
-	p, err := mpc.New(ctx, field.ScalarField{}, run.T, run.Conn)
-	if err != nil {
-		return nil, err
-	}
+	// Erase the epoch's shares from memory when done, whatever happens (as
+	// far as Go lets us: the store's pages and the garbage collector may
+	// keep copies).
+	defer func() {
+		for i := range recs {
+			clear(recs[i].rec.Share)
+		}
+	}()
+	held := len(recs)
+	p := run.Party
 	if recs, err = agreeRecords(ctx, p, recs); err != nil {
 		return nil, fmt.Errorf("agreeing on records: %w", err)
 	}
 	loaded := time.Since(start)
+	run.Log.Info("epoch records agreed", "held", held, "agreed", len(recs), "seconds", loaded.Seconds())
+	if err := s.testHook(run, "agreed"); err != nil {
+		return nil, err
+	}
 
 	// Public fields: users by their key, reports by their upload.
 	users := map[string]int{}
 	var userKeys []UserKey
 	reports := map[string]int{}
 	in := make([]epoch.Record, len(recs))
+	defer clear(in)
 	for i, e := range recs {
 		pt, w, mins, err := wire.DecodeShare(e.rec.Share)
 		if err != nil {
@@ -118,7 +130,8 @@ func (s *Server) exposure(ctx context.Context, run *Run) (any, error) {
 		return nil, err
 	}
 
-	// One sealed ResultShare per user, all stored in one transaction.
+	// One sealed ResultShare per user, all stored in one transaction that
+	// replaces the user's older results.
 	byUser := map[int]*wire.ResultShare{}
 	for _, r := range out.Results {
 		rs := byUser[r.User]
@@ -141,13 +154,17 @@ func (s *Server) exposure(ctx context.Context, run *Run) (any, error) {
 		}
 		batch = append(batch, store.UserResult{UserKey: userKeys[u].TokenHash[:], Blob: blob})
 	}
+	if err := s.testHook(run, "sealed"); err != nil {
+		return nil, err
+	}
 	if err := s.st.PutResults(batch, s.now()); err != nil {
 		return nil, err
 	}
+	s.metrics.epoch(out.Stats.Records, out.Stats.Reports, len(out.Stats.RejectedReports), len(userKeys))
 
 	st := out.Stats
 	sum := &ExposureSummary{
-		Records: st.Records, PositiveRecords: st.PositiveRecords, Reports: st.Reports,
+		Held: held, Records: st.Records, PositiveRecords: st.PositiveRecords, Reports: st.Reports,
 		RejectedReports: len(st.RejectedReports), Users: len(userKeys), UserDays: len(out.Results),
 		GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}, Rounds: st.Rounds,
 	}
@@ -203,7 +220,19 @@ func agreeRecords(ctx context.Context, p *mpc.Party[field.Scalar], recs []exposu
 	for _, e := range recs {
 		if count[e.id] == p.N() {
 			kept = append(kept, e)
+		} else {
+			clear(e.rec.Share)
 		}
 	}
 	return kept, nil
+}
+
+// testHook lets tests act at a stage of the exposure epoch ("agreed" after
+// the record-set agreement, "sealed" before the results are stored); an
+// error aborts the attempt there.
+func (s *Server) testHook(run *Run, stage string) error {
+	if s.hook == nil {
+		return nil
+	}
+	return s.hook(run, stage)
 }

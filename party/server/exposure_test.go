@@ -24,10 +24,10 @@ type visitor struct {
 	recs []trace.Record
 }
 
-func newVisitor(t *testing.T, d *fabrictest.Deployment, name string) *visitor {
+func newVisitor(t *testing.T, d *fabrictest.Deployment, name string, opts ...client.Option) *visitor {
 	h := d.Manifest().Hash()
-	c, err := client.New(d.ManifestBytes, h[:], nil, nil,
-		client.WithBackoff(20*time.Millisecond, 200*time.Millisecond), client.WithAttemptWait(5*time.Second))
+	opts = append([]client.Option{client.WithBackoff(20*time.Millisecond, 200*time.Millisecond), client.WithAttemptWait(5 * time.Second)}, opts...)
+	c, err := client.New(d.ManifestBytes, h[:], nil, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +63,9 @@ func (v *visitor) riskDays(t *testing.T, runID [wire.IDSize]byte) []trace.Day {
 	if len(res.Inconsistent) > 0 {
 		t.Fatalf("%s: inconsistent shares from parties %v", v.name, res.Inconsistent)
 	}
+	if len(res.Results) > 1 {
+		t.Errorf("%s: %d results; a new epoch's result replaces the older ones", v.name, len(res.Results))
+	}
 	var days []trace.Day
 	found := false
 	for _, r := range res.Results {
@@ -70,14 +73,12 @@ func (v *visitor) riskDays(t *testing.T, runID [wire.IDSize]byte) []trace.Day {
 			continue
 		}
 		found = true
-		for i, d := range r.Days {
-			switch r.Values[i] {
-			case 1:
-				days = append(days, trace.Day(d))
-			case 0:
-			default:
-				t.Fatalf("%s: result for day %d is %d, not a bit", v.name, d, r.Values[i])
-			}
+		at, err := r.AtRisk()
+		if err != nil {
+			t.Fatalf("%s: %v", v.name, err)
+		}
+		for _, d := range at {
+			days = append(days, trace.Day(d))
 		}
 	}
 	if !found && len(v.recs) > 0 {

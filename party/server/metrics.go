@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sync/atomic"
 
 	"github.com/safetrace/safetrace/internal/wire"
@@ -22,6 +24,15 @@ type metrics struct {
 	runsStarted   atomic.Uint64
 	runsDone      atomic.Uint64
 	runsFailed    atomic.Uint64
+	// The last exposure epoch's public counters.
+	epochRecords, epochReports, epochRejected, epochUsers atomic.Int64
+}
+
+func (m *metrics) epoch(records, reports, rejected, users int) {
+	m.epochRecords.Store(int64(records))
+	m.epochReports.Store(int64(reports))
+	m.epochRejected.Store(int64(rejected))
+	m.epochUsers.Store(int64(users))
 }
 
 func (m *metrics) init() {
@@ -72,11 +83,27 @@ func (s *Server) writeMetrics(w io.Writer) {
 		fmt.Fprintf(w, "safetrace_party_rejected_total{reason=%q} %d\n", c.Slug(), m.rejectedBy[c].Load())
 	}
 	fmt.Fprintf(w, "safetrace_party_rejected_total{reason=\"other\"} %d\n", m.rejectedOther.Load())
-	fmt.Fprintln(w, "# HELP safetrace_party_runs_total Computation runs, by outcome (started counts queued runs).")
+	fmt.Fprintln(w, "# HELP safetrace_party_runs_total Computation runs, by outcome (started counts accepted runs).")
 	fmt.Fprintln(w, "# TYPE safetrace_party_runs_total counter")
 	fmt.Fprintf(w, "safetrace_party_runs_total{outcome=\"started\"} %d\n", m.runsStarted.Load())
 	fmt.Fprintf(w, "safetrace_party_runs_total{outcome=\"done\"} %d\n", m.runsDone.Load())
 	fmt.Fprintf(w, "safetrace_party_runs_total{outcome=\"failed\"} %d\n", m.runsFailed.Load())
+	fmt.Fprintln(w, "# HELP safetrace_party_run_last_seconds Duration of the last finished run, by computation.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_run_last_seconds gauge")
+	last := s.lastRunSeconds()
+	for _, name := range slices.Sorted(maps.Keys(last)) {
+		fmt.Fprintf(w, "safetrace_party_run_last_seconds{computation=%q} %g\n", name, last[name])
+	}
+	fmt.Fprintln(w, "# HELP safetrace_party_epoch_records Records in the last exposure epoch (after the record-set agreement).")
+	fmt.Fprintln(w, "# TYPE safetrace_party_epoch_records gauge")
+	fmt.Fprintf(w, "safetrace_party_epoch_records %d\n", m.epochRecords.Load())
+	fmt.Fprintln(w, "# HELP safetrace_party_epoch_reports Positive reports in the last exposure epoch, and those rejected by validation.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_epoch_reports gauge")
+	fmt.Fprintf(w, "safetrace_party_epoch_reports{validation=\"any\"} %d\n", m.epochReports.Load())
+	fmt.Fprintf(w, "safetrace_party_epoch_reports{validation=\"rejected\"} %d\n", m.epochRejected.Load())
+	fmt.Fprintln(w, "# HELP safetrace_party_epoch_users Users (result keys) in the last exposure epoch.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_epoch_users gauge")
+	fmt.Fprintf(w, "safetrace_party_epoch_users %d\n", m.epochUsers.Load())
 	fmt.Fprintln(w, "# HELP safetrace_party_relays_registered Relays at which the party is registered.")
 	fmt.Fprintln(w, "# TYPE safetrace_party_relays_registered gauge")
 	fmt.Fprintf(w, "safetrace_party_relays_registered %d\n", s.RelaysRegistered())

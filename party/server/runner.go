@@ -11,101 +11,172 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safetrace/safetrace/epoch"
 	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/mpc"
+	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/transport"
 	"github.com/safetrace/safetrace/party/manifest"
 )
 
-// A Computation is one computation of the manifest that the parties run
-// together over a fresh mesh. It returns a public summary (JSON-encodable)
-// and must write nothing durable unless it succeeds.
-type Computation func(ctx context.Context, run *Run) (summary any, err error)
+// Computation runs (docs/epoch.md, "In the parties"): a computation of the
+// manifest is registered with [Server.RegisterComputation] and then runs at
+// every party, on the manifest's schedule or when an operator's signed
+// wire.RunRequest arrives through a relay. Each run brings up a fresh mesh
+// whose session is manifest hash || name || 0x00 || run id, so the parties
+// of different runs never connect to each other, builds an mpc.Party over
+// it, calls the computation and tears everything down. A failed attempt (a
+// party lost, a timeout) is tried again, a bounded number of times with
+// growing waits; the parties do not coordinate attempts: a mesh set-up
+// waits up to the mesh timeout for the others, which absorbs the
+// difference.
 
-// Run is one run of a computation at this party.
+// Summary is the public outcome of a run: a JSON-encodable value that holds
+// only what every party may release (aggregate counters, timings). It is
+// shown by wire.RunStatus, GET /v1/epochs and the logs.
+type Summary = any
+
+// A Computation is one computation of the manifest that the parties run
+// together. It is called once per attempt with a fresh mesh. It must write
+// nothing durable unless it succeeds, and then in one store transaction at
+// its end, so an aborted attempt leaves no partial results; its errors
+// should wrap epoch.ErrAborted or the transport's ErrPeerGone / ErrTimeout
+// when a party was lost.
+type Computation func(ctx context.Context, run *Run) (Summary, error)
+
+// Run is one attempt of a run of a computation at this party. The runner
+// closes Conn when the computation returns.
 type Run struct {
-	Name    string
-	ID      [wire.IDSize]byte
-	Attempt int
-	Conn    transport.Conn // the mesh for this run, closed after the run
-	T       int            // threshold of the deployment
-	Log     *slog.Logger
+	Name    string            // the computation's name in the manifest
+	ID      [wire.IDSize]byte // the run id, the same at every party
+	Attempt int               // 0 for the first attempt
+	// Party is an MPC party over the ristretto255 scalar field on Conn, its
+	// pseudo-random sharing already set up with the other parties. A
+	// computation over another field may call mpc.New on Conn instead.
+	Party *mpc.Party[field.Scalar]
+	Conn  transport.Conn // the run's mesh
+	T     int            // threshold of the deployment
+	Log   *slog.Logger   // tagged with the computation and run
 }
 
-// Run attempts: a run whose mesh or computation fails (a party lost, a
-// timeout) is tried again this many times, after runRetryWait; every party
-// does the same, and the mesh of each attempt has its own session.
+// Defaults of the run machinery.
 const (
-	runAttempts  = 3
-	runRetryWait = 2 * time.Second
+	// DefaultRunRetryWait is the wait before the second attempt of a run;
+	// it doubles for each further attempt.
+	DefaultRunRetryWait = 2 * time.Second
+	// DefaultMinRunInterval is the least time between the starts of two
+	// requested runs of one computation at a party.
+	DefaultMinRunInterval = 10 * time.Second
+
+	runAttempts  = 3               // attempts per run
 	runClockSkew = 5 * time.Minute // accepted age of a RunRequest
-	runsKept     = 64              // finished runs remembered for status
+	runsKept     = 64              // runs remembered for status and replay
 )
 
 type runRecord struct {
-	name       string
-	state      wire.RunState
-	text       string
-	start, end time.Time
+	name                  string
+	state                 wire.RunState
+	text                  string // summary JSON when done, error when failed
+	attempts              int
+	queued, start, finish time.Time
 }
 
 type runner struct {
-	mu    sync.Mutex
-	comps map[string]Computation
-	runs  map[[wire.IDSize]byte]*runRecord
-	order [][wire.IDSize]byte
-	queue chan [wire.IDSize]byte
+	mu          sync.Mutex
+	comps       map[string]Computation
+	runs        map[[wire.IDSize]byte]*runRecord
+	order       [][wire.IDSize]byte
+	queue       chan [wire.IDSize]byte
+	active      map[string][wire.IDSize]byte // computation -> its pending or running run
+	lastRequest map[string]time.Time         // computation -> last requested start
+	lastSeconds map[string]float64           // computation -> duration of its last finished run
 }
 
 func (r *runner) init() {
 	r.comps = map[string]Computation{}
 	r.runs = map[[wire.IDSize]byte]*runRecord{}
 	r.queue = make(chan [wire.IDSize]byte, runsKept)
+	r.active = map[string][wire.IDSize]byte{}
+	r.lastRequest = map[string]time.Time{}
+	r.lastSeconds = map[string]float64{}
 }
 
-// RegisterComputation makes name (which the manifest must list) runnable
-// on schedule and on request.
-func (s *Server) RegisterComputation(name string, c Computation) {
+// RegisterComputation makes computation name runnable at this party, on
+// request and (for the exposure epoch) on the manifest's schedule,
+// replacing any computation registered before under name. Runs of a name
+// the manifest does not list are refused. The exposure epoch is registered
+// by New.
+func (s *Server) RegisterComputation(name string, fn Computation) {
 	s.runs.mu.Lock()
 	defer s.runs.mu.Unlock()
-	s.runs.comps[name] = c
+	s.runs.comps[name] = fn
 }
 
-// StartRun queues a run of name with id unless that run is known, and
-// returns its state. Runs execute one at a time: they share the party's
-// mesh address.
+// StartRun queues run id of computation name, as an operator's request
+// does, and returns its state: wire.RunPending when queued now, the run's
+// state when id is known already (a repeated request starts nothing). It
+// refuses, with a *wire.Error of code wire.CodeBusy, a run while another
+// run of name is pending or running, or sooner than the minimum interval
+// after the last requested one. Runs execute one at a time: they share the
+// party's mesh address.
 func (s *Server) StartRun(name string, id [wire.IDSize]byte) (wire.RunState, error) {
+	return s.startRun(name, id, true)
+}
+
+func (s *Server) startRun(name string, id [wire.IDSize]byte, requested bool) (wire.RunState, error) {
 	h, ok := s.m.Computation(name)
 	if !ok {
-		return 0, fmt.Errorf("server: manifest does not list computation %q", name)
+		return 0, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("manifest does not list computation %q", name)}
 	}
 	if h != manifest.ComputationHash(name) {
-		return 0, fmt.Errorf("server: the manifest's %s is version %s, this party implements %s", name, h, manifest.ComputationHash(name))
+		return 0, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("the manifest's %s is version %s, this party implements %s", name, h, manifest.ComputationHash(name))}
 	}
 	r := &s.runs
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.comps[name]; !ok {
-		return 0, fmt.Errorf("server: computation %q is not available at this party", name)
+		return 0, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("computation %q is not available at this party", name)}
 	}
 	if rec, ok := r.runs[id]; ok {
+		if rec.name != name {
+			return 0, &wire.Error{Code: wire.CodeBadFrame, Message: "run id used by another computation"}
+		}
 		return rec.state, nil
+	}
+	now := s.now()
+	if other, ok := r.active[name]; ok {
+		return 0, &wire.Error{Code: wire.CodeBusy, Message: fmt.Sprintf("run %x of %s is %v", other[:4], name, r.runs[other].state)}
+	}
+	if requested {
+		if d := now.Sub(r.lastRequest[name]); s.cfg.MinRunInterval > 0 && d < s.cfg.MinRunInterval {
+			return 0, &wire.Error{Code: wire.CodeBusy, Message: fmt.Sprintf("the last run of %s was requested %v ago", name, d.Round(time.Second))}
+		}
 	}
 	select {
 	case r.queue <- id:
 	default:
-		return 0, errors.New("server: too many runs queued")
+		return 0, &wire.Error{Code: wire.CodeBusy, Message: "too many runs queued"}
 	}
-	r.runs[id] = &runRecord{name: name, state: wire.RunRunning, start: s.now()}
+	if requested {
+		r.lastRequest[name] = now
+	}
+	r.active[name] = id
+	r.runs[id] = &runRecord{name: name, state: wire.RunPending, queued: now}
 	r.order = append(r.order, id)
-	if len(r.order) > runsKept {
-		delete(r.runs, r.order[0])
+	for len(r.order) > runsKept {
+		old := r.order[0]
+		if rec := r.runs[old]; rec.state == wire.RunPending || rec.state == wire.RunRunning {
+			break
+		}
+		delete(r.runs, old)
 		r.order = r.order[1:]
 	}
 	s.metrics.runsStarted.Add(1)
-	return wire.RunRunning, nil
+	return wire.RunPending, nil
 }
 
-// RunStatus returns what this party knows of run id.
+// RunStatus returns what this party knows of run id: wire.RunUnknown if
+// nothing (never requested here, forgotten, or the party restarted since).
 func (s *Server) RunStatus(id [wire.IDSize]byte) *wire.RunStatus {
 	s.runs.mu.Lock()
 	defer s.runs.mu.Unlock()
@@ -128,7 +199,8 @@ func ScheduledRunID(name string, slot time.Time) [wire.IDSize]byte {
 	return id
 }
 
-// schedule starts a run of name at every UTC-aligned multiple of period.
+// schedule starts a run of name at every UTC-aligned multiple of period
+// (for "1h": on the hour).
 func (s *Server) schedule(ctx context.Context, name string, period time.Duration) {
 	for {
 		now := s.now()
@@ -140,17 +212,18 @@ func (s *Server) schedule(ctx context.Context, name string, period time.Duration
 			return
 		case <-t.C:
 		}
-		if _, err := s.StartRun(name, ScheduledRunID(name, slot)); err != nil {
+		if _, err := s.startRun(name, ScheduledRunID(name, slot), false); err != nil {
 			s.log.Warn("scheduled run not started", "computation", name, "err", err)
 		}
 	}
 }
 
-// runLoop executes queued runs until ctx ends.
+// runLoop executes queued runs, one at a time, until ctx ends.
 func (s *Server) runLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			s.failQueued("party stopped")
 			return
 		case id := <-s.runs.queue:
 			s.execute(ctx, id)
@@ -158,107 +231,123 @@ func (s *Server) runLoop(ctx context.Context) {
 	}
 }
 
+// failQueued marks every pending run failed.
+func (s *Server) failQueued(why string) {
+	r := &s.runs
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, id := range r.active {
+		if rec := r.runs[id]; rec.state == wire.RunPending {
+			rec.state, rec.text, rec.finish = wire.RunFailed, why, s.now()
+			delete(r.active, name)
+		}
+	}
+}
+
 func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
-	s.runs.mu.Lock()
-	rec := s.runs.runs[id]
+	r := &s.runs
+	r.mu.Lock()
+	rec := r.runs[id]
 	var comp Computation
 	if rec != nil {
-		comp = s.runs.comps[rec.name]
+		comp = r.comps[rec.name]
+		rec.state, rec.start = wire.RunRunning, s.now()
 	}
-	s.runs.mu.Unlock()
+	r.mu.Unlock()
 	if rec == nil || comp == nil {
 		return
 	}
 	log := s.log.With("computation", rec.name, "run", fmt.Sprintf("%x", id[:4]))
-	var summary any
+	log.Info("run started", "waited_seconds", rec.start.Sub(rec.queued).Seconds())
+	var summary Summary
 	var err error
-	for attempt := 0; attempt < runAttempts; attempt++ {
+	attempts := 0
+	wait := s.cfg.RunRetryWait
+	for attempt := 0; attempt < runAttempts && ctx.Err() == nil; attempt++ {
 		if attempt > 0 {
-			log.Warn("run failed, trying again", "attempt", attempt, "err", err)
+			log.Warn("run attempt failed, trying again", "attempt", attempt, "wait", wait, "aborted", aborted(err), "err", err)
 			select {
 			case <-ctx.Done():
-				return
-			case <-time.After(runRetryWait):
+			case <-time.After(wait):
+			}
+			wait *= 2
+			if ctx.Err() != nil {
+				break
 			}
 		}
+		attempts++
 		summary, err = s.attempt(ctx, rec.name, id, attempt, comp, log)
 		if err == nil {
 			break
 		}
 	}
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("party stopped: %w", ctx.Err())
+	}
 	state, text := wire.RunDone, ""
 	if err != nil {
 		state, text = wire.RunFailed, err.Error()
 		s.metrics.runsFailed.Add(1)
-		log.Error("run failed", "err", err)
+		log.Error("run failed", "attempts", attempts, "aborted", aborted(err), "seconds", s.now().Sub(rec.start).Seconds(), "err", err)
 	} else {
 		b, jerr := json.Marshal(summary)
 		if jerr != nil {
-			b = []byte(fmt.Sprintf("%q", jerr.Error()))
+			b, _ = json.Marshal(map[string]string{"summary_error": jerr.Error()})
 		}
 		text = string(b)
 		s.metrics.runsDone.Add(1)
-		log.Info("run done", "seconds", s.now().Sub(rec.start).Seconds())
+		log.Info("run done", "attempts", attempts, "seconds", s.now().Sub(rec.start).Seconds(), "summary", text)
 	}
 	if len(text) > wire.MaxStatusText {
 		text = text[:wire.MaxStatusText]
-	}
-	s.runs.mu.Lock()
-	rec.state, rec.text, rec.end = state, text, s.now()
-	s.runs.mu.Unlock()
-}
-
-// RunInfo describes one recent run for the operators' dashboard.
-type RunInfo struct {
-	ID          string          `json:"id"`
-	Computation string          `json:"computation"`
-	State       string          `json:"state"`
-	Started     time.Time       `json:"started"`
-	Seconds     float64         `json:"seconds,omitempty"`
-	Summary     json.RawMessage `json:"summary,omitempty"`
-	Error       string          `json:"error,omitempty"`
-}
-
-// Runs lists the recent runs, oldest first.
-func (s *Server) Runs() []RunInfo {
-	s.runs.mu.Lock()
-	defer s.runs.mu.Unlock()
-	out := make([]RunInfo, 0, len(s.runs.order))
-	for _, id := range s.runs.order {
-		rec := s.runs.runs[id]
-		ri := RunInfo{ID: fmt.Sprintf("%x", id), Computation: rec.name, State: rec.state.String(), Started: rec.start}
-		if !rec.end.IsZero() {
-			ri.Seconds = rec.end.Sub(rec.start).Seconds()
+		if state == wire.RunDone {
+			text = `{"truncated":true}`
 		}
-		switch rec.state {
-		case wire.RunDone:
-			if json.Valid([]byte(rec.text)) {
-				ri.Summary = json.RawMessage(rec.text)
-			}
-		case wire.RunFailed:
-			ri.Error = rec.text
-		}
-		out = append(out, ri)
 	}
-	return out
+	r.mu.Lock()
+	rec.state, rec.text, rec.attempts, rec.finish = state, text, attempts, s.now()
+	r.lastSeconds[rec.name] = rec.finish.Sub(rec.start).Seconds()
+	delete(r.active, rec.name)
+	r.mu.Unlock()
 }
 
-// attempt runs one attempt over a mesh whose session names the deployment,
-// the computation, the run and the attempt.
-func (s *Server) attempt(ctx context.Context, name string, id [wire.IDSize]byte, attempt int, comp Computation, log *slog.Logger) (any, error) {
+// aborted reports whether err is a clean abort: a lost or silent party.
+func aborted(err error) bool {
+	return errors.Is(err, epoch.ErrAborted) || errors.Is(err, transport.ErrPeerGone) || errors.Is(err, transport.ErrTimeout)
+}
+
+// RunSession returns the mesh session of run id of computation name:
+// manifest hash || name || 0x00 || run id.
+func (s *Server) RunSession(name string, id [wire.IDSize]byte) []byte {
+	b := append(s.mhash[:len(s.mhash):len(s.mhash)], name...)
+	b = append(b, 0)
+	return append(b, id[:]...)
+}
+
+// attempt runs one attempt over a fresh mesh of the run. The session has
+// no attempt number: a party that restarted and was asked again joins the
+// others' current attempt, and a mesh accepts no connections once it is up,
+// so attempts cannot mix.
+func (s *Server) attempt(ctx context.Context, name string, id [wire.IDSize]byte, attempt int, comp Computation, log *slog.Logger) (Summary, error) {
+	start := time.Now()
 	cfg := MeshConfig(s.m, s.key, name, nil, s.cfg.MeshTimeout)
-	cfg.Session = append(cfg.Session, 0)
-	cfg.Session = append(cfg.Session, id[:]...)
-	cfg.Session = append(cfg.Session, byte(attempt))
+	cfg.Session = s.RunSession(name, id)
 	conn, err := transport.NewMesh(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mesh: %w", err)
 	}
 	defer conn.Close()
-	return comp(ctx, &Run{Name: name, ID: id, Attempt: attempt, Conn: conn, T: s.m.T, Log: log})
+	p, err := mpc.New(ctx, field.ScalarField{}, s.m.T, conn)
+	if err != nil {
+		return nil, fmt.Errorf("mpc set-up: %w", err)
+	}
+	log.Info("run mesh up", "attempt", attempt, "seconds", time.Since(start).Seconds())
+	return comp(ctx, &Run{Name: name, ID: id, Attempt: attempt, Party: p, Conn: conn, T: s.m.T, Log: log.With("attempt", attempt)})
 }
 
-// handleRun answers a signed RunRequest.
+// handleRun answers a signed RunRequest: it starts the run if the request
+// is signed by a party of the manifest, issued within runClockSkew of this
+// party's clock, and allowed (see StartRun).
 func (s *Server) handleRun(ctx context.Context, req []byte) (wire.Message, error) {
 	q, err := wire.DecodeRunRequest(req)
 	if err != nil {
@@ -272,8 +361,9 @@ func (s *Server) handleRun(ctx context.Context, req []byte) (wire.Message, error
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("run request issued %s away from this party's clock", d.Round(time.Second))}
 	}
 	if _, err := s.StartRun(q.Name, q.RunID); err != nil {
-		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: err.Error()}
+		return nil, err
 	}
+	s.log.Info("run requested", "computation", q.Name, "run", fmt.Sprintf("%x", q.RunID[:4]), "signer", q.Signer)
 	return s.RunStatus(q.RunID), nil
 }
 
@@ -283,10 +373,16 @@ func (s *Server) handleStatus(ctx context.Context, req []byte) (wire.Message, er
 	if err != nil {
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: err.Error()}
 	}
-	return s.RunStatus(q.RunID), nil
+	st := s.RunStatus(q.RunID)
+	s.runs.mu.Lock()
+	if rec, ok := s.runs.runs[q.RunID]; ok && rec.name != q.Name {
+		st = &wire.RunStatus{RunID: q.RunID, State: wire.RunUnknown}
+	}
+	s.runs.mu.Unlock()
+	return st, nil
 }
 
-// LastRun returns the id of the newest finished, successful run of name.
+// LastRun returns the id of the newest successful run of name.
 func (s *Server) LastRun(name string) ([wire.IDSize]byte, bool) {
 	s.runs.mu.Lock()
 	defer s.runs.mu.Unlock()

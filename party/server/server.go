@@ -8,8 +8,10 @@
 // Use [New] with a [Config], then [Server.Run] until the context ends; serve
 // [Server.HTTPHandler] for /healthz and /metrics. Request kinds are a
 // registry ([Server.Register]): uploads and result fetches are built in;
-// computations add theirs. The wire format is package internal/wire and
-// docs/fabric.md.
+// computations add theirs. Computations of the manifest run at every party
+// on schedule or on an operator's signed request ([Server.RegisterComputation],
+// runner.go); the exposure epoch is built in (exposure.go, docs/epoch.md).
+// The wire format is package internal/wire and docs/fabric.md.
 //
 // Warning: a party holds its shares in the clear in its store (package
 // store) and its private keys in memory. It trusts nothing a client sends:
@@ -61,6 +63,13 @@ type Config struct {
 	// MeshTimeout bounds the set-up of a computation's mesh and every wait
 	// for a peer during it; zero means transport.DefaultTimeout.
 	MeshTimeout time.Duration
+	// RunRetryWait is the wait before a failed run is tried again (it
+	// doubles for each further attempt); zero means DefaultRunRetryWait.
+	RunRetryWait time.Duration
+	// MinRunInterval is the least time between two requested runs of one
+	// computation (a rate limit on operators' requests); zero means
+	// DefaultMinRunInterval, negative turns the limit off.
+	MinRunInterval time.Duration
 	// NoSchedule turns off scheduled computation runs (tests); runs on
 	// request still happen.
 	NoSchedule bool
@@ -92,6 +101,7 @@ type Server struct {
 	metrics metrics
 
 	runs runner
+	hook func(run *Run, stage string) error // tests only, see export_test.go
 
 	mu       sync.RWMutex
 	handlers map[wire.Type]Handler
@@ -123,6 +133,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ExpireEvery == 0 {
 		cfg.ExpireEvery = DefaultExpireEvery
+	}
+	if cfg.RunRetryWait <= 0 {
+		cfg.RunRetryWait = DefaultRunRetryWait
+	}
+	if cfg.MinRunInterval == 0 {
+		cfg.MinRunInterval = DefaultMinRunInterval
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -23,6 +23,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -224,12 +225,20 @@ type UserResult struct {
 }
 
 // PutResults stores many result blobs in one transaction (one fsync): all of
-// them or, on error, none.
+// them or, on error, none. Each replaces every older result of its user: an
+// epoch's result covers all of the user's days in the retention window.
 func (s *Store) PutResults(rs []UserResult, now time.Time) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketResults)
 		v0 := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 		for _, r := range rs {
+			p := userPrefix(r.UserKey)
+			c := b.Cursor()
+			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Seek(p) {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err

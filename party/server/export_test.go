@@ -1,0 +1,5 @@
+package server
+
+// SetTestHook makes s call hook at stages of its exposure epochs ("agreed",
+// "sealed"); an error from hook aborts the attempt there.
+func SetTestHook(s *Server, hook func(run *Run, stage string) error) { s.hook = hook }
