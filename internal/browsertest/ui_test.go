@@ -1,6 +1,9 @@
 package browsertest_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,6 +121,7 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	click(t, ctx, `[data-go="visits"]`)
 	waitFor(t, ctx, `document.querySelectorAll("#visit-list li").length === 2`, 5*time.Second)
 	browsertest.Screenshot(t, ctx, "visits")
+	checkExport(t, ctx)
 	eval[any](t, ctx, `document.querySelector("#visit-list li button").click()`)
 	waitFor(t, ctx, `document.querySelectorAll("#visit-list li").length === 1`, 5*time.Second)
 	if n := eval[int](t, ctx, `safetraceApp.get("visits").then(v => v.length)`); n != 1 {
@@ -151,5 +155,57 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	}
 	if got, want := eval[float64](t, ctx, `safetraceApp.get("visits").then(vs => { const v = vs.find(v => v.name === "Auto Checkout Hall"); return (v.depart - v.arrive) / 60000; })`), v.Stay.Minutes(); got != want {
 		t.Errorf("automatic check-out after %v minutes, want the venue's %v", got, want)
+	}
+}
+
+// checkExport presses "export" and reads the JSON the app hands to the
+// download link (the Blob behind URL.createObjectURL): the two visits
+// with their documented fields, and no venue secret.
+func checkExport(t *testing.T, ctx context.Context) {
+	t.Helper()
+	eval[any](t, ctx, `(() => { window.__exported = null; const orig = URL.createObjectURL;
+		URL.createObjectURL = (b) => { if (b instanceof Blob) window.__exported = b; return orig.call(URL, b); };
+		HTMLAnchorElement.prototype.click = function () { window.__download = this.download; }; })()`)
+	click(t, ctx, "#export")
+	waitFor(t, ctx, `window.__exported !== null`, 5*time.Second)
+	if got := eval[string](t, ctx, "window.__download"); got != "safetrace-visits.json" {
+		t.Errorf("export file name %q", got)
+	}
+	if got := eval[string](t, ctx, "window.__exported.type"); got != "application/json" {
+		t.Errorf("export type %q", got)
+	}
+	raw := eval[string](t, ctx, "window.__exported.text()")
+	var data struct {
+		Exported   string           `json:"exported"`
+		Visits     []map[string]any `json:"visits"`
+		Cells      []any            `json:"cells"`
+		Encounters []any            `json:"encounters"`
+	}
+	if err := json.Unmarshal([]byte(raw), &data); err != nil {
+		t.Fatalf("export is not JSON: %v\n%s", err, raw)
+	}
+	if _, err := time.Parse(time.RFC3339, data.Exported); err != nil {
+		t.Errorf("exported time %q: %v", data.Exported, err)
+	}
+	if len(data.Visits) != 2 {
+		t.Fatalf("%d visits exported, want 2:\n%s", len(data.Visits), raw)
+	}
+	names := map[string]bool{}
+	for _, v := range data.Visits {
+		names[fmt.Sprint(v["name"])] = true
+		for _, f := range []string{"id", "name", "room", "address", "arrive", "depart", "end", "uploaded"} {
+			if _, ok := v[f]; !ok {
+				t.Errorf("exported visit without %q: %v", f, v)
+			}
+		}
+		if _, ok := v["secret"]; ok {
+			t.Errorf("exported visit carries the venue secret: %v", v)
+		}
+	}
+	if !names["Bäckerei Eins"] || !names["Museum Zwei"] {
+		t.Errorf("exported visits %v", names)
+	}
+	if strings.Contains(raw, "secret") || strings.Contains(raw, "token") || strings.Contains(raw, "result_key") {
+		t.Errorf("export names a secret:\n%s", raw)
 	}
 }
