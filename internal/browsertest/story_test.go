@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,9 @@ func uploadGPS(t *testing.T, ctx context.Context) {
 	waitFor(t, ctx, `safetraceApp.get("cells").then(c => c.every(x => x.uploaded)).then(ok => ok && safetraceApp.pending().then(n => n === 0))`, 60*time.Second)
 }
 
+// onePlural matches a count of one with a plural noun ("1 records").
+var onePlural = regexp.MustCompile(`(^|[^0-9.,])1 (records|Einträge|check-in periods|location periods|encounter days|Check-in-Zeiträume|Standort-Zeiträume|Begegnungstage)`)
+
 // report enters a code and onset day, checks the preview and sends; it
 // returns the message shown.
 func report(t *testing.T, ctx context.Context, code, forbidden string) string {
@@ -79,6 +83,9 @@ func report(t *testing.T, ctx context.Context, code, forbidden string) string {
 	preview := text(t, ctx, "#report-preview")
 	if forbidden != "" && strings.Contains(preview, forbidden) {
 		t.Errorf("the report preview names the venue: %q", preview)
+	}
+	if m := onePlural.FindString(preview); m != "" {
+		t.Errorf("the report preview says %q: %q", m, preview)
 	}
 	browsertest.Screenshot(t, ctx, "report-preview")
 	click(t, ctx, "#consent")

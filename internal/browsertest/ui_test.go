@@ -66,6 +66,17 @@ func TestLanguageAndAccessibility(t *testing.T) {
 		t.Errorf("html lang %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "home-de")
+	// Singular and plural in the report preview's texts.
+	for expr, want := range map[string]string{
+		`safetraceApp.t("report.day", {day: "Mo", n: 1})`:      "Mo: 1 Eintrag",
+		`safetraceApp.t("report.day", {day: "Mo", n: 2})`:      "Mo: 2 Einträge",
+		`safetraceApp.t("report.summary", {n: 1, kinds: "x"})`: "1 Eintrag: x.",
+		`safetraceApp.t("kind.venue", {n: 1})`:                 "1 Check-in-Zeitraum",
+	} {
+		if got := eval[string](t, ctx, expr); got != want {
+			t.Errorf("%s = %q, want %q", expr, got, want)
+		}
+	}
 
 	// Accessibility checks a screen reader relies on.
 	unlabelled := eval[[]string](t, ctx, `[...document.querySelectorAll("input, select")].filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")).map(e => e.id)`)
@@ -99,6 +110,12 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	waitFor(t, ctx, `document.getElementById("about-h").textContent === "About"`, 5*time.Second)
 	waitFor(t, ctx, `document.getElementById("summary").textContent.includes("3 parties")`, 10*time.Second)
 	browsertest.Screenshot(t, ctx, "about")
+	if got := eval[string](t, ctx, `safetraceApp.t("report.summary", {n: 1, kinds: safetraceApp.t("kind.gps", {n: 1})})`); got != "1 record: 1 location period." {
+		t.Errorf("English singular: %q", got)
+	}
+	if got := eval[string](t, ctx, `safetraceApp.t("report.day", {day: "Mon", n: 3})`); got != "Mon: 3 records" {
+		t.Errorf("English plural: %q", got)
+	}
 
 	// Visits: two check-ins (a new scan ends the previous one), list,
 	// delete one, export.
