@@ -223,4 +223,39 @@ func TestFullStory(t *testing.T) {
 	}
 	click(t, a, `[data-go="home"]`)
 	browsertest.Screenshot(t, a, "home-increased-risk-after-epoch")
+	checkDashboard(t, dev, c)
+}
+
+// checkDashboard opens the dashboard in ctx's tab after the epoch (and a
+// simulated region-map computation): the epoch tables have a row with a
+// duration, the chart is drawn and the region map shows released regions.
+func checkDashboard(t *testing.T, dev *browsertest.Dev, ctx context.Context) {
+	t.Helper()
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	regionMap := true
+	if out, err := dev.Run(sctx, "compute", "simulate", "region-map", "--manifest", dev.Manifest, "--participants", "40", "--seed", "1"); err != nil {
+		t.Errorf("region map simulation: %v\n%s", err, out)
+		regionMap = false
+	}
+	simulated := time.Since(start)
+	if err := chromedp.Do(ctx, chromedp.Navigate(dev.URL+"web/dashboard.html")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelectorAll("#epochtables tbody tr").length > 0`, 20*time.Second)
+	// A row with a duration: the "seconds" column holds a number > 0.
+	if !eval[bool](t, ctx, `[...document.querySelectorAll("#epochtables table")].some(tb => {
+		const i = [...tb.tHead.rows[0].cells].findIndex(c => c.textContent === "seconds");
+		return i >= 0 && [...tb.tBodies[0].rows].some(r => Number(r.cells[i].textContent) > 0);
+	})`) {
+		t.Errorf("no epoch with a duration: %q", text(t, ctx, "#epochtables"))
+	}
+	waitFor(t, ctx, `!document.getElementById("epochchartfig").hidden && document.querySelectorAll("#epochchart svg rect").length > 0`, 10*time.Second)
+	if regionMap {
+		waitFor(t, ctx, `!document.getElementById("maptable").hidden && document.querySelectorAll("#maptable tbody tr").length > 0`, 20*time.Second)
+		t.Logf("region map: %s", text(t, ctx, "#mapstatus"))
+	}
+	browsertest.Screenshot(t, ctx, "dashboard-after-epoch")
+	t.Logf("dashboard with data: %v (simulation %v)", time.Since(start).Round(time.Millisecond), simulated.Round(time.Millisecond))
 }
