@@ -159,14 +159,44 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Notifications are permitted; a spy records what the app shows
+	// (it shows them through the service worker registration).
+	if err := chromedp.Do(ctx, browsertest.GrantNotifications(origin)); err != nil {
+		t.Fatal(err)
+	}
 	setClock(t, ctx, -13*time.Hour)
 	if err := chromedp.Do(ctx, chromedp.Navigate(v.URL(origin))); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, `document.body.dataset.ready === "1" && !document.getElementById("confirm").hidden`, 30*time.Second)
+	// The poster URL only changes the fragment (no new document): the spy
+	// goes into the running page.
+	eval[any](t, ctx, `window.__notes = [];
+		ServiceWorkerRegistration.prototype.showNotification = function (title, o) {
+			window.__notes.push({title, body: (o && o.body) || ""}); return Promise.resolve(); }`)
+	if got := eval[string](t, ctx, "Notification.permission"); got != "granted" {
+		t.Errorf("notification permission %q", got)
+	}
 	checkIn(t, ctx)
+	if n := eval[int](t, ctx, "window.__notes.length"); n != 0 {
+		t.Errorf("%d notifications right after the check-in", n)
+	}
+	// 5 minutes before the end of the stay: the reminder, once.
+	setClock(t, ctx, -13*time.Hour+v.Stay-5*time.Minute)
+	eval[any](t, ctx, "safetraceApp.tick()")
+	waitFor(t, ctx, `window.__notes.length > 0`, 10*time.Second)
+	eval[any](t, ctx, "safetraceApp.tick()")
+	type note struct{ Title, Body string }
+	notes := eval[[]note](t, ctx, "window.__notes")
+	if len(notes) != 1 || notes[0].Title != "SafeTrace" || !strings.HasPrefix(notes[0].Body, "Still at Auto Checkout Hall? You will be checked out at ") {
+		t.Errorf("reminder notifications: %+v", notes)
+	}
 	setClock(t, ctx, 0)
 	waitFor(t, ctx, `safetraceApp.get("visits").then(vs => vs.some(v => v.name === "Auto Checkout Hall" && v.depart === v.end && v.uploaded))`, 30*time.Second)
+	waitFor(t, ctx, `window.__notes.length === 2`, 10*time.Second)
+	if notes := eval[[]note](t, ctx, "window.__notes"); notes[1].Body != "You were checked out of Auto Checkout Hall." {
+		t.Errorf("check-out notification: %+v", notes[1])
+	}
 	if !eval[bool](t, ctx, `document.getElementById("active").hidden`) {
 		t.Error("still shown as checked in after the end of the stay")
 	}
