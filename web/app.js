@@ -42,8 +42,11 @@ let lang = localStorage.getItem("lang") || ((navigator.language || "en").toLower
 async function loadTexts(l) {
   if (!texts[l]) texts[l] = await (await fetch(`web/i18n/${l}.json`)).json();
 }
+// t looks up a text; with vars.n === 1 it takes KEY.one when there is one
+// ("1 record", not "1 records").
 function t(key, vars = {}) {
-  let s = (texts[lang] && texts[lang][key]) || (texts.en && texts.en[key]) || key;
+  const lookup = (k) => (texts[lang] && texts[lang][k]) || (texts.en && texts.en[k]);
+  let s = (Number(vars.n) === 1 && lookup(key + ".one")) || lookup(key) || key;
   for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, v);
   return s;
 }
@@ -621,7 +624,7 @@ if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catc
 
 // Test hooks (the browser tests drive the app through these).
 window.safetraceApp = {
-  now, flush, checkResults, tick, periodicUpload,
+  now, flush, checkResults, tick, periodicUpload, t,
   get: (k) => get(k, null),
   pending: async () => (await get("pending", [])).filter((x) => !x.failed).length,
   bench: async (n) => api.bench(n),

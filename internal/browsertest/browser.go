@@ -130,6 +130,15 @@ func Geolocation(origin string, lat, lon, accuracy float64) chromedp.Action[chro
 	})
 }
 
+// GrantNotifications grants origin the notifications permission.
+func GrantNotifications(origin string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+			Origin: origin, Permission: &browser.PermissionDescriptor{Name: "notifications"}, Setting: browser.PermissionSettingGranted})
+		return err
+	})
+}
+
 // DenyGeolocation makes the geolocation permission denied for origin.
 func DenyGeolocation(origin string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {

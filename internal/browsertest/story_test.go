@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,9 @@ func uploadGPS(t *testing.T, ctx context.Context) {
 	waitFor(t, ctx, `safetraceApp.get("cells").then(c => c.every(x => x.uploaded)).then(ok => ok && safetraceApp.pending().then(n => n === 0))`, 60*time.Second)
 }
 
+// onePlural matches a count of one with a plural noun ("1 records").
+var onePlural = regexp.MustCompile(`(^|[^0-9.,])1 (records|Einträge|check-in periods|location periods|encounter days|Check-in-Zeiträume|Standort-Zeiträume|Begegnungstage)`)
+
 // report enters a code and onset day, checks the preview and sends; it
 // returns the message shown.
 func report(t *testing.T, ctx context.Context, code, forbidden string) string {
@@ -79,6 +83,9 @@ func report(t *testing.T, ctx context.Context, code, forbidden string) string {
 	preview := text(t, ctx, "#report-preview")
 	if forbidden != "" && strings.Contains(preview, forbidden) {
 		t.Errorf("the report preview names the venue: %q", preview)
+	}
+	if m := onePlural.FindString(preview); m != "" {
+		t.Errorf("the report preview says %q: %q", m, preview)
 	}
 	browsertest.Screenshot(t, ctx, "report-preview")
 	click(t, ctx, "#consent")
@@ -216,4 +223,39 @@ func TestFullStory(t *testing.T) {
 	}
 	click(t, a, `[data-go="home"]`)
 	browsertest.Screenshot(t, a, "home-increased-risk-after-epoch")
+	checkDashboard(t, dev, c)
+}
+
+// checkDashboard opens the dashboard in ctx's tab after the epoch (and a
+// simulated region-map computation): the epoch tables have a row with a
+// duration, the chart is drawn and the region map shows released regions.
+func checkDashboard(t *testing.T, dev *browsertest.Dev, ctx context.Context) {
+	t.Helper()
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	regionMap := true
+	if out, err := dev.Run(sctx, "compute", "simulate", "region-map", "--manifest", dev.Manifest, "--participants", "40", "--seed", "1"); err != nil {
+		t.Errorf("region map simulation: %v\n%s", err, out)
+		regionMap = false
+	}
+	simulated := time.Since(start)
+	if err := chromedp.Do(ctx, chromedp.Navigate(dev.URL+"web/dashboard.html")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelectorAll("#epochtables tbody tr").length > 0`, 20*time.Second)
+	// A row with a duration: the "seconds" column holds a number > 0.
+	if !eval[bool](t, ctx, `[...document.querySelectorAll("#epochtables table")].some(tb => {
+		const i = [...tb.tHead.rows[0].cells].findIndex(c => c.textContent === "seconds");
+		return i >= 0 && [...tb.tBodies[0].rows].some(r => Number(r.cells[i].textContent) > 0);
+	})`) {
+		t.Errorf("no epoch with a duration: %q", text(t, ctx, "#epochtables"))
+	}
+	waitFor(t, ctx, `!document.getElementById("epochchartfig").hidden && document.querySelectorAll("#epochchart svg rect").length > 0`, 10*time.Second)
+	if regionMap {
+		waitFor(t, ctx, `!document.getElementById("maptable").hidden && document.querySelectorAll("#maptable tbody tr").length > 0`, 20*time.Second)
+		t.Logf("region map: %s", text(t, ctx, "#mapstatus"))
+	}
+	browsertest.Screenshot(t, ctx, "dashboard-after-epoch")
+	t.Logf("dashboard with data: %v (simulation %v)", time.Since(start).Round(time.Millisecond), simulated.Round(time.Millisecond))
 }

@@ -1,6 +1,9 @@
 package browsertest_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,6 +66,17 @@ func TestLanguageAndAccessibility(t *testing.T) {
 		t.Errorf("html lang %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "home-de")
+	// Singular and plural in the report preview's texts.
+	for expr, want := range map[string]string{
+		`safetraceApp.t("report.day", {day: "Mo", n: 1})`:      "Mo: 1 Eintrag",
+		`safetraceApp.t("report.day", {day: "Mo", n: 2})`:      "Mo: 2 Einträge",
+		`safetraceApp.t("report.summary", {n: 1, kinds: "x"})`: "1 Eintrag: x.",
+		`safetraceApp.t("kind.venue", {n: 1})`:                 "1 Check-in-Zeitraum",
+	} {
+		if got := eval[string](t, ctx, expr); got != want {
+			t.Errorf("%s = %q, want %q", expr, got, want)
+		}
+	}
 
 	// Accessibility checks a screen reader relies on.
 	unlabelled := eval[[]string](t, ctx, `[...document.querySelectorAll("input, select")].filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")).map(e => e.id)`)
@@ -96,6 +110,12 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	waitFor(t, ctx, `document.getElementById("about-h").textContent === "About"`, 5*time.Second)
 	waitFor(t, ctx, `document.getElementById("summary").textContent.includes("3 parties")`, 10*time.Second)
 	browsertest.Screenshot(t, ctx, "about")
+	if got := eval[string](t, ctx, `safetraceApp.t("report.summary", {n: 1, kinds: safetraceApp.t("kind.gps", {n: 1})})`); got != "1 record: 1 location period." {
+		t.Errorf("English singular: %q", got)
+	}
+	if got := eval[string](t, ctx, `safetraceApp.t("report.day", {day: "Mon", n: 3})`); got != "Mon: 3 records" {
+		t.Errorf("English plural: %q", got)
+	}
 
 	// Visits: two check-ins (a new scan ends the previous one), list,
 	// delete one, export.
@@ -118,6 +138,7 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	click(t, ctx, `[data-go="visits"]`)
 	waitFor(t, ctx, `document.querySelectorAll("#visit-list li").length === 2`, 5*time.Second)
 	browsertest.Screenshot(t, ctx, "visits")
+	checkExport(t, ctx)
 	eval[any](t, ctx, `document.querySelector("#visit-list li button").click()`)
 	waitFor(t, ctx, `document.querySelectorAll("#visit-list li").length === 1`, 5*time.Second)
 	if n := eval[int](t, ctx, `safetraceApp.get("visits").then(v => v.length)`); n != 1 {
@@ -138,18 +159,100 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Notifications are permitted; a spy records what the app shows
+	// (it shows them through the service worker registration).
+	if err := chromedp.Do(ctx, browsertest.GrantNotifications(origin)); err != nil {
+		t.Fatal(err)
+	}
 	setClock(t, ctx, -13*time.Hour)
 	if err := chromedp.Do(ctx, chromedp.Navigate(v.URL(origin))); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, `document.body.dataset.ready === "1" && !document.getElementById("confirm").hidden`, 30*time.Second)
+	// The poster URL only changes the fragment (no new document): the spy
+	// goes into the running page.
+	eval[any](t, ctx, `window.__notes = [];
+		ServiceWorkerRegistration.prototype.showNotification = function (title, o) {
+			window.__notes.push({title, body: (o && o.body) || ""}); return Promise.resolve(); }`)
+	if got := eval[string](t, ctx, "Notification.permission"); got != "granted" {
+		t.Errorf("notification permission %q", got)
+	}
 	checkIn(t, ctx)
+	if n := eval[int](t, ctx, "window.__notes.length"); n != 0 {
+		t.Errorf("%d notifications right after the check-in", n)
+	}
+	// 5 minutes before the end of the stay: the reminder, once.
+	setClock(t, ctx, -13*time.Hour+v.Stay-5*time.Minute)
+	eval[any](t, ctx, "safetraceApp.tick()")
+	waitFor(t, ctx, `window.__notes.length > 0`, 10*time.Second)
+	eval[any](t, ctx, "safetraceApp.tick()")
+	type note struct{ Title, Body string }
+	notes := eval[[]note](t, ctx, "window.__notes")
+	if len(notes) != 1 || notes[0].Title != "SafeTrace" || !strings.HasPrefix(notes[0].Body, "Still at Auto Checkout Hall? You will be checked out at ") {
+		t.Errorf("reminder notifications: %+v", notes)
+	}
 	setClock(t, ctx, 0)
 	waitFor(t, ctx, `safetraceApp.get("visits").then(vs => vs.some(v => v.name === "Auto Checkout Hall" && v.depart === v.end && v.uploaded))`, 30*time.Second)
+	waitFor(t, ctx, `window.__notes.length === 2`, 10*time.Second)
+	if notes := eval[[]note](t, ctx, "window.__notes"); notes[1].Body != "You were checked out of Auto Checkout Hall." {
+		t.Errorf("check-out notification: %+v", notes[1])
+	}
 	if !eval[bool](t, ctx, `document.getElementById("active").hidden`) {
 		t.Error("still shown as checked in after the end of the stay")
 	}
 	if got, want := eval[float64](t, ctx, `safetraceApp.get("visits").then(vs => { const v = vs.find(v => v.name === "Auto Checkout Hall"); return (v.depart - v.arrive) / 60000; })`), v.Stay.Minutes(); got != want {
 		t.Errorf("automatic check-out after %v minutes, want the venue's %v", got, want)
+	}
+}
+
+// checkExport presses "export" and reads the JSON the app hands to the
+// download link (the Blob behind URL.createObjectURL): the two visits
+// with their documented fields, and no venue secret.
+func checkExport(t *testing.T, ctx context.Context) {
+	t.Helper()
+	eval[any](t, ctx, `(() => { window.__exported = null; const orig = URL.createObjectURL;
+		URL.createObjectURL = (b) => { if (b instanceof Blob) window.__exported = b; return orig.call(URL, b); };
+		HTMLAnchorElement.prototype.click = function () { window.__download = this.download; }; })()`)
+	click(t, ctx, "#export")
+	waitFor(t, ctx, `window.__exported !== null`, 5*time.Second)
+	if got := eval[string](t, ctx, "window.__download"); got != "safetrace-visits.json" {
+		t.Errorf("export file name %q", got)
+	}
+	if got := eval[string](t, ctx, "window.__exported.type"); got != "application/json" {
+		t.Errorf("export type %q", got)
+	}
+	raw := eval[string](t, ctx, "window.__exported.text()")
+	var data struct {
+		Exported   string           `json:"exported"`
+		Visits     []map[string]any `json:"visits"`
+		Cells      []any            `json:"cells"`
+		Encounters []any            `json:"encounters"`
+	}
+	if err := json.Unmarshal([]byte(raw), &data); err != nil {
+		t.Fatalf("export is not JSON: %v\n%s", err, raw)
+	}
+	if _, err := time.Parse(time.RFC3339, data.Exported); err != nil {
+		t.Errorf("exported time %q: %v", data.Exported, err)
+	}
+	if len(data.Visits) != 2 {
+		t.Fatalf("%d visits exported, want 2:\n%s", len(data.Visits), raw)
+	}
+	names := map[string]bool{}
+	for _, v := range data.Visits {
+		names[fmt.Sprint(v["name"])] = true
+		for _, f := range []string{"id", "name", "room", "address", "arrive", "depart", "end", "uploaded"} {
+			if _, ok := v[f]; !ok {
+				t.Errorf("exported visit without %q: %v", f, v)
+			}
+		}
+		if _, ok := v["secret"]; ok {
+			t.Errorf("exported visit carries the venue secret: %v", v)
+		}
+	}
+	if !names["Bäckerei Eins"] || !names["Museum Zwei"] {
+		t.Errorf("exported visits %v", names)
+	}
+	if strings.Contains(raw, "secret") || strings.Contains(raw, "token") || strings.Contains(raw, "result_key") {
+		t.Errorf("export names a secret:\n%s", raw)
 	}
 }
