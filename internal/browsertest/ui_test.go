@@ -16,7 +16,8 @@ import (
 )
 
 // TestEncounter: E shows its personal code (rendered by the Go QR encoder
-// in WebAssembly), F scans it with the camera.
+// in WebAssembly), F scans it with the camera and uploads the encounter; E
+// reports a positive test and after an epoch F is at risk.
 func TestEncounter(t *testing.T) {
 	browsertest.Chromium(t)
 	dev := browsertest.StartDev(t)
@@ -47,6 +48,23 @@ func TestEncounter(t *testing.T) {
 	// Encounters go out with the periodic upload.
 	eval[any](t, f, "safetraceApp.periodicUpload()")
 	waitFor(t, f, `safetraceApp.get("encounters").then(x => x[0].uploaded).then(ok => ok && safetraceApp.pending().then(n => n === 0))`, 60*time.Second)
+
+	// E reports a positive test: the report carries E's own ephemeral IDs
+	// of the infectious window. After an epoch F, who met E today, sees
+	// increased risk.
+	if msg := report(t, e, dev.IssueCode(t), ""); !strings.Contains(msg, "Thank you") {
+		t.Fatalf("report: %q", msg)
+	}
+	ectx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if out, err := dev.Run(ectx, "epoch", "run", "--manifest", dev.Manifest); err != nil {
+		t.Fatalf("epoch: %v\n%s", err, out)
+	}
+	eval[any](t, f, "safetraceApp.checkResults()")
+	waitFor(t, f, `safetraceApp.get("lastCheck").then(c => c !== null)`, 30*time.Second)
+	if !eval[bool](t, f, `safetraceApp.get("lastCheck").then(c => c.risk)`) {
+		t.Errorf("F met E, who reported positive, but sees no risk: %q", text(t, f, "#status-text"))
+	}
 }
 
 // TestLanguageAndAccessibility: German from the browser's language and by
