@@ -110,6 +110,12 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	if w := eval[int](t, ctx, "document.documentElement.scrollWidth"); w > 375 {
 		t.Errorf("page is %d pixels wide on a 375-pixel screen", w)
 	}
+	// Contrast (WCAG 2.1 AA): every visible element with its own text has a
+	// ratio of at least 4.5 against its effective background, 3 for large
+	// text (24 px, or 18.66 px bold).
+	if low := eval[[]string](t, ctx, contrastJS); len(low) > 0 {
+		t.Errorf("text below the WCAG AA contrast ratio: %v", low)
+	}
 	// Keyboard: the skip link comes first, Tab then walks the tabs in order.
 	if got := eval[string](t, ctx, `document.querySelector("a[href], button:not([hidden]), input, select").className`); got != "skip" {
 		t.Errorf("the first focusable element is %q, want the skip link", got)
@@ -274,3 +280,25 @@ func checkExport(t *testing.T, ctx context.Context) {
 		t.Errorf("export names a secret:\n%s", raw)
 	}
 }
+
+// contrastJS lists the visible elements whose own text falls below the
+// WCAG AA contrast ratio, as "selector: ratio".
+const contrastJS = `(() => {
+  const rgb = s => (s.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const bg = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() !== "");
+    if (!own || !el.getClientRects().length) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === "hidden" || st.display === "none" || Number(st.opacity) === 0) continue;
+    const fg = rgb(st.color).slice(0, 3), b = bg(el);
+    const [hi, lo] = [lum(fg), lum(b)].sort((x, y) => y - x);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push((el.id ? "#" + el.id : el.tagName.toLowerCase() + "." + el.className) + ": " + ratio.toFixed(2));
+  }
+  return out;
+})()`
