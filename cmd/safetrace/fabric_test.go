@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,13 +40,10 @@ type procDeployment struct {
 	logs  map[string]*fabrictest.SyncBuffer
 }
 
+// freeAddr returns a loopback address that was free a moment ago, below
+// the ephemeral port range, for another process to bind.
 func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", fabrictest.FreePorts(t, 1))
 }
 
 func newProcDeployment(t *testing.T) *procDeployment {

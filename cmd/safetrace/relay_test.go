@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,9 +22,7 @@ func writeManifestFile(t *testing.T, body string) string {
 }
 
 func TestRelayCommand(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	url := "ws://" + addr + "/ws"
 	d, err := localdeploy.New(3, 1, localdeploy.Options{Relay: url})
 	if err != nil {

@@ -166,19 +166,14 @@ func (b *Buffer) String() string {
 	return b.buf.String()
 }
 
-func freePort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t testing.TB) int { return freeRun(t, 1) }
 
-// freeRun returns the first of n consecutive free loopback ports.
+// freeRun returns the first of n consecutive free loopback ports, below the
+// kernel's ephemeral range (32768 and up here), where no outgoing
+// connection of another test can take them between the probe and the bind.
 func freeRun(t testing.TB, n int) int {
 	for range 50 {
-		base := 20000 + rand.IntN(30000)
+		base := 20000 + rand.IntN(12000)
 		ok := true
 		for i := range n {
 			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
@@ -203,6 +198,20 @@ func freeRun(t testing.TB, n int) int {
 func StartDev(t testing.TB) *Dev {
 	t.Helper()
 	bin, web := build(t)
+	// A port taken between the probe and the bind makes a process of the
+	// deployment exit at once: try again on other ports.
+	for attempt := 0; ; attempt++ {
+		d, err := startDev(t, bin, web)
+		if err == nil {
+			return d
+		}
+		if attempt == 2 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+	}
+}
+
+func startDev(t testing.TB, bin, web string) (*Dev, error) {
 	dir := t.TempDir()
 	webPort, relayPort := freePort(t), freePort(t)
 	d := &Dev{URL: fmt.Sprintf("http://localhost:%d/", webPort), Dir: dir, Manifest: filepath.Join(dir, "manifest.json"),
@@ -212,22 +221,23 @@ func StartDev(t testing.TB) *Dev {
 		"--party-http-base", fmt.Sprint(freeRun(t, 3)), "--mesh-base-port", fmt.Sprint(freeRun(t, 3)))
 	d.cmd.Stdout, d.cmd.Stderr = d.Log, d.Log
 	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	go func() { d.cmd.Wait(); close(d.done) }()
-	t.Cleanup(d.Stop)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if d.healthy() {
-			return d
+			t.Cleanup(d.Stop)
+			return d, nil
 		}
 		select {
 		case <-d.done:
-			t.Fatalf("safetrace dev exited:\n%s", d.Log)
+			return nil, fmt.Errorf("safetrace dev exited:\n%s", d.Log)
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("safetrace dev not healthy after 60s:\n%s", d.Log)
+			d.Stop()
+			return nil, fmt.Errorf("safetrace dev not healthy after 60s:\n%s", d.Log)
 		}
 	}
 }

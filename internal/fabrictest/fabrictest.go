@@ -217,11 +217,12 @@ func (d *Deployment) Stop() {
 }
 
 // FreePorts returns the first of n consecutive loopback ports that were
-// free a moment ago, for the parties' mesh addresses.
+// free a moment ago, for the parties' mesh addresses; they lie below the
+// kernel's ephemeral range, so outgoing connections cannot take them.
 func FreePorts(tb testing.TB, n int) int {
 	tb.Helper()
 	for try := 0; try < 100; try++ {
-		base := 20000 + rand.IntN(40000)
+		base := 20000 + rand.IntN(12000)
 		var lns []net.Listener
 		for i := 0; i < n; i++ {
 			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
