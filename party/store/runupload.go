@@ -1,7 +1,6 @@
 package store
 
 import (
-	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,21 +28,10 @@ func (s *Store) PutRunInput(u *Upload, count int, runID string, input []byte, no
 	var rc Receipt
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		ub := tx.Bucket(bucketUploads)
-		if v := ub.Get(u.ID); v != nil {
-			old, err := decodeReceipt(u.ID, v)
-			if err != nil {
-				return err
-			}
-			if subtle.ConstantTimeCompare(old.ContentHash[:], u.ContentHash[:]) != 1 {
-				return ErrUploadReused
-			}
+		old, done, err := beginUpload(tx, u, now)
+		if err != nil || done {
 			rc = old
-			return nil
-		}
-		if u.Code != nil {
-			if err := useCode(tx, u.Code.ID, u.Code.Expires, now); err != nil {
-				return err
-			}
+			return err
 		}
 		rb := tx.Bucket(bucketRuns)
 		b := rb.Bucket([]byte(runID))

@@ -79,21 +79,10 @@ func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 	var rc Receipt
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		ub := tx.Bucket(bucketUploads)
-		if v := ub.Get(u.ID); v != nil {
-			old, err := decodeReceipt(u.ID, v)
-			if err != nil {
-				return err
-			}
-			if subtle.ConstantTimeCompare(old.ContentHash[:], u.ContentHash[:]) != 1 {
-				return ErrUploadReused
-			}
+		old, done, err := beginUpload(tx, u, now)
+		if err != nil || done {
 			rc = old
-			return nil
-		}
-		if u.Code != nil {
-			if err := useCode(tx, u.Code.ID, u.Code.Expires, now); err != nil {
-				return err
-			}
+			return err
 		}
 		rb := tx.Bucket(bucketRecords)
 		for i := range u.Records {
@@ -230,4 +219,27 @@ func decodeReceipt(id, v []byte) (Receipt, error) {
 	rc.Stored = time.Unix(0, int64(binary.BigEndian.Uint64(v[32:]))).UTC()
 	rc.Records = int(binary.BigEndian.Uint32(v[40:]))
 	return rc, nil
+}
+
+// beginUpload starts storing upload u inside tx: if u was stored before it
+// returns the old receipt and done (or ErrUploadReused when the content
+// differs); otherwise it records the use of u's authority code, which fails
+// with ErrCodeUsed for a code used before.
+func beginUpload(tx *bolt.Tx, u *Upload, now time.Time) (old Receipt, done bool, err error) {
+	if v := tx.Bucket(bucketUploads).Get(u.ID); v != nil {
+		old, err := decodeReceipt(u.ID, v)
+		if err != nil {
+			return Receipt{}, false, err
+		}
+		if subtle.ConstantTimeCompare(old.ContentHash[:], u.ContentHash[:]) != 1 {
+			return Receipt{}, false, ErrUploadReused
+		}
+		return old, true, nil
+	}
+	if u.Code != nil {
+		if err := useCode(tx, u.Code.ID, u.Code.Expires, now); err != nil {
+			return Receipt{}, false, err
+		}
+	}
+	return Receipt{}, false, nil
 }
