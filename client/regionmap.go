@@ -57,36 +57,14 @@ func (c *Client) UploadRegions(ctx context.Context, day uint32, code string, pre
 func (c *Client) sendRegions(ctx context.Context, id [wire.IDSize]byte, count int, reqs [][]byte) (*UploadStatus, error) {
 	n := c.m.N
 	st := &UploadStatus{UploadID: id, Records: count, Receipts: make([]*wire.Receipt, n)}
-	rk, err := wire.NewReplyKey()
-	if err != nil {
-		return nil, err
+	todo := make([]bool, n)
+	for i := range todo {
+		todo[i] = true
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	for i := range n {
-		wg.Go(func() {
-			rc, err := c.sendRegionOne(ctx, i+1, reqs[i], rk)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-					var we *wire.Error
-					if errors.As(err, &we) {
-						cancel()
-					}
-				}
-				return
-			}
-			st.Receipts[i] = rc
-		})
-	}
-	wg.Wait()
+	got, firstErr := c.toParties(ctx, todo, func(ctx context.Context, party int, rk *wire.ReplyKey) (*wire.Receipt, error) {
+		return c.sendRegionOne(ctx, party, reqs[party-1], rk)
+	})
+	copy(st.Receipts, got)
 	st.Complete = firstErr == nil
 	if !st.Complete {
 		return st, fmt.Errorf("client: region upload %x incomplete: %w", id[:4], firstErr)

@@ -144,44 +144,25 @@ func (c *Client) Send(ctx context.Context, p *PendingUpload) (*UploadStatus, err
 	}
 	st := &UploadStatus{Records: p.Records, Receipts: make([]*wire.Receipt, n)}
 	copy(st.UploadID[:], p.ID)
-	rk, err := wire.NewReplyKey()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
+	todo := make([]bool, n)
 	for i := range n {
 		if p.Receipts[i] != nil {
-			rc, err := wire.DecodeReceipt(p.Receipts[i])
-			if err == nil {
+			if rc, err := wire.DecodeReceipt(p.Receipts[i]); err == nil {
 				st.Receipts[i] = rc
 				continue
 			}
 		}
-		wg.Go(func() {
-			rc, err := c.sendOne(ctx, i+1, p.Requests[i], rk)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-					var we *wire.Error
-					if errors.As(err, &we) {
-						cancel() // a refusal for good: stop the others
-					}
-				}
-				return
-			}
+		todo[i] = true
+	}
+	got, firstErr := c.toParties(ctx, todo, func(ctx context.Context, party int, rk *wire.ReplyKey) (*wire.Receipt, error) {
+		return c.sendOne(ctx, party, p.Requests[party-1], rk)
+	})
+	for i, rc := range got {
+		if rc != nil {
 			st.Receipts[i] = rc
 			p.Receipts[i], _ = rc.AppendBinary(nil)
-		})
+		}
 	}
-	wg.Wait()
 	st.Complete = p.Complete()
 	if !st.Complete {
 		if firstErr == nil {
@@ -237,4 +218,46 @@ func (c *Client) receipt(ctx context.Context, party int, req []byte, rk *wire.Re
 			return nil, fmt.Errorf("party %d: %w (last error: %v)", party, ctx.Err(), err)
 		}
 	}
+}
+
+// toParties runs send for every party i+1 with todo[i], concurrently, with
+// one reply key, and returns the receipts (nil where none came) and the first
+// error. A refusal (a *wire.Error) stops the others: the upload cannot
+// complete.
+func (c *Client) toParties(ctx context.Context, todo []bool, send func(ctx context.Context, party int, rk *wire.ReplyKey) (*wire.Receipt, error)) ([]*wire.Receipt, error) {
+	rk, err := wire.NewReplyKey()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	got := make([]*wire.Receipt, len(todo))
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for i := range todo {
+		if !todo[i] {
+			continue
+		}
+		wg.Go(func() {
+			rc, err := send(ctx, i+1, rk)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+					var we *wire.Error
+					if errors.As(err, &we) {
+						cancel()
+					}
+				}
+				return
+			}
+			got[i] = rc
+		})
+	}
+	wg.Wait()
+	return got, firstErr
 }
