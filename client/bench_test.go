@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/internal/fabrictest"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 )
 
 // BenchmarkUpload measures end-to-end uploads of 100-record batches from

@@ -32,10 +32,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/wire"
-	"github.com/safetrace/safetrace/party/keys"
-	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/relay/relayclient"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // State is the user's secrets, JSON serialisable for the device's storage.
@@ -46,7 +45,7 @@ type State struct {
 
 // NewState makes fresh secrets from crypto/rand.
 func NewState() (*State, error) {
-	k, err := keys.GenerateResultKey()
+	k, err := wire.GenerateResultKey()
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +90,7 @@ type Client struct {
 	m     *manifest.Manifest
 	mhash manifest.Hash
 	st    *State
-	rk    *keys.ResultKey
+	rk    *wire.ResultKey
 	rc    *relayclient.Client
 	log   *slog.Logger
 
@@ -128,7 +127,7 @@ func New(manifestBytes []byte, pinned []byte, relays []string, dialer relayclien
 			return nil, err
 		}
 	}
-	if c.rk, err = keys.ParseResultKey(c.st.ResultKey); err != nil {
+	if c.rk, err = wire.ParseResultKey(c.st.ResultKey); err != nil {
 		return nil, fmt.Errorf("client: state: %w", err)
 	}
 	if len(c.st.Token) != 32 {

@@ -13,15 +13,15 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/internal/fabrictest"
-	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
-	"github.com/safetrace/safetrace/party/authority"
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/relay/relayclient"
+	"github.com/safetrace/safetrace/wire"
 )
 
 func newClient(t *testing.T, d *fabrictest.Deployment, opts ...client.Option) *client.Client {

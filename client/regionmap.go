@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // UploadRegions shares one participant-day for the region map

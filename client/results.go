@@ -9,10 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/shamir"
-	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // seenSeqs remembers, per party, the highest result sequence number
@@ -180,7 +179,7 @@ func (c *Client) collect(ctx context.Context, ack int) (map[[wire.IDSize]byte]ma
 		}
 		for _, b := range a.resp.Results {
 			c.seen.note(a.party, b.Seq)
-			pt, err := keys.OpenResult(c.rk, c.m, a.party, b.Blob)
+			pt, err := wire.OpenResult(c.rk, c.m, a.party, b.Blob)
 			var s *wire.ResultShare
 			if err == nil {
 				s, err = wire.DecodeResultShare(pt)

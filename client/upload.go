@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // Kind of an upload.

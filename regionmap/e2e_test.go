@@ -12,15 +12,15 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/internal/fabrictest"
-	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/client/operator"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/transport"
-	"github.com/safetrace/safetrace/party/authority"
-	"github.com/safetrace/safetrace/party/operator"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap"
+	"github.com/safetrace/safetrace/wire"
 )
 
 func wireCode(err error) wire.Code {

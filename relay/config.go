@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/relaywire"
+	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
 // Defaults for the Config fields left zero.

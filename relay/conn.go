@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/safetrace/safetrace/internal/relaywire"
+	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
 // conn is one WebSocket connection, of a client or a registered party.

@@ -6,7 +6,7 @@
 // party; parties keep an outbound connection to /party of every relay,
 // prove their Ed25519 key by signing the relay's challenge, and answer each
 // Forward with a Reply that the relay routes back to the asking client
-// connection only. The frame format is package internal/relaywire and
+// connection only. The frame format is package wire/relaywire and
 // docs/relay.md; the client and party connectors are package
 // relay/relayclient. /metrics serves Prometheus text metrics and /healthz a
 // liveness check.

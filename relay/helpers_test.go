@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/safetrace/safetrace/internal/relaywire"
 	"github.com/safetrace/safetrace/relay"
 	"github.com/safetrace/safetrace/relay/relayclient"
+	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
 // marker is put in every test payload: it must never reach the relay's logs.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gorilla/websocket"
-	"github.com/safetrace/safetrace/internal/relaywire"
+	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
 // hubOp is what a hubMsg asks the hub to do.

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/safetrace/safetrace/internal/relaywire"
 	"github.com/safetrace/safetrace/relay"
 	"github.com/safetrace/safetrace/relay/relayclient"
+	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
 func TestRouting(t *testing.T) {

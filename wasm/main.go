@@ -14,8 +14,8 @@
 //
 //	func init() { register("poster", map[string]method{"make": makePoster}) }
 //
-// The logic lives in plain Go packages tested natively (internal/visitor,
-// internal/posterkit); the files here only convert arguments and results.
+// The logic lives in plain Go packages tested natively (wasm/internal/visitor,
+// wasm/internal/posterkit); the files here only convert arguments and results.
 package main
 
 import (

@@ -8,11 +8,11 @@ import (
 
 	"github.com/hack-pad/safejs"
 
-	"github.com/safetrace/safetrace/internal/posterkit"
+	"github.com/safetrace/safetrace/wasm/wasm/internal/posterkit"
 )
 
 // The venue owner page's functions, safetrace.poster.*; the logic is in
-// internal/posterkit. Every function returns a Promise.
+// wasm/internal/posterkit. Every function returns a Promise.
 //
 //	make({name, address, room, category, stay, paper, origin, formats}) -> {url, fileName, svg, pdf, png}
 //	batch(csvText, {paper, origin}) -> {pdf, names}

@@ -15,14 +15,14 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/internal/visitor"
-	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/qr"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wasm/wasm/internal/visitor"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // The visitor app's functions, safetrace.app.*; the logic is in
-// internal/visitor. Structured arguments and results are JSON strings (the
+// wasm/internal/visitor. Structured arguments and results are JSON strings (the
 // app stores them in IndexedDB as they are); times are Unix milliseconds
 // from the app's clock. Every function returns a Promise.
 //

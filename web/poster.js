@@ -1,5 +1,5 @@
 // Venue owner page: the form drives safetrace.poster.* (Go compiled to
-// WebAssembly, internal/posterkit), which makes the posters in this browser.
+// WebAssembly, wasm/internal/posterkit), which makes the posters in this browser.
 "use strict";
 
 const TEXT = {

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/safetrace/safetrace/party/authority"
-	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/deploy/keys"
 )
 
 const authorityUsage = `usage:

@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/internal/wire"
-	"github.com/safetrace/safetrace/party/authority"
-	"github.com/safetrace/safetrace/party/keys"
-	"github.com/safetrace/safetrace/party/manifest"
-	"github.com/safetrace/safetrace/party/operator"
+	"github.com/safetrace/safetrace/client/operator"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/deploy/keys"
+	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap"
+	"github.com/safetrace/safetrace/wire"
 )
 
 const computeUsage = `usage:

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/deploy/keys"
 )
 
 // TestProcessesRegionMapSimulate runs 'safetrace compute simulate

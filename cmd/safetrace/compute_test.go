@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/fabrictest"
-	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/deploy/keys"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 )
 
 // TestComputeSimulateInProcess runs 'compute simulate region-map',

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/deploy/manifest"
 )
 
 const devUsage = `usage:

@@ -17,17 +17,17 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
+	"github.com/safetrace/safetrace/client/operator"
+	"github.com/safetrace/safetrace/deploy/keys"
+	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/epoch"
-	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
-	"github.com/safetrace/safetrace/party/keys"
-	"github.com/safetrace/safetrace/party/manifest"
-	"github.com/safetrace/safetrace/party/operator"
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wire"
 )
 
 func runEpoch(ctx context.Context, args []string) error {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/party/authority"
+	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/trace"
 )
 

@@ -16,12 +16,12 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/internal/fabrictest"
-	"github.com/safetrace/safetrace/internal/localdeploy"
-	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
+	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
 	"github.com/safetrace/safetrace/mpc/group"
-	"github.com/safetrace/safetrace/party/authority"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // procDeployment is a deployment of real processes of this test binary

@@ -11,9 +11,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/safetrace/safetrace/internal/localdeploy"
-	"github.com/safetrace/safetrace/party/keys"
-	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/deploy/keys"
+	"github.com/safetrace/safetrace/deploy/manifest"
+	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
 )
 
 const manifestUsage = `usage:

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/safetrace/safetrace/party/authority"
-	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/deploy/manifest"
 )
 
 func mustRun(t *testing.T, args ...string) {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/deploy/keys"
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/party/store"
 )

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/deploy/keys"
 )
 
 // partyKeygen makes a party's key file and prints the public part, the JSON

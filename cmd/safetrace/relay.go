@@ -13,7 +13,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/safetrace/safetrace/internal/relayserve"
+	"github.com/safetrace/safetrace/internal/testenv/relayserve"
 	"github.com/safetrace/safetrace/relay"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/localdeploy"
+	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
 	"github.com/safetrace/safetrace/relay/relayclient"
 )
 

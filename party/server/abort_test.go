@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/internal/fabrictest"
-	"github.com/safetrace/safetrace/internal/wire"
-	"github.com/safetrace/safetrace/party/authority"
-	"github.com/safetrace/safetrace/party/operator"
+	"github.com/safetrace/safetrace/client/operator"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // TestExposureAbortN5 runs epochs with n = 5, t = 2 where party 5 stops in

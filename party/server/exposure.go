@@ -9,11 +9,10 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/epoch"
-	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
-	"github.com/safetrace/safetrace/party/keys"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // ExposureSummary is the public outcome of an exposure epoch at one party:
@@ -148,7 +147,7 @@ func (s *Server) exposure(ctx context.Context, run *Run) (Summary, error) {
 		if err != nil {
 			return nil, err
 		}
-		blob, err := keys.SealResult(m, s.key.ID, userKeys[u].ResultKey[:], b)
+		blob, err := wire.SealResult(m, s.key.ID, userKeys[u].ResultKey[:], b)
 		if err != nil {
 			return nil, err
 		}

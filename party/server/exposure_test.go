@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/internal/fabrictest"
-	"github.com/safetrace/safetrace/internal/wire"
-	"github.com/safetrace/safetrace/party/authority"
-	"github.com/safetrace/safetrace/party/operator"
+	"github.com/safetrace/safetrace/client/operator"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // visitor is one user of the test: a client and the trace records it sent.

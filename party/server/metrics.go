@@ -9,8 +9,8 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
 )
 
 type metrics struct {

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
-	"github.com/safetrace/safetrace/party/authority"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // The region map (docs/regionmap.md) keeps the uploads of day D as the

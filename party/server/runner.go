@@ -11,12 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/epoch"
-	"github.com/safetrace/safetrace/internal/wire"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/transport"
-	"github.com/safetrace/safetrace/party/manifest"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // Computation runs (docs/epoch.md, "In the parties"): a computation of the

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/safetrace/safetrace/internal/localdeploy"
-	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // TestRunRefusesOtherVersion: a party runs a computation only when the

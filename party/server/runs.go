@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // RunInfo describes one recent run for the operators' dashboard

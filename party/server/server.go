@@ -11,7 +11,7 @@
 // computations add theirs. Computations of the manifest run at every party
 // on schedule or on an operator's signed request ([Server.RegisterComputation],
 // runner.go); the exposure epoch is built in (exposure.go, docs/epoch.md).
-// The wire format is package internal/wire and docs/fabric.md.
+// The wire format is package wire and docs/fabric.md.
 //
 // Warning: a party holds its shares in the clear in its store (package
 // store) and its private keys in memory. It trusts nothing a client sends:
@@ -29,12 +29,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/wire"
+	"github.com/safetrace/safetrace/deploy/keys"
+	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/mpc/transport"
-	"github.com/safetrace/safetrace/party/keys"
-	"github.com/safetrace/safetrace/party/manifest"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/relay/relayclient"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // DefaultExpireEvery is how often the retention window is applied.

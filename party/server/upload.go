@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/safetrace/safetrace/internal/wire"
-	"github.com/safetrace/safetrace/party/authority"
-	"github.com/safetrace/safetrace/party/keys"
+	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // UserKeySize is the size of store.Record.ResultKey for uploads received by
@@ -67,7 +66,7 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 		s.metrics.retries.Add(1)
 		return s.receipt(rc), nil
 	}
-	if err := keys.CheckResultPublicKey(u.ResultKey[:]); err != nil {
+	if err := wire.CheckResultPublicKey(u.ResultKey[:]); err != nil {
 		return nil, werr(wire.CodeBadKey, "%v", err)
 	}
 	now := s.now()
@@ -160,7 +159,7 @@ func (s *Server) PutResult(user UserKey, share *wire.ResultShare) (uint64, error
 	if err != nil {
 		return 0, err
 	}
-	blob, err := keys.SealResult(s.m, s.key.ID, user.ResultKey[:], b)
+	blob, err := wire.SealResult(s.m, s.key.ID, user.ResultKey[:], b)
 	if err != nil {
 		return 0, err
 	}

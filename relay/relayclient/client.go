@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/relaywire"
+	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
 // ClientConfig configures a Client. Relays is required.

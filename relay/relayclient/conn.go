@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/safetrace/safetrace/internal/relaywire"
+	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
 // MsgConn is a message-oriented connection, such as a WebSocket carrying

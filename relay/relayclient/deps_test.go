@@ -23,7 +23,7 @@ func TestDeps(t *testing.T) {
 		return strings.Fields(string(out))
 	}
 	js := deps("github.com/safetrace/safetrace/relay/relayclient", "GOOS=js", "GOARCH=wasm")
-	if !strings.Contains(strings.Join(js, " "), "github.com/safetrace/safetrace/internal/relaywire") {
+	if !strings.Contains(strings.Join(js, " "), "github.com/safetrace/safetrace/wire/relaywire") {
 		t.Fatalf("go list output lacks relaywire: %v", js)
 	}
 	for _, d := range js {
@@ -31,7 +31,7 @@ func TestDeps(t *testing.T) {
 			t.Errorf("relayclient for js/wasm depends on %s", d)
 		}
 	}
-	for _, d := range deps("github.com/safetrace/safetrace/internal/relaywire") {
+	for _, d := range deps("github.com/safetrace/safetrace/wire/relaywire") {
 		if strings.Contains(strings.SplitN(d, "/", 2)[0], ".") && !strings.HasPrefix(d, "github.com/safetrace/safetrace/") {
 			t.Errorf("relaywire depends on third-party package %s", d)
 		}

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/safetrace/safetrace/internal/relaywire"
+	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
 // Handler answers one forwarded request: it gets the sealed payload a client

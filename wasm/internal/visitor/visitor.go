@@ -1,0 +1,310 @@
+// Package visitor is the logic of the SafeTrace visitor app (the PWA) that
+// runs in the browser as WebAssembly: it reads venue posters and personal
+// codes, turns the app's stored history (check-ins, GPS cells, encounters)
+// into records with package trace, converts them to the client's shareable
+// records, summarises a positive report for the user's consent, and reads
+// the reconstructed results.
+//
+// It is plain Go, tested natively; the bridge to JavaScript is in
+// wasm/visitor.go. Times cross the bridge as Unix milliseconds, bytes as
+// base64 in JSON, so the app's own clock (injectable in tests) is the only
+// notion of "now".
+//
+// Warning: a History holds where its user was. It stays in the browser; only
+// records Shamir-shared by package client leave it, sealed to the parties.
+package visitor
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/safetrace/safetrace/client"
+	"github.com/safetrace/safetrace/deploy/manifest"
+	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/trace"
+)
+
+// MaxStay is the longest check-in the app allows before it checks the user
+// out by itself.
+const MaxStay = 12 * time.Hour
+
+// cwaLevels is the Corona-Warn-App's transmission-risk level (1..8) of each
+// day from onset-2 to onset+5 (docs/trace.md, "Weights").
+var cwaLevels = []int{7, 8, 8, 8, 6, 5, 3, 2}
+
+// Params returns the trace parameters of a deployment: the manifest's
+// values on top of trace's defaults for what the manifest does not name.
+//
+// The manifest's risk.weights default to DESIGN.md's Corona-Warn-App table
+// 0, 0, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, which is the CWA's value of each
+// transmission-risk level 1..8, not a weight per day: read literally as
+// days since onset it would weigh the day of onset 0. The app therefore
+// reads weights[l-1] as the value of level l and gives each day of the
+// infectious window (onset-2 .. onset+5) the value of its CWA level, so
+// the default manifest yields exactly trace's per-day defaults (1400, 1600,
+// 1600, 1600, 1200, 1000, 600, 0). Weights and threshold are rescaled from
+// the manifest's weight_scale to per mille.
+func Params(m manifest.Params) trace.Params {
+	p := trace.DefaultParams()
+	p.BucketMinutes = m.BucketMinutes
+	p.RetentionDays = m.RetentionDays
+	p.AerosolTailMinutes = m.AerosolTailMinutes
+	p.GeohashPrecision = m.GeohashPrecision
+	p.GPSAccuracyM = float64(m.GPSAccuracyM)
+	scale := int64(m.Risk.WeightScale)
+	if scale > 0 && len(m.Risk.Weights) > 0 {
+		p.OnsetOffset = -2
+		p.Weights = make([]uint32, len(cwaLevels))
+		for i, l := range cwaLevels {
+			if l-1 < len(m.Risk.Weights) {
+				p.Weights[i] = uint32(int64(m.Risk.Weights[l-1]) * 1000 / scale)
+			}
+		}
+		p.MaxWeight = uint32(int64(m.Risk.MaxWeight) * 1000 / scale)
+		p.Threshold = uint64(m.Risk.ThresholdWeightedMinutes) * 1000
+	}
+	if p.Validate() != nil {
+		return trace.DefaultParams()
+	}
+	return p
+}
+
+// Venue is what the confirmation screen shows of a scanned poster, and the
+// secret that the check-in keeps.
+type Venue struct {
+	Name        string `json:"name"`
+	Address     string `json:"address,omitempty"`
+	Room        string `json:"room,omitempty"`
+	Category    string `json:"category"`
+	StayMinutes int    `json:"stay_minutes"`
+	Secret      []byte `json:"secret"`
+	// ValidFrom and ValidUntil are Unix milliseconds, 0 when unbounded.
+	ValidFrom  int64 `json:"valid_from,omitempty"`
+	ValidUntil int64 `json:"valid_until,omitempty"`
+}
+
+// ParseVenue reads a scanned text or a location hash ("#v1.…"). Text that is
+// not a venue URL gives an error wrapping qr.ErrNotVenue.
+func ParseVenue(text string) (*Venue, error) {
+	v, err := qr.ParseURL(text)
+	if err != nil {
+		return nil, err
+	}
+	out := &Venue{Name: v.Name, Address: v.Address, Room: v.Room, Category: v.Category.String(),
+		StayMinutes: int(v.Stay / time.Minute), Secret: v.Secret[:]}
+	if !v.ValidFrom.IsZero() {
+		out.ValidFrom, out.ValidUntil = v.ValidFrom.UnixMilli(), v.ValidUntil.UnixMilli()
+	}
+	out.StayMinutes = min(out.StayMinutes, int(MaxStay/time.Minute))
+	return out, nil
+}
+
+// Visit is one check-in: the venue secret and the times of arrival and
+// departure in Unix milliseconds (Depart 0 while checked in).
+type Visit struct {
+	Secret []byte `json:"secret"`
+	Arrive int64  `json:"arrive"`
+	Depart int64  `json:"depart"`
+}
+
+// CellStay is one GPS fix reduced to its geohash cell: the app keeps cells,
+// never coordinates.
+type CellStay struct {
+	Time int64  `json:"time"` // Unix milliseconds
+	Cell string `json:"cell"`
+}
+
+// Encounter is another person's ephemeral ID of a day, from their personal
+// code.
+type Encounter struct {
+	ID  []byte `json:"id"`
+	Day int32  `json:"day"`
+}
+
+// History is what an upload is made of.
+type History struct {
+	Visits     []Visit     `json:"visits"`
+	Cells      []CellStay  `json:"cells"`
+	Encounters []Encounter `json:"encounters"`
+}
+
+// Cell returns the geohash cell of a fix, or "" when its accuracy (metres)
+// is unknown or worse than the deployment's limit.
+func Cell(lat, lon, accuracy float64, p trace.Params) string {
+	if !(accuracy > 0 && accuracy <= p.GPSAccuracyM) {
+		return ""
+	}
+	return trace.Cell(lat, lon, p.GeohashPrecision)
+}
+
+// fixes turns stored cells back into fixes at their cells' centres, which
+// trace maps to the same cells.
+func fixes(cells []CellStay) []trace.Fix {
+	var fs []trace.Fix
+	for _, c := range cells {
+		b, err := trace.CellBox(c.Cell)
+		if err != nil {
+			continue
+		}
+		lat, lon := b.Center()
+		fs = append(fs, trace.Fix{Time: time.UnixMilli(c.Time), Lat: lat, Lon: lon, AccuracyM: 1})
+	}
+	return fs
+}
+
+func secret(b []byte) ([trace.SecretSize]byte, error) {
+	var s [trace.SecretSize]byte
+	if len(b) != len(s) {
+		return s, fmt.Errorf("visitor: venue secret of %d bytes", len(b))
+	}
+	copy(s[:], b)
+	return s, nil
+}
+
+// Records derives the ordinary records of h. Open check-ins (Depart 0) are
+// skipped; they are uploaded after check-out.
+func Records(h History, p trace.Params) ([]trace.Record, error) {
+	var recs []trace.Record
+	for i, v := range h.Visits {
+		if v.Depart == 0 {
+			continue
+		}
+		s, err := secret(v.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("visit %d: %w", i, err)
+		}
+		rs, err := trace.VenueRecords(s, time.UnixMilli(v.Arrive), time.UnixMilli(v.Depart), p)
+		if err != nil {
+			return nil, fmt.Errorf("visitor: visit %d: %w", i, err)
+		}
+		recs = append(recs, rs...)
+	}
+	recs = append(recs, trace.GPSRecords(fixes(h.Cells), p)...)
+	for i, e := range h.Encounters {
+		if len(e.ID) != trace.IDSize {
+			return nil, fmt.Errorf("visitor: encounter %d: id of %d bytes", i, len(e.ID))
+		}
+		r, err := trace.EncounterRecord([trace.IDSize]byte(e.ID), trace.Day(e.Day), p)
+		if err != nil {
+			return nil, fmt.Errorf("visitor: encounter %d: %w", i, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
+// Positive derives the positive report of h for a person whose symptoms
+// began on onset, at time now (see trace.PositiveReport). Open check-ins end
+// at now.
+func Positive(h History, seed []byte, onset trace.Day, now time.Time, p trace.Params) ([]trace.Record, error) {
+	r := trace.Report{Fixes: fixes(h.Cells), Onset: onset}
+	if len(seed) == trace.SeedSize {
+		r.Seed = [trace.SeedSize]byte(seed)
+	}
+	vs := slices.Clone(h.Visits)
+	slices.SortFunc(vs, func(a, b Visit) int { return int(a.Arrive - b.Arrive) })
+	for i, v := range vs {
+		s, err := secret(v.Secret)
+		if err != nil {
+			return nil, err
+		}
+		depart := v.Depart
+		if depart == 0 {
+			depart = now.UnixMilli()
+		}
+		if i+1 < len(vs) && depart > vs[i+1].Arrive { // a new scan ended it
+			depart = vs[i+1].Arrive
+		}
+		r.Visits = append(r.Visits, trace.Visit{Secret: s, Arrive: time.UnixMilli(v.Arrive), Depart: time.UnixMilli(depart)})
+	}
+	return trace.PositiveReport(r, p, now)
+}
+
+// Summary is what the user is shown before consenting to send records:
+// counts per kind and per day, never a place.
+type Summary struct {
+	Records int            `json:"records"`
+	ByKind  map[string]int `json:"by_kind"`
+	Days    []DayCount     `json:"days"`
+}
+
+// DayCount is the number of records of one day.
+type DayCount struct {
+	Day     string `json:"day"` // YYYY-MM-DD, UTC
+	Records int    `json:"records"`
+}
+
+// Summarize counts recs by kind and by day.
+func Summarize(recs []trace.Record) Summary {
+	s := Summary{Records: len(recs), ByKind: map[string]int{}}
+	byDay := map[trace.Day]int{}
+	for _, r := range recs {
+		s.ByKind[r.Kind.String()]++
+		byDay[r.Day]++
+	}
+	days := make([]trace.Day, 0, len(byDay))
+	for d := range byDay {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	for _, d := range days {
+		s.Days = append(s.Days, DayCount{Day: d.String(), Records: byDay[d]})
+	}
+	return s
+}
+
+// ClientRecords maps record keys to ristretto255 points (the 64-byte key
+// as uniform bytes, as the epoch does) for package client.
+func ClientRecords(recs []trace.Record) ([]client.Record, error) { return client.FromTrace(recs) }
+
+// Chunks splits recs into uploads of at most client.MaxRecords.
+func Chunks(recs []client.Record) [][]client.Record {
+	var out [][]client.Record
+	for len(recs) > client.MaxRecords {
+		out = append(out, recs[:client.MaxRecords])
+		recs = recs[client.MaxRecords:]
+	}
+	if len(recs) > 0 {
+		out = append(out, recs)
+	}
+	return out
+}
+
+// Status is what the home screen shows of the results.
+type Status struct {
+	// Risk is true when some result says increased risk.
+	Risk bool `json:"risk"`
+	// Days are the days of increased risk, YYYY-MM-DD, newest first.
+	Days []string `json:"days"`
+	// Results is the number of results reconstructed.
+	Results  int   `json:"results"`
+	Answered []int `json:"answered"`
+}
+
+// Interpret reads reconstructed results: a non-zero value of a day is
+// increased risk on that day.
+func Interpret(rs *client.Results) (Status, error) {
+	if rs == nil {
+		return Status{}, errors.New("visitor: no results")
+	}
+	st := Status{Results: len(rs.Results), Answered: rs.Answered, Days: []string{}}
+	seen := map[uint32]bool{}
+	var days []uint32
+	for _, r := range rs.Results {
+		for i, d := range r.Days {
+			if i < len(r.Values) && r.Values[i] != 0 && !seen[d] {
+				seen[d] = true
+				days = append(days, d)
+			}
+		}
+	}
+	slices.Sort(days)
+	slices.Reverse(days)
+	for _, d := range days {
+		st.Days = append(st.Days, trace.Day(d).String())
+	}
+	st.Risk = len(days) > 0
+	return st, nil
+}

@@ -1,0 +1,188 @@
+package wire
+
+import (
+	"crypto/ecdh"
+	"crypto/hpke"
+	"errors"
+	"fmt"
+
+	"github.com/safetrace/safetrace/deploy/keys"
+	"github.com/safetrace/safetrace/deploy/manifest"
+	"github.com/safetrace/safetrace/wire/relaywire"
+)
+
+// EnvelopeHeaderSize is the clear header of an envelope: version, manifest
+// hash and party id.
+const EnvelopeHeaderSize = 1 + HashSize + 1
+
+// Buckets are the padded sizes of requests (Pad): 1, 4, 16, 64 and
+// 256 KiB, and the largest size whose envelope fits one relay payload.
+var Buckets = []int{1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10,
+	relaywire.MaxPayload - EnvelopeHeaderSize - SealOverhead}
+
+// MaxEnvelope is the size of the largest envelope.
+var MaxEnvelope = EnvelopeHeaderSize + SealOverhead + Buckets[len(Buckets)-1]
+
+// SealEnvelope pads request (an encoded request message) and seals it to
+// party of m, which must have been verified:
+//
+//	version || manifest hash (32) || party (1) || SealToParty(Pad(request))
+func SealEnvelope(m *manifest.Manifest, party int, request []byte) ([]byte, error) {
+	if party < 1 || party > 255 {
+		return nil, fmt.Errorf("wire: party id %d out of range", party)
+	}
+	padded, err := Pad(request, Buckets)
+	if err != nil {
+		return nil, fmt.Errorf("wire: %w", err)
+	}
+	ct, err := SealToParty(m, party, padded)
+	if err != nil {
+		return nil, err
+	}
+	h := m.Hash()
+	b := make([]byte, 0, EnvelopeHeaderSize+len(ct))
+	b = append(b, Version)
+	b = append(b, h[:]...)
+	b = append(b, byte(party))
+	return append(b, ct...), nil
+}
+
+// OpenEnvelope checks an envelope's header against this party and m, opens
+// it and strips the padding. Errors are *Error values ready to send back.
+func OpenEnvelope(key *keys.PartyKey, m *manifest.Manifest, mhash manifest.Hash, env []byte) ([]byte, *Error) {
+	if len(env) < 1 {
+		return nil, &Error{Code: CodeBadFrame, Message: "empty envelope"}
+	}
+	if env[0] != Version {
+		return nil, &Error{Code: CodeBadVersion, Message: fmt.Sprintf("envelope version %d, this party speaks %d", env[0], Version)}
+	}
+	if len(env) > MaxEnvelope {
+		return nil, &Error{Code: CodeTooLarge, Message: fmt.Sprintf("envelope of %d bytes exceeds %d", len(env), MaxEnvelope)}
+	}
+	if len(env) < EnvelopeHeaderSize+SealOverhead {
+		return nil, &Error{Code: CodeBadFrame, Message: fmt.Sprintf("envelope of %d bytes is shorter than the minimum %d", len(env), EnvelopeHeaderSize+SealOverhead)}
+	}
+	if string(env[1:1+HashSize]) != string(mhash[:]) {
+		return nil, &Error{Code: CodeWrongManifest, Message: fmt.Sprintf("envelope is bound to manifest %x, this party serves %s", env[1:1+HashSize], mhash)}
+	}
+	if int(env[1+HashSize]) != key.ID {
+		return nil, &Error{Code: CodeWrongParty, Message: fmt.Sprintf("envelope is for party %d, this is party %d", env[1+HashSize], key.ID)}
+	}
+	pt, err := OpenAsParty(key, m, env[EnvelopeHeaderSize:])
+	if err != nil {
+		return nil, &Error{Code: CodeBadEnvelope, Message: "envelope does not open: " + err.Error()}
+	}
+	req, err := Unpad(pt, Buckets)
+	if err != nil {
+		return nil, &Error{Code: CodeBadEnvelope, Message: err.Error()}
+	}
+	return req, nil
+}
+
+// Reply forms: the first byte after the version.
+const (
+	replySealed = 1 // HPKE ciphertext to the request's reply key
+	replyClear  = 2 // an Error in the clear, when no reply key is known
+)
+
+// ReplyLabel starts the HPKE info of sealed replies, followed by the
+// manifest hash and the party id as a big-endian uint16 (SealInfo).
+const ReplyLabel = "safetrace reply v1"
+
+var (
+	kem  = hpke.DHKEM(ecdh.X25519())
+	kdf  = hpke.HKDFSHA256()
+	aead = hpke.ChaCha20Poly1305()
+)
+
+// SealReply encrypts msg to the request's reply key:
+// version || 1 || HPKE ciphertext. A bad reply key gives a clear Error
+// reply instead.
+func SealReply(replyKey [KeySize]byte, mhash manifest.Hash, party int, msg Message) []byte {
+	enc, err := msg.AppendBinary(nil)
+	if err != nil {
+		return ClearReply(&Error{Code: CodeInternal, Message: "reply not encodable: " + err.Error()})
+	}
+	pk, err := kem.NewPublicKey(replyKey[:])
+	if err != nil {
+		return ClearReply(&Error{Code: CodeBadKey, Message: "reply key: " + err.Error()})
+	}
+	ct, err := hpke.Seal(pk, kdf, aead, SealInfo(ReplyLabel, mhash, party), enc)
+	if err != nil {
+		return ClearReply(&Error{Code: CodeBadKey, Message: "reply key: " + err.Error()})
+	}
+	return append([]byte{Version, replySealed}, ct...)
+}
+
+// ClearReply returns the reply version || 2 || e.
+func ClearReply(e *Error) []byte {
+	b, err := e.AppendBinary([]byte{Version, replyClear})
+	if err != nil {
+		b, _ = (&Error{Code: CodeInternal, Message: "error not encodable"}).AppendBinary([]byte{Version, replyClear})
+	}
+	return b
+}
+
+// ReplyKey is a client's key pair for the replies to its requests. One key
+// may serve many requests to every party: each reply is sealed with a fresh
+// ephemeral key and bound to the party.
+type ReplyKey struct {
+	priv hpke.PrivateKey
+}
+
+// NewReplyKey makes a fresh reply key from crypto/rand.
+func NewReplyKey() (*ReplyKey, error) {
+	k, err := kem.GenerateKey()
+	if err != nil {
+		return nil, fmt.Errorf("wire: %w", err)
+	}
+	return &ReplyKey{priv: k}, nil
+}
+
+// Public returns the 32-byte public key to put in requests.
+func (k *ReplyKey) Public() [KeySize]byte {
+	var p [KeySize]byte
+	copy(p[:], k.priv.PublicKey().Bytes())
+	return p
+}
+
+// ErrClearReply is wrapped by OpenReply's error for a clear Error reply: it
+// came from the party before it could open the envelope, or from anyone on
+// the path (relays included), since clear replies are not authenticated.
+var ErrClearReply = errors.New("wire: unauthenticated error reply")
+
+// OpenReply decodes a reply from party of the manifest with hash mhash. A
+// sealed reply yields its message (*Receipt, *ResultResponse, *RunStatus,
+// *RegionMapResponse or *Error). A clear Error yields an error wrapping both
+// ErrClearReply and the *Error.
+func (k *ReplyKey) OpenReply(mhash manifest.Hash, party int, b []byte) (Message, error) {
+	if len(b) < 2 {
+		return nil, malformed("reply of %d bytes", len(b))
+	}
+	if b[0] != Version {
+		return nil, fmt.Errorf("%w %d in reply", ErrVersion, b[0])
+	}
+	switch b[1] {
+	case replyClear:
+		e, err := DecodeError(b[2:])
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrClearReply, e)
+	case replySealed:
+		pt, err := hpke.Open(k.priv, kdf, aead, SealInfo(ReplyLabel, mhash, party), b[2:])
+		if err != nil {
+			return nil, malformed("sealed reply does not open")
+		}
+		m, err := Decode(pt)
+		if err != nil {
+			return nil, err
+		}
+		switch m.(type) {
+		case *Receipt, *ResultResponse, *RunStatus, *RegionMapResponse, *Error:
+			return m, nil
+		}
+		return nil, malformed("%v message as a reply", m.Type())
+	}
+	return nil, malformed("unknown reply form %d", b[1])
+}

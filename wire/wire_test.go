@@ -1,0 +1,293 @@
+package wire
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
+	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/mpc/group"
+)
+
+var genCorpus = flag.Bool("gencorpus", false, "rewrite the seed corpora in testdata/fuzz")
+
+func testUpload(n int, positive bool) *Upload {
+	u := &Upload{Kind: KindOrdinary}
+	if positive {
+		u.Kind, u.Code = KindPositive, "ABCD-EFGH"
+	}
+	rand.Read(u.ReplyKey[:])
+	rand.Read(u.ID[:])
+	rand.Read(u.ResultKey[:])
+	rand.Read(u.TokenHash[:])
+	pts := make([]group.Point, n)
+	group.Random(pts, rand.Reader)
+	sc := make([]field.Scalar, 2*n)
+	field.ScalarField{}.Random(sc, rand.Reader)
+	for i := range n {
+		r := Record{Day: 20000 + uint32(i%14), Point: pts[i], Weight: sc[2*i], Minutes: sc[2*i+1]}
+		rand.Read(r.ID[:])
+		u.Records = append(u.Records, r)
+	}
+	return u
+}
+
+func mustEncode(t testing.TB, m Message) []byte {
+	b, err := m.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func samples(t testing.TB) map[string][]byte {
+	rs := &ResultShare{Party: 2, Days: []uint32{20000, 20001}, Values: make([]field.Scalar, 2)}
+	field.ScalarField{}.Random(rs.Values, rand.Reader)
+	return map[string][]byte{
+		"upload":          mustEncode(t, testUpload(3, false)),
+		"upload_positive": mustEncode(t, testUpload(1, true)),
+		"receipt":         mustEncode(t, &Receipt{Party: 1, Records: 3}),
+		"result_request":  mustEncode(t, &ResultRequest{DeleteThrough: 7}),
+		"result_response": mustEncode(t, &ResultResponse{Results: []ResultBlob{{Seq: 1, Blob: []byte("x")}, {Seq: 5}}}),
+		"error":           mustEncode(t, &Error{Code: CodeCodeUsed, Message: "used"}),
+		"result_share":    mustEncode(t, rs),
+		"version2":        {2, 1},
+		"empty":           {},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for name, b := range samples(t) {
+		m, err := Decode(b)
+		if name == "version2" || name == "empty" {
+			if err == nil {
+				t.Errorf("%s: decoded", name)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := mustEncode(t, m); !bytes.Equal(got, b) {
+			t.Errorf("%s: re-encoding differs", name)
+		}
+	}
+}
+
+func TestUploadContentHash(t *testing.T) {
+	u := testUpload(2, false)
+	h1, _ := u.ContentHash()
+	u.ReplyKey[0] ^= 1
+	h2, _ := u.ContentHash()
+	if h1 != h2 {
+		t.Error("content hash depends on the reply key")
+	}
+	u.Records[0].Day++
+	if h3, _ := u.ContentHash(); h3 == h1 {
+		t.Error("content hash ignores records")
+	}
+	_, h4, err := DecodeUploadHash(mustEncode(t, u))
+	if err != nil || h4 != func() [32]byte { h, _ := u.ContentHash(); return h }() {
+		t.Errorf("DecodeUploadHash: %v", err)
+	}
+}
+
+func TestUploadInvalid(t *testing.T) {
+	good := mustEncode(t, testUpload(2, false))
+	off := requestHdrSize + IDSize + 1 + 2 + 2*KeySize + 4 // first record
+	mod := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	nonCanonical := bytes.Repeat([]byte{0xff}, 32)
+	cases := []struct {
+		name string
+		b    []byte
+		want error
+	}{
+		// Framing.
+		{"truncated", good[:len(good)-1], ErrMalformed},
+		{"trailing", append(bytes.Clone(good), 0), ErrMalformed},
+		{"version", mod(func(b []byte) []byte { b[0] = 9; return b }), ErrVersion},
+		{"count too large", mod(func(b []byte) []byte { b[off-4] = 0xff; return b }), ErrMalformed},
+		{"count mismatch", mod(func(b []byte) []byte { b[off-1] = 3; return b }), ErrMalformed},
+		// Content.
+		{"kind", mod(func(b []byte) []byte { b[requestHdrSize+IDSize] = 3; return b }), ErrMalformed},
+		{"positive without code", mod(func(b []byte) []byte { b[requestHdrSize+IDSize] = 2; return b }), ErrMalformed},
+		{"duplicate record id", mod(func(b []byte) []byte { copy(b[off+RecordSize:], b[off:off+IDSize]); return b }), ErrMalformed},
+		// Shares.
+		{"point", mod(func(b []byte) []byte { copy(b[off+IDSize+4:], nonCanonical); return b }), ErrBadShare},
+		{"weight", mod(func(b []byte) []byte { copy(b[off+IDSize+4+32:], nonCanonical); return b }), ErrBadShare},
+		{"minutes", mod(func(b []byte) []byte { copy(b[off+IDSize+4+64:], nonCanonical); return b }), ErrBadShare},
+	}
+	for _, c := range cases {
+		if _, err := DecodeUpload(c.b); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	if _, err := testUpload(MaxRecords+1, false).AppendBinary(nil); err == nil {
+		t.Error("encoded more than MaxRecords")
+	}
+}
+
+func TestMaxUploadFitsRelay(t *testing.T) {
+	u := testUpload(MaxRecords, true)
+	u.Code = strings.Repeat("A", MaxCodeLen)
+	b := mustEncode(t, u)
+	d, err := localdeploy.New(3, 1, localdeploy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := SealEnvelope(d.Manifest, 1, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(env) > MaxEnvelope {
+		t.Fatalf("envelope of %d bytes", len(env))
+	}
+	pt, e := OpenEnvelope(d.Parties[0], d.Manifest, d.Manifest.Hash(), env)
+	if e != nil || !bytes.Equal(pt, b) {
+		t.Fatalf("open: %v", e)
+	}
+}
+
+func TestEnvelopeErrors(t *testing.T) {
+	d, err := localdeploy.New(3, 1, localdeploy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, h := d.Manifest, d.Manifest.Hash()
+	req := mustEncode(t, &ResultRequest{})
+	env, err := SealEnvelope(m, 2, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, e := OpenEnvelope(d.Parties[1], m, h, env); e != nil {
+		t.Fatal(e)
+	}
+	mod := func(f func(b []byte)) []byte { b := bytes.Clone(env); f(b); return b }
+	cases := []struct {
+		name string
+		b    []byte
+		want Code
+	}{
+		{"empty", nil, CodeBadFrame},
+		{"short", env[:40], CodeBadFrame},
+		{"version", mod(func(b []byte) { b[0] = 2 }), CodeBadVersion},
+		{"manifest", mod(func(b []byte) { b[1] ^= 1 }), CodeWrongManifest},
+		{"party", mod(func(b []byte) { b[33] = 3 }), CodeWrongParty},
+		{"ciphertext", mod(func(b []byte) { b[len(b)-1] ^= 1 }), CodeBadEnvelope},
+		{"oversized", make([]byte, MaxEnvelope+1), CodeBadFrame},
+	}
+	cases[len(cases)-1].b[0] = Version
+	cases[len(cases)-1].want = CodeTooLarge
+	for _, c := range cases {
+		if _, e := OpenEnvelope(d.Parties[1], m, h, c.b); e == nil || e.Code != c.want {
+			t.Errorf("%s: %v, want %v", c.name, e, c.want)
+		}
+	}
+}
+
+func TestReply(t *testing.T) {
+	d, err := localdeploy.New(3, 1, localdeploy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := d.Manifest.Hash()
+	k, _ := NewReplyKey()
+	rc := &Receipt{Party: 1, Records: 4}
+	rc.Sign(d.Parties[0].Sign, h)
+	m, err := k.OpenReply(h, 1, SealReply(k.Public(), h, 1, rc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.(*Receipt); !got.Verify(d.Manifest.Parties[0].SignKey, h) || got.Verify(d.Manifest.Parties[1].SignKey, h) {
+		t.Error("receipt signature")
+	}
+	if _, err := k.OpenReply(h, 2, SealReply(k.Public(), h, 1, rc)); err == nil {
+		t.Error("reply of party 1 opened as party 2's")
+	}
+	_, err = k.OpenReply(h, 1, ClearReply(&Error{Code: CodeBadEnvelope, Message: "no"}))
+	var e *Error
+	if !errors.Is(err, ErrClearReply) || !errors.As(err, &e) || e.Code != CodeBadEnvelope {
+		t.Errorf("clear reply: %v", err)
+	}
+}
+
+func writeCorpus(t *testing.T, fuzzName string, seeds map[string][]byte) {
+	dir := filepath.Join("testdata", "fuzz", fuzzName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range seeds {
+		data := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestGenCorpus(t *testing.T) {
+	if !*genCorpus {
+		t.Skip("use -gencorpus")
+	}
+	s := samples(t)
+	writeCorpus(t, "FuzzDecode", s)
+	writeCorpus(t, "FuzzDecodeUpload", map[string][]byte{"upload": s["upload"], "upload_positive": s["upload_positive"]})
+	writeCorpus(t, "FuzzOpenReply", map[string][]byte{"clear": ClearReply(&Error{Code: CodeCodeUsed, Message: "m"}), "sealed": append([]byte{1, 1}, make([]byte, 60)...)})
+}
+
+// FuzzDecode checks that every accepted message re-encodes to the same bytes.
+func FuzzDecode(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode(b)
+		if err != nil {
+			return
+		}
+		out, err := m.AppendBinary(nil)
+		if err != nil {
+			t.Fatalf("decoded %v does not encode: %v", m.Type(), err)
+		}
+		if !bytes.Equal(out, b) {
+			t.Fatalf("%v: re-encoding differs", m.Type())
+		}
+	})
+}
+
+// FuzzDecodeUpload checks the upload decoder and its content hash.
+func FuzzDecodeUpload(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		u, h, err := DecodeUploadHash(b)
+		if err != nil {
+			return
+		}
+		out, err := u.AppendBinary(nil)
+		if err != nil || !bytes.Equal(out, b) {
+			t.Fatalf("round trip: %v", err)
+		}
+		if h2, _ := u.ContentHash(); h2 != h {
+			t.Fatal("content hash differs")
+		}
+		for i := range u.Records {
+			p, w, m, err := DecodeShare(u.Records[i].AppendShare(nil))
+			if err != nil || !group.EqualVec([]group.Point{p}, []group.Point{u.Records[i].Point}) || w != u.Records[i].Weight || m != u.Records[i].Minutes {
+				t.Fatalf("share round trip: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzOpenReply checks that no reply makes the client panic.
+func FuzzOpenReply(f *testing.F) {
+	k, err := NewReplyKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k.OpenReply([32]byte{}, 1, b)
+	})
+}
