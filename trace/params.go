@@ -57,14 +57,38 @@ const (
 	MaxMaxWeight     = 1_000_000
 )
 
-// DefaultParams returns the default parameters.
+// LevelValues returns the Corona-Warn-App's value of each of its
+// transmission-risk levels 1..8, in per mille: 0, 0, 0.6, 0.8, 1.0, 1.2,
+// 1.4, 1.6 (DESIGN.md section 3's table).
+func LevelValues() []uint32 { return []uint32{0, 0, 600, 800, 1000, 1200, 1400, 1600} }
+
+// dayLevels is the Corona-Warn-App's transmission-risk level of each day
+// from onset-2 to onset+5 (docs/trace.md, "Weights").
+var dayLevels = []int{7, 8, 8, 8, 6, 5, 3, 2}
+
+// DayWeights returns the per-day weights of the infectious window onset-2
+// .. onset+5 from the values of the levels 1..8 (values[l-1] is the value
+// of level l): each day weighs the value of its Corona-Warn-App level. A
+// level with no value weighs 0.
+func DayWeights(values []uint32) []uint32 {
+	w := make([]uint32, len(dayLevels))
+	for i, l := range dayLevels {
+		if l-1 < len(values) {
+			w[i] = values[l-1]
+		}
+	}
+	return w
+}
+
+// DefaultParams returns the default parameters, the defaults of every
+// deployment (the manifest's defaults are made from them).
 //
 // The weights follow the Corona-Warn-App: its transmission-risk vector gives
 // a transmission-risk level per day relative to symptom onset (day -2: 7,
 // -1: 8, 0: 8, +1: 8, +2: 6, +3: 5, +4: 3, +5: 2), and its value mapping
-// turns levels 1..8 into 0, 0, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6. Over the window
-// onset-2 .. onset+5 that gives 1.4, 1.6, 1.6, 1.6, 1.2, 1.0, 0.6, 0, here in
-// per-mille.
+// ([LevelValues]) turns levels 1..8 into 0, 0, 0.6, 0.8, 1.0, 1.2, 1.4,
+// 1.6. Over the window onset-2 .. onset+5 that gives 1.4, 1.6, 1.6, 1.6,
+// 1.2, 1.0, 0.6, 0, here in per-mille.
 func DefaultParams() Params {
 	return Params{
 		BucketMinutes:      10,
@@ -74,7 +98,7 @@ func DefaultParams() Params {
 		GPSAccuracyM:       100,
 		GPSFixMinutes:      15,
 		OnsetOffset:        -2,
-		Weights:            []uint32{1400, 1600, 1600, 1600, 1200, 1000, 600, 0},
+		Weights:            DayWeights(LevelValues()),
 		MaxWeight:          1600,
 		Threshold:          10 * 1000,
 		EncounterMinutes:   15,

@@ -17,7 +17,7 @@ import (
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/qr"
 	"github.com/safetrace/safetrace/trace"
-	"github.com/safetrace/safetrace/wasm/wasm/internal/visitor"
+	"github.com/safetrace/safetrace/wasm/internal/visitor"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -132,7 +132,13 @@ func (a *app) init(args []safejs.Value) (any, error) {
 	if a.c != nil {
 		a.c.Close()
 	}
-	a.c, a.st, a.p = c, st, visitor.Params(c.Manifest().Params)
+	p, err := c.Manifest().Params.Trace()
+	if err != nil {
+		a.mu.Unlock()
+		c.Close()
+		return nil, err
+	}
+	a.c, a.st, a.p = c, st, p
 	a.mu.Unlock()
 	stj, _ := json.Marshal(st)
 	pj, _ := json.Marshal(a.p)

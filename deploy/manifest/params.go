@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/safetrace/safetrace/trace"
 )
 
 // Params are a deployment's tracing parameters (DESIGN.md section 3).
@@ -39,27 +41,73 @@ const (
 	ComputationExposure  = "exposure"
 )
 
-// DefaultParams returns the defaults of DESIGN.md: 10-minute buckets, 14 days
-// of retention, a 30-minute aerosol tail, geohash precision 7, 100 m GPS
-// accuracy, the Corona-Warn-App transmission risk weights in per mille, a
-// threshold of 10 weighted minutes, k = 10 and hourly epochs.
+// DefaultParams returns the defaults of DESIGN.md, made from package
+// trace's defaults: 10-minute buckets, 14 days of retention, a 30-minute
+// aerosol tail, geohash precision 7, 100 m GPS accuracy, the
+// Corona-Warn-App transmission-risk values in per mille, a threshold of 10
+// weighted minutes; and k = 10 and hourly epochs.
 func DefaultParams() Params {
+	t := trace.DefaultParams()
+	var levels []int
+	for _, v := range trace.LevelValues() {
+		levels = append(levels, int(v))
+	}
 	return Params{
-		BucketMinutes:      10,
-		RetentionDays:      14,
-		AerosolTailMinutes: 30,
-		GeohashPrecision:   7,
-		GPSAccuracyM:       100,
+		BucketMinutes:      t.BucketMinutes,
+		RetentionDays:      t.RetentionDays,
+		AerosolTailMinutes: t.AerosolTailMinutes,
+		GeohashPrecision:   t.GeohashPrecision,
+		GPSAccuracyM:       int(t.GPSAccuracyM),
 		Risk: Risk{
-			ThresholdWeightedMinutes: 10,
-			WeightScale:              1000,
-			Weights:                  []int{0, 0, 600, 800, 1000, 1200, 1400, 1600},
-			MaxWeight:                1600,
+			ThresholdWeightedMinutes: int(t.Threshold / perMille),
+			WeightScale:              perMille,
+			Weights:                  levels,
+			MaxWeight:                int(t.MaxWeight),
 		},
 		KAnonymity:    10,
 		EpochSchedule: "1h",
 		Regions:       []string{"u336", "u337", "u33d", "u33e", "u33f", "u33g", "u33k", "u33s"},
 	}
+}
+
+// perMille is package trace's weight unit.
+const perMille = 1000
+
+// Trace returns the record and risk parameters that browsers and parties
+// derive from the manifest's: package trace's defaults for what the
+// manifest does not name (GPS fix length, encounter duration, Bluetooth
+// attenuation), the rest from p. risk.weights are the values of the
+// Corona-Warn-App transmission-risk levels 1..8 (read literally as days
+// since onset they would weigh the day of onset 0), so each day of the
+// infectious window onset-2 .. onset+5 gets the value of its level
+// (trace.DayWeights); weights and threshold are rescaled from
+// risk.weight_scale to per mille. Parameters that give no usable trace
+// parameters are an error, never a silent default.
+func (p *Params) Trace() (trace.Params, error) {
+	t := trace.DefaultParams()
+	t.BucketMinutes = p.BucketMinutes
+	t.RetentionDays = p.RetentionDays
+	t.AerosolTailMinutes = p.AerosolTailMinutes
+	t.GeohashPrecision = p.GeohashPrecision
+	t.GPSAccuracyM = float64(p.GPSAccuracyM)
+	scale := int64(p.Risk.WeightScale)
+	if scale <= 0 {
+		return trace.Params{}, fmt.Errorf("manifest: risk.weight_scale = %d: need a positive scale", scale)
+	}
+	values := make([]uint32, len(p.Risk.Weights))
+	for i, w := range p.Risk.Weights {
+		if w < 0 {
+			return trace.Params{}, fmt.Errorf("manifest: risk.weights[%d] = %d is negative", i, w)
+		}
+		values[i] = uint32(int64(w) * perMille / scale)
+	}
+	t.Weights = trace.DayWeights(values)
+	t.MaxWeight = uint32(max(int64(p.Risk.MaxWeight), 0) * perMille / scale)
+	t.Threshold = uint64(max(p.Risk.ThresholdWeightedMinutes, 0)) * perMille
+	if err := t.Validate(); err != nil {
+		return trace.Params{}, fmt.Errorf("manifest: params give no usable trace parameters: %w", err)
+	}
+	return t, nil
 }
 
 // ComputationHash identifies the version of a computation's protocol that

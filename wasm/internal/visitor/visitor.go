@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/qr"
 	"github.com/safetrace/safetrace/trace"
 )
@@ -29,47 +28,6 @@ import (
 // MaxStay is the longest check-in the app allows before it checks the user
 // out by itself.
 const MaxStay = 12 * time.Hour
-
-// cwaLevels is the Corona-Warn-App's transmission-risk level (1..8) of each
-// day from onset-2 to onset+5 (docs/trace.md, "Weights").
-var cwaLevels = []int{7, 8, 8, 8, 6, 5, 3, 2}
-
-// Params returns the trace parameters of a deployment: the manifest's
-// values on top of trace's defaults for what the manifest does not name.
-//
-// The manifest's risk.weights default to DESIGN.md's Corona-Warn-App table
-// 0, 0, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, which is the CWA's value of each
-// transmission-risk level 1..8, not a weight per day: read literally as
-// days since onset it would weigh the day of onset 0. The app therefore
-// reads weights[l-1] as the value of level l and gives each day of the
-// infectious window (onset-2 .. onset+5) the value of its CWA level, so
-// the default manifest yields exactly trace's per-day defaults (1400, 1600,
-// 1600, 1600, 1200, 1000, 600, 0). Weights and threshold are rescaled from
-// the manifest's weight_scale to per mille.
-func Params(m manifest.Params) trace.Params {
-	p := trace.DefaultParams()
-	p.BucketMinutes = m.BucketMinutes
-	p.RetentionDays = m.RetentionDays
-	p.AerosolTailMinutes = m.AerosolTailMinutes
-	p.GeohashPrecision = m.GeohashPrecision
-	p.GPSAccuracyM = float64(m.GPSAccuracyM)
-	scale := int64(m.Risk.WeightScale)
-	if scale > 0 && len(m.Risk.Weights) > 0 {
-		p.OnsetOffset = -2
-		p.Weights = make([]uint32, len(cwaLevels))
-		for i, l := range cwaLevels {
-			if l-1 < len(m.Risk.Weights) {
-				p.Weights[i] = uint32(int64(m.Risk.Weights[l-1]) * 1000 / scale)
-			}
-		}
-		p.MaxWeight = uint32(int64(m.Risk.MaxWeight) * 1000 / scale)
-		p.Threshold = uint64(m.Risk.ThresholdWeightedMinutes) * 1000
-	}
-	if p.Validate() != nil {
-		return trace.DefaultParams()
-	}
-	return p
-}
 
 // Venue is what the confirmation screen shows of a scanned poster, and the
 // secret that the check-in keeps.

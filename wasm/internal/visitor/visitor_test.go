@@ -13,8 +13,9 @@ import (
 )
 
 func TestParams(t *testing.T) {
-	p := Params(manifest.DefaultParams())
-	if err := p.Validate(); err != nil {
+	m := manifest.DefaultParams()
+	p, err := m.Trace()
+	if err != nil {
 		t.Fatal(err)
 	}
 	d := trace.DefaultParams()
