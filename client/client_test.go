@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
+	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
-	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/relay/relayclient"
 	"github.com/safetrace/safetrace/wire"
@@ -90,7 +90,7 @@ func TestUploadReceiptsAndShares(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := server.ParseUserKey(r.ResultKey); err != nil {
+			if _, err := compute.ParseUserKey(r.ResultKey); err != nil {
 				t.Fatal(err)
 			}
 			byID[string(r.ID)] = pt
@@ -263,9 +263,9 @@ func TestResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Find the user key as stored, and store a shared result for it.
-	var user server.UserKey
+	var user compute.UserKey
 	d.Stores[0].ForEachRecord(0, 1<<32-1, func(r *store.Record) error {
-		user, _ = server.ParseUserKey(r.ResultKey)
+		user, _ = compute.ParseUserKey(r.ResultKey)
 		return nil
 	})
 	var sf field.ScalarField
@@ -317,7 +317,7 @@ func TestInconsistentPartyNamed(t *testing.T) {
 	c := newClient(t, d, client.WithResultsGrace(200*time.Millisecond))
 	var sf field.ScalarField
 	sh, _ := shamir.Split(sf, 1, 5, []field.Scalar{sf.FromUint64(1)}, rand.Reader)
-	var user server.UserKey
+	var user compute.UserKey
 	copy(user.ResultKey[:], mustResultPub(t, c))
 	user.TokenHash = sha256.Sum256(c.State().Token)
 	for i, s := range d.Servers {

@@ -3,6 +3,7 @@ package wire
 import (
 	"crypto/ed25519"
 	"encoding/binary"
+	"errors"
 	"slices"
 
 	"github.com/safetrace/safetrace/mpc/field"
@@ -401,4 +402,20 @@ func want(b []byte, t Type) error {
 		return malformed("%v message, want %v", got, t)
 	}
 	return nil
+}
+
+// RefusalFor is the Error a party answers for a request that did not
+// decode: CodeBadShare, CodeTooManyRecords or CodeBadVersion where err says
+// so, CodeBadFrame otherwise.
+func RefusalFor(err error) *Error {
+	c := CodeBadFrame
+	switch {
+	case errors.Is(err, ErrBadShare):
+		c = CodeBadShare
+	case errors.Is(err, ErrTooManyRecords):
+		c = CodeTooManyRecords
+	case errors.Is(err, ErrVersion):
+		c = CodeBadVersion
+	}
+	return &Error{Code: c, Message: err.Error()}
 }

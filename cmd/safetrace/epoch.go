@@ -21,11 +21,11 @@ import (
 	"github.com/safetrace/safetrace/deploy/keys"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/epoch"
+	"github.com/safetrace/safetrace/epoch/epochjob"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
-	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
@@ -328,7 +328,7 @@ func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout 
 // runLine shortens a run's status text for one line of output: the
 // counters and total time of an exposure summary, else the text.
 func runLine(st wire.RunState, text string) string {
-	var sum server.ExposureSummary
+	var sum epochjob.Summary
 	if st != wire.RunDone || json.Unmarshal([]byte(text), &sum) != nil || sum.Seconds == nil {
 		return text
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/client/operator"
+	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/party/server"
@@ -71,7 +72,7 @@ func TestExposureAbortN5(t *testing.T) {
 
 	// 1. Party 5 stops after the record-set agreement and stays down.
 	var stops atomic.Int32
-	server.SetTestHook(d.Servers[4], func(run *server.Run, stage string) error {
+	server.SetTestHook(d.Servers[4], func(run *compute.Run, stage string) error {
 		if stage == "agreed" && stops.Add(1) == 1 {
 			d.StopPartyAsync(5)
 			return errors.New("test: party 5 stops")
@@ -120,7 +121,7 @@ func TestExposureAbortN5(t *testing.T) {
 	// it again, and it joins the others' next attempt of the same run.
 	stops.Store(0)
 	restarted := make(chan struct{})
-	server.SetTestHook(d.Servers[4], func(run *server.Run, stage string) error {
+	server.SetTestHook(d.Servers[4], func(run *compute.Run, stage string) error {
 		if stage == "agreed" && stops.Add(1) == 1 {
 			go func() {
 				defer close(restarted)

@@ -11,8 +11,8 @@ import (
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/client/operator"
 	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/epoch/epochjob"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
-	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
@@ -98,7 +98,7 @@ func runEpoch(t *testing.T, d *fabrictest.Deployment, c *client.Client) [wire.ID
 	if err != nil {
 		t.Fatalf("epoch: %v", err)
 	}
-	var sum server.ExposureSummary
+	var sum epochjob.Summary
 	if err := json.Unmarshal([]byte(outs[0].Text), &sum); err != nil {
 		t.Fatalf("summary %q: %v", outs[0].Text, err)
 	}

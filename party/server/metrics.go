@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/regionmap/regionjob"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -144,7 +145,7 @@ func (s *Server) HTTPHandler() http.Handler {
 		json.NewEncoder(w).Encode(map[string]any{"epochs": s.Runs()})
 	})
 	mux.HandleFunc("GET /v1/regionmap", func(w http.ResponseWriter, _ *http.Request) {
-		rm, err := s.LatestRegionMap()
+		rm, err := regionjob.Latest(s.host())
 		if err != nil {
 			http.Error(w, "region map unavailable", http.StatusInternalServerError)
 			return

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/epoch"
 	"github.com/safetrace/safetrace/mpc"
@@ -30,34 +31,6 @@ import (
 // growing waits; the parties do not coordinate attempts: a mesh set-up
 // waits up to the mesh timeout for the others, which absorbs the
 // difference.
-
-// Summary is the public outcome of a run: a JSON-encodable value that holds
-// only what every party may release (aggregate counters, timings). It is
-// shown by wire.RunStatus, GET /v1/epochs and the logs.
-type Summary = any
-
-// A Computation is one computation of the manifest that the parties run
-// together. It is called once per attempt with a fresh mesh. It must write
-// nothing durable unless it succeeds, and then in one store transaction at
-// its end, so an aborted attempt leaves no partial results; its errors
-// should wrap epoch.ErrAborted or the transport's ErrPeerGone / ErrTimeout
-// when a party was lost.
-type Computation func(ctx context.Context, run *Run) (Summary, error)
-
-// Run is one attempt of a run of a computation at this party. The runner
-// closes Conn when the computation returns.
-type Run struct {
-	Name    string            // the computation's name in the manifest
-	ID      [wire.IDSize]byte // the run id, the same at every party
-	Attempt int               // 0 for the first attempt
-	// Party is an MPC party over the ristretto255 scalar field on Conn, its
-	// pseudo-random sharing already set up with the other parties. A
-	// computation over another field may call mpc.New on Conn instead.
-	Party *mpc.Party[field.Scalar]
-	Conn  transport.Conn // the run's mesh
-	T     int            // threshold of the deployment
-	Log   *slog.Logger   // tagged with the computation and run
-}
 
 // Defaults of the run machinery.
 const (
@@ -83,7 +56,7 @@ type runRecord struct {
 
 type runner struct {
 	mu          sync.Mutex
-	comps       map[string]Computation
+	comps       map[string]compute.Computation
 	runs        map[[wire.IDSize]byte]*runRecord
 	order       [][wire.IDSize]byte
 	queue       chan [wire.IDSize]byte
@@ -93,7 +66,7 @@ type runner struct {
 }
 
 func (r *runner) init() {
-	r.comps = map[string]Computation{}
+	r.comps = map[string]compute.Computation{}
 	r.runs = map[[wire.IDSize]byte]*runRecord{}
 	r.queue = make(chan [wire.IDSize]byte, runsKept)
 	r.active = map[string][wire.IDSize]byte{}
@@ -101,15 +74,20 @@ func (r *runner) init() {
 	r.lastSeconds = map[string]float64{}
 }
 
-// RegisterComputation makes computation name runnable at this party, on
-// request and (for the exposure epoch) on the manifest's schedule,
-// replacing any computation registered before under name. Runs of a name
-// the manifest does not list are refused. The exposure epoch is registered
-// by New.
-func (s *Server) RegisterComputation(name string, fn Computation) {
+// RegisterComputation makes c runnable at this party, on request and on
+// its schedule, replacing any computation registered before under its name,
+// and registers its request handlers. Runs of a name the manifest does not
+// list are refused. Call it before Run; New registers the computations of
+// this build (computations.go).
+func (s *Server) RegisterComputation(c compute.Computation) {
 	s.runs.mu.Lock()
-	defer s.runs.mu.Unlock()
-	s.runs.comps[name] = fn
+	s.runs.comps[c.Name()] = c
+	s.runs.mu.Unlock()
+	if r, ok := c.(compute.Requests); ok {
+		for t, h := range r.Handlers(s.host()) {
+			s.Register(t, Handler(h))
+		}
+	}
 }
 
 // StartRun queues run id of computation name, as an operator's request
@@ -248,7 +226,7 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 	r := &s.runs
 	r.mu.Lock()
 	rec := r.runs[id]
-	var comp Computation
+	var comp compute.Computation
 	if rec != nil {
 		comp = r.comps[rec.name]
 		rec.state, rec.start = wire.RunRunning, s.now()
@@ -259,7 +237,7 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 	}
 	log := s.log.With("computation", rec.name, "run", fmt.Sprintf("%x", id[:4]))
 	log.Info("run started", "waited_seconds", rec.start.Sub(rec.queued).Seconds())
-	var summary Summary
+	var summary compute.Summary
 	var err error
 	attempts := 0
 	wait := s.cfg.RunRetryWait
@@ -296,6 +274,11 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 		}
 		text = string(b)
 		s.metrics.runsDone.Add(1)
+		if c, ok := summary.(interface {
+			Counts() (records, reports, rejected, users int)
+		}); ok {
+			s.metrics.epoch(c.Counts())
+		}
 		log.Info("run done", "attempts", attempts, "seconds", s.now().Sub(rec.start).Seconds(), "summary", text)
 	}
 	if len(text) > wire.MaxStatusText {
@@ -328,7 +311,7 @@ func (s *Server) RunSession(name string, id [wire.IDSize]byte) []byte {
 // no attempt number: a party that restarted and was asked again joins the
 // others' current attempt, and a mesh accepts no connections once it is up,
 // so attempts cannot mix.
-func (s *Server) attempt(ctx context.Context, name string, id [wire.IDSize]byte, attempt int, comp Computation, log *slog.Logger) (Summary, error) {
+func (s *Server) attempt(ctx context.Context, name string, id [wire.IDSize]byte, attempt int, comp compute.Computation, log *slog.Logger) (compute.Summary, error) {
 	start := time.Now()
 	cfg := MeshConfig(s.m, s.key, name, nil, s.cfg.MeshTimeout)
 	cfg.Session = s.RunSession(name, id)
@@ -342,7 +325,11 @@ func (s *Server) attempt(ctx context.Context, name string, id [wire.IDSize]byte,
 		return nil, fmt.Errorf("mpc set-up: %w", err)
 	}
 	log.Info("run mesh up", "attempt", attempt, "seconds", time.Since(start).Seconds())
-	return comp(ctx, &Run{Name: name, ID: id, Attempt: attempt, Party: p, Conn: conn, T: s.m.T, Log: log.With("attempt", attempt)})
+	run := &compute.Run{Name: name, ID: id, Attempt: attempt, Party: p, Conn: conn, T: s.m.T, Log: log.With("attempt", attempt)}
+	if s.hook != nil {
+		run.Hook = func(stage string) error { return s.hook(run, stage) }
+	}
+	return comp.Run(ctx, s.host(), run)
 }
 
 // handleRun answers a signed RunRequest: it starts the run if the request

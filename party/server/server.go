@@ -8,9 +8,11 @@
 // Use [New] with a [Config], then [Server.Run] until the context ends; serve
 // [Server.HTTPHandler] for /healthz and /metrics. Request kinds are a
 // registry ([Server.Register]): uploads and result fetches are built in;
-// computations add theirs. Computations of the manifest run at every party
-// on schedule or on an operator's signed request ([Server.RegisterComputation],
-// runner.go); the exposure epoch is built in (exposure.go, docs/epoch.md).
+// computations add theirs. The server hosts computations, it does not
+// implement them: each is a compute.Computation of its own package
+// (epoch/epochjob, regionmap/regionjob; listed in computations.go) that runs
+// at every party on its schedule or on an operator's signed request
+// (runner.go), with the server as its compute.Host (host.go).
 // The wire format is package wire and docs/fabric.md.
 //
 // Warning: a party holds its shares in the clear in its store (package
@@ -29,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/deploy/keys"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/mpc/transport"
@@ -101,13 +104,11 @@ type Server struct {
 	metrics metrics
 
 	runs runner
-	hook func(run *Run, stage string) error // tests only, see export_test.go
+	hook func(run *compute.Run, stage string) error // tests only, see export_test.go
 
 	mu       sync.RWMutex
 	handlers map[wire.Type]Handler
 	party    *relayclient.Party
-
-	rm regionState
 }
 
 // New checks cfg and returns a Server with the upload and result handlers
@@ -156,13 +157,11 @@ func New(cfg Config) (*Server, error) {
 	s.runs.init()
 	s.Register(wire.TypeRunRequest, s.handleRun)
 	s.Register(wire.TypeStatusRequest, s.handleStatus)
-	s.RegisterComputation(manifest.ComputationExposure, s.exposure)
-	s.RegisterComputation(manifest.ComputationRegionMap, s.regionMap)
 	s.Register(wire.TypeUpload, s.handleUpload)
 	s.Register(wire.TypeResultRequest, s.handleResults)
-	s.rm.closing = map[store.Day]bool{}
-	s.Register(wire.TypeRegionUpload, s.handleRegionUpload)
-	s.Register(wire.TypeRegionMapRequest, s.handleRegionMap)
+	for _, c := range computations() {
+		s.RegisterComputation(c)
+	}
 	return s, nil
 }
 
@@ -199,12 +198,14 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Go(func() { s.expireLoop(ctx) })
 	}
 	wg.Go(func() { s.runLoop(ctx) })
-	if period, err := manifest.ParseSchedule(s.m.Params.EpochSchedule); err == nil && period > 0 && !s.cfg.NoSchedule {
-		wg.Go(func() { s.schedule(ctx, manifest.ComputationExposure, period) })
-	}
 	if !s.cfg.NoSchedule {
-		// Daily at 00:00 UTC: the region maps of the days before today.
-		wg.Go(func() { s.schedule(ctx, manifest.ComputationRegionMap, 24*time.Hour) })
+		s.runs.mu.Lock()
+		for name, c := range s.runs.comps {
+			if period := c.Scheduled(s.m); period > 0 {
+				wg.Go(func() { s.schedule(ctx, name, period) })
+			}
+		}
+		s.runs.mu.Unlock()
 	}
 	s.log.Info("party serving", "manifest", s.mhash.String(), "relays", len(s.cfg.Relays))
 	err = p.Run(ctx)

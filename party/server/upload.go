@@ -3,117 +3,51 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
-	"fmt"
 
-	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
 )
-
-// UserKeySize is the size of store.Record.ResultKey for uploads received by
-// a Server: the user's result public key followed by their token hash.
-const UserKeySize = wire.KeySize + wire.HashSize
-
-// UserKey identifies the user of a stored record: where to seal results
-// (ResultKey) and who may fetch them (TokenHash, the SHA-256 of a secret only
-// the user's device knows). Records of one user carry equal UserKeys.
-type UserKey struct {
-	ResultKey [wire.KeySize]byte
-	TokenHash [wire.HashSize]byte
-}
-
-// Bytes returns the 64-byte form stored in store.Record.ResultKey.
-func (u UserKey) Bytes() []byte { return append(u.ResultKey[:], u.TokenHash[:]...) }
-
-// ParseUserKey decodes store.Record.ResultKey of a record stored by a Server.
-func ParseUserKey(b []byte) (UserKey, error) {
-	var u UserKey
-	if len(b) != UserKeySize {
-		return u, fmt.Errorf("server: user key of %d bytes, want %d", len(b), UserKeySize)
-	}
-	copy(u.ResultKey[:], b)
-	copy(u.TokenHash[:], b[wire.KeySize:])
-	return u, nil
-}
-
-func werr(c wire.Code, format string, args ...any) *wire.Error {
-	return &wire.Error{Code: c, Message: fmt.Sprintf(format, args...)}
-}
 
 // handleUpload validates an upload and stores it with its code use in one
 // transaction, committed (fsynced) before the receipt is signed.
 func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, error) {
 	u, hash, err := wire.DecodeUploadHash(req)
-	switch {
-	case errors.Is(err, wire.ErrBadShare):
-		return nil, werr(wire.CodeBadShare, "%v", err)
-	case errors.Is(err, wire.ErrTooManyRecords):
-		return nil, werr(wire.CodeTooManyRecords, "%v", err)
-	case errors.Is(err, wire.ErrVersion):
-		return nil, werr(wire.CodeBadVersion, "%v", err)
-	case err != nil:
-		return nil, werr(wire.CodeBadFrame, "%v", err)
-	}
-	// A retry of a stored upload gets its receipt again, even if its code
-	// has expired since.
-	if rc, ok, err := s.st.Upload(u.ID[:]); err != nil {
-		return nil, err
-	} else if ok {
-		if rc.ContentHash != hash {
-			return nil, werr(wire.CodeUploadReused, "upload id %x was stored before with other content", u.ID[:4])
-		}
-		s.metrics.retries.Add(1)
-		return s.receipt(rc), nil
+	if err != nil {
+		return nil, wire.RefusalFor(err)
 	}
 	if err := wire.CheckResultPublicKey(u.ResultKey[:]); err != nil {
 		return nil, werr(wire.CodeBadKey, "%v", err)
 	}
-	now := s.now()
-	today := store.DayOf(now)
-	oldest := int64(today) - int64(s.m.Params.RetentionDays) + 1
-	for i, r := range u.Records {
-		// One day ahead is allowed for clocks and time zones.
-		if int64(r.Day) < oldest || int64(r.Day) > int64(today)+1 {
-			return nil, werr(wire.CodeBadDay, "record %d: day %s outside the retention window %s..%s", i, store.Day(r.Day), store.Day(max(oldest, 0)), today+1)
-		}
+	a := &compute.Admission{ID: u.ID, ContentHash: hash, Days: make([]uint32, len(u.Records)),
+		Records: make([]store.Record, len(u.Records))}
+	if u.Kind == wire.KindPositive && u.Code == "" {
+		return nil, werr(wire.CodeCodeInvalid, "a positive report needs an authority code")
 	}
-	up := &store.Upload{ID: u.ID[:], ContentHash: hash, Records: make([]store.Record, len(u.Records))}
 	if u.Kind == wire.KindPositive {
-		id, exp, err := authority.VerifyAt(s.m, u.Code, now)
-		switch {
-		case errors.Is(err, authority.ErrExpired):
-			return nil, werr(wire.CodeCodeExpired, "%v", err)
-		case err != nil:
-			return nil, werr(wire.CodeCodeInvalid, "%v", err)
-		}
-		up.Code = &store.CodeUse{ID: id, Expires: exp}
+		a.Code = u.Code
 	}
-	user := UserKey{ResultKey: u.ResultKey, TokenHash: u.TokenHash}.Bytes()
+	user := compute.UserKey{ResultKey: u.ResultKey, TokenHash: u.TokenHash}.Bytes()
 	share := make([]byte, 0, len(u.Records)*wire.ShareSize)
 	for i := range u.Records {
 		r := &u.Records[i]
 		start := len(share)
 		share = r.AppendShare(share)
-		up.Records[i] = store.Record{
+		a.Days[i] = r.Day
+		a.Records[i] = store.Record{
 			Day: store.Day(r.Day), ID: r.ID[:], ResultKey: user,
 			Kind: store.Kind(u.Kind), Share: share[start:len(share):len(share)],
 		}
 	}
-	rc, err := s.st.PutUpload(up, now)
-	switch {
-	case errors.Is(err, store.ErrCodeUsed):
-		return nil, werr(wire.CodeCodeUsed, "%v", err)
-	case errors.Is(err, store.ErrUploadReused):
-		return nil, werr(wire.CodeUploadReused, "%v", err)
-	case errors.Is(err, store.ErrRecordExists):
-		return nil, werr(wire.CodeRecordExists, "%v", err)
-	case err != nil:
+	msg, err := s.host().Admit(a)
+	if err != nil {
 		return nil, err
 	}
-	s.metrics.upload(u.Kind, len(u.Records))
-	s.log.Info("upload stored", "kind", u.Kind.String(), "records", len(u.Records))
-	return s.receipt(rc), nil
+	if rc, ok := msg.(*wire.Receipt); ok && rc != nil {
+		s.metrics.upload(u.Kind, len(u.Records))
+		s.log.Info("upload stored", "kind", u.Kind.String(), "records", len(u.Records))
+	}
+	return msg, nil
 }
 
 func (s *Server) receipt(rc store.Receipt) *wire.Receipt {
@@ -152,16 +86,12 @@ func (s *Server) handleResults(ctx context.Context, req []byte) (wire.Message, e
 }
 
 // PutResult seals share to user's result key and stores it for delivery
-// to the holder of the user's token. Computations call it for each user.
-func (s *Server) PutResult(user UserKey, share *wire.ResultShare) (uint64, error) {
-	share.Party = uint8(s.key.ID)
-	b, err := share.AppendBinary(nil)
+// to the holder of the user's token (tests and tools; computations publish
+// through their host).
+func (s *Server) PutResult(user compute.UserKey, share *wire.ResultShare) (uint64, error) {
+	ur, err := s.host().SealResult(user, share)
 	if err != nil {
 		return 0, err
 	}
-	blob, err := wire.SealResult(s.m, s.key.ID, user.ResultKey[:], b)
-	if err != nil {
-		return 0, err
-	}
-	return s.st.PutResult(user.TokenHash[:], blob, s.now())
+	return s.st.PutResult(ur.UserKey, ur.Blob, s.now())
 }

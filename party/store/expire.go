@@ -11,31 +11,40 @@ import (
 // AddRunInput appends an input of computation run runID (e.g. a region-map
 // contribution), creating the run at now if needed.
 func (s *Store) AddRunInput(runID string, data []byte, now time.Time) error {
-	if runID == "" || len(runID) > MaxIDLen {
-		return fmt.Errorf("store: run id %q: need 1..%d bytes", runID, MaxIDLen)
+	if err := checkRunID(runID); err != nil {
+		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		rb := tx.Bucket(bucketRuns)
-		b := rb.Bucket([]byte(runID))
-		if b == nil {
-			var err error
-			if b, err = rb.CreateBucket([]byte(runID)); err != nil {
-				return err
-			}
-			if err := b.Put([]byte{0}, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
-				return err
-			}
-		}
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		return b.Put(binary.BigEndian.AppendUint64([]byte{1}, seq), data)
-	})
-	if err != nil {
+	if err := s.db.Update(func(tx *bolt.Tx) error { return addRunInput(tx, runID, data, now) }); err != nil {
 		return fmt.Errorf("store: add run input: %w", err)
 	}
 	return nil
+}
+
+func checkRunID(runID string) error {
+	if runID == "" || len(runID) > MaxIDLen {
+		return fmt.Errorf("store: run id %q: need 1..%d bytes", runID, MaxIDLen)
+	}
+	return nil
+}
+
+// addRunInput appends data to run runID in tx, creating the run at now.
+func addRunInput(tx *bolt.Tx, runID string, data []byte, now time.Time) error {
+	rb := tx.Bucket(bucketRuns)
+	b := rb.Bucket([]byte(runID))
+	if b == nil {
+		var err error
+		if b, err = rb.CreateBucket([]byte(runID)); err != nil {
+			return err
+		}
+		if err := b.Put([]byte{0}, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
+			return err
+		}
+	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	return b.Put(binary.BigEndian.AppendUint64([]byte{1}, seq), data)
 }
 
 // ForEachRunInput calls fn with each input of run runID in the order added.
@@ -58,13 +67,15 @@ func (s *Store) ForEachRunInput(runID string, fn func(data []byte) error) error 
 
 // DeleteRun deletes run runID and its inputs, after the run.
 func (s *Store) DeleteRun(runID string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketRuns).DeleteBucket([]byte(runID))
-		if err == bolt.ErrBucketNotFound {
-			return nil
-		}
-		return err
-	})
+	return s.db.Update(func(tx *bolt.Tx) error { return deleteRun(tx, runID) })
+}
+
+func deleteRun(tx *bolt.Tx, runID string) error {
+	err := tx.Bucket(bucketRuns).DeleteBucket([]byte(runID))
+	if err == bolt.ErrBucketNotFound {
+		return nil
+	}
+	return err
 }
 
 // Expired counts what Expire deleted.

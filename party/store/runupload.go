@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -22,8 +21,8 @@ func (s *Store) PutRunInput(u *Upload, count int, runID string, input []byte, no
 	if len(u.Records) != 0 {
 		return Receipt{}, errors.New("store: a run input upload has no records")
 	}
-	if runID == "" || len(runID) > MaxIDLen {
-		return Receipt{}, fmt.Errorf("store: run id %q: need 1..%d bytes", runID, MaxIDLen)
+	if err := checkRunID(runID); err != nil {
+		return Receipt{}, err
 	}
 	var rc Receipt
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -33,22 +32,7 @@ func (s *Store) PutRunInput(u *Upload, count int, runID string, input []byte, no
 			rc = old
 			return err
 		}
-		rb := tx.Bucket(bucketRuns)
-		b := rb.Bucket([]byte(runID))
-		if b == nil {
-			var err error
-			if b, err = rb.CreateBucket([]byte(runID)); err != nil {
-				return err
-			}
-			if err := b.Put([]byte{0}, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
-				return err
-			}
-		}
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		if err := b.Put(binary.BigEndian.AppendUint64([]byte{1}, seq), input); err != nil {
+		if err := addRunInput(tx, runID, input, now); err != nil {
 			return err
 		}
 		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}

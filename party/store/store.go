@@ -228,13 +228,39 @@ type UserResult struct {
 // them or, on error, none. Each replaces every older result of its user: an
 // epoch's result covers all of the user's days in the retention window.
 func (s *Store) PutResults(rs []UserResult, now time.Time) error {
+	return s.Publish(&Publication{Results: rs}, now)
+}
+
+// Publication is what a computation stores when it succeeds, all in one
+// transaction: results for users, public outputs kept as run inputs, and
+// runs whose inputs are consumed.
+type Publication struct {
+	Results    []UserResult // each replaces every older result of its user
+	Outputs    []RunInput   // appended to their runs (created at now)
+	DeleteRuns []string     // deleted with their inputs
+}
+
+// RunInput is one input of a run.
+type RunInput struct {
+	Run  string
+	Data []byte
+}
+
+// Publish stores p in one transaction (one fsync): all of it or, on error,
+// nothing.
+func (s *Store) Publish(p *Publication, now time.Time) error {
+	for _, o := range p.Outputs {
+		if err := checkRunID(o.Run); err != nil {
+			return err
+		}
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketResults)
 		v0 := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
-		for _, r := range rs {
-			p := userPrefix(r.UserKey)
+		for _, r := range p.Results {
+			pre := userPrefix(r.UserKey)
 			c := b.Cursor()
-			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Seek(p) {
+			for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Seek(pre) {
 				if err := b.Delete(k); err != nil {
 					return err
 				}
@@ -248,10 +274,20 @@ func (s *Store) PutResults(rs []UserResult, now time.Time) error {
 				return err
 			}
 		}
+		for _, o := range p.Outputs {
+			if err := addRunInput(tx, o.Run, o.Data, now); err != nil {
+				return err
+			}
+		}
+		for _, r := range p.DeleteRuns {
+			if err := deleteRun(tx, r); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: put results: %w", err)
+		return fmt.Errorf("store: publish: %w", err)
 	}
 	return nil
 }

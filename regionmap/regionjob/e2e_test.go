@@ -1,4 +1,4 @@
-package regionmap_test
+package regionjob_test
 
 import (
 	"context"
@@ -14,12 +14,14 @@ import (
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/client/operator"
 	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/transport"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap"
+	"github.com/safetrace/safetrace/regionmap/regionjob"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -49,7 +51,8 @@ func runAll(t *testing.T, d *fabrictest.Deployment) [][]*wire.RegionMapResponse 
 				errs[i] = err
 				return
 			}
-			out[i], errs[i] = s.RunRegionMap(ctx, p)
+			c, _ := s.Computation(manifest.ComputationRegionMap)
+			out[i], errs[i] = c.(*regionjob.RegionMap).Release(ctx, s.Host(), p)
 		})
 	}
 	wg.Wait()

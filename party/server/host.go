@@ -1,0 +1,108 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/safetrace/safetrace/compute"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/deploy/manifest"
+	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
+)
+
+// host is the Server as the compute.Host of its computations.
+type host struct{ s *Server }
+
+func (s *Server) host() compute.Host { return host{s} }
+
+func (h host) Manifest() *manifest.Manifest { return h.s.m }
+func (h host) ID() int                      { return h.s.key.ID }
+func (h host) Now() time.Time               { return h.s.now() }
+func (h host) Logger() *slog.Logger         { return h.s.log }
+func (h host) Inputs() compute.Inputs       { return h.s.st }
+
+func (h host) SealResult(user compute.UserKey, share *wire.ResultShare) (store.UserResult, error) {
+	share.Party = uint8(h.s.key.ID)
+	b, err := share.AppendBinary(nil)
+	if err != nil {
+		return store.UserResult{}, err
+	}
+	blob, err := wire.SealResult(h.s.m, h.s.key.ID, user.ResultKey[:], b)
+	if err != nil {
+		return store.UserResult{}, err
+	}
+	return store.UserResult{UserKey: user.TokenHash[:], Blob: blob}, nil
+}
+
+func (h host) Publish(p *store.Publication) error { return h.s.st.Publish(p, h.s.now()) }
+
+func werr(c wire.Code, format string, args ...any) *wire.Error {
+	return &wire.Error{Code: c, Message: fmt.Sprintf(format, args...)}
+}
+
+// Admit runs the checks every upload shares (idempotent retries, the
+// retention window, the authority code) and stores it; see
+// compute.Host.Admit.
+func (h host) Admit(a *compute.Admission) (wire.Message, error) {
+	s := h.s
+	// A retry of a stored upload gets its receipt again, even if its code
+	// has expired since.
+	if rc, ok, err := s.st.Upload(a.ID[:]); err != nil {
+		return nil, err
+	} else if ok {
+		if rc.ContentHash != a.ContentHash {
+			return nil, werr(wire.CodeUploadReused, "upload id %x was stored before with other content", a.ID[:4])
+		}
+		s.metrics.retries.Add(1)
+		return s.receipt(rc), nil
+	}
+	now := s.now()
+	w := s.m.Params.Window(now)
+	for i, d := range a.Days {
+		if !w.Accepts(d) {
+			return nil, werr(wire.CodeBadDay, "record %d: day %s outside the retention window %s..%s", i, store.Day(d), store.Day(w.Oldest), store.Day(w.Today+1))
+		}
+	}
+	up := &store.Upload{ID: a.ID[:], ContentHash: a.ContentHash, Records: a.Records}
+	if a.Code != "" {
+		id, exp, err := authority.VerifyAt(s.m, a.Code, now)
+		switch {
+		case errors.Is(err, authority.ErrExpired):
+			return nil, werr(wire.CodeCodeExpired, "%v", err)
+		case err != nil:
+			return nil, werr(wire.CodeCodeInvalid, "%v", err)
+		}
+		if a.CodeID != nil {
+			id = a.CodeID(id)
+		}
+		up.Code = &store.CodeUse{ID: id, Expires: exp}
+	}
+	if a.Lock != nil {
+		unlock, err := a.Lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
+	var rc store.Receipt
+	var err error
+	if a.Run != "" {
+		rc, err = s.st.PutRunInput(up, a.Count, a.Run, a.Input, now)
+	} else {
+		rc, err = s.st.PutUpload(up, now)
+	}
+	switch {
+	case errors.Is(err, store.ErrCodeUsed):
+		return nil, werr(wire.CodeCodeUsed, "%v", err)
+	case errors.Is(err, store.ErrUploadReused):
+		return nil, werr(wire.CodeUploadReused, "%v", err)
+	case errors.Is(err, store.ErrRecordExists):
+		return nil, werr(wire.CodeRecordExists, "%v", err)
+	case err != nil:
+		return nil, err
+	}
+	return s.receipt(rc), nil
+}
