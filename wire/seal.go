@@ -115,11 +115,18 @@ func (k *ResultKey) Bytes() []byte {
 // PublicKey returns the 32-byte X25519 public key to send in uploads.
 func (k *ResultKey) PublicKey() []byte { return k.priv.PublicKey().Bytes() }
 
-// CheckResultPublicKey reports whether pub is a valid X25519 result public key.
-// Parties check this on upload.
+// CheckResultPublicKey reports whether pub is an X25519 public key that
+// results can be sealed to. A key that parses but is of low order (32 zero
+// bytes, say) gives an all-zero shared secret, which HPKE refuses: so the
+// check seals an empty message to it, as sealing a result would. Parties
+// check result and reply keys before storing anything.
 func CheckResultPublicKey(pub []byte) error {
-	if _, err := kem.NewPublicKey(pub); err != nil {
+	pk, err := kem.NewPublicKey(pub)
+	if err != nil {
 		return fmt.Errorf("wire: result public key: %w", err)
+	}
+	if _, err := hpke.Seal(pk, kdf, aead, []byte(ResultLabel), nil); err != nil {
+		return fmt.Errorf("wire: result public key cannot be sealed to: %w", err)
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ type Summary struct {
 	RejectedReports int `json:"rejected_reports"`
 	Users           int `json:"users"`
 	UserDays        int `json:"user_days"`
+	Unsealable      int `json:"unsealable,omitempty"` // users whose result key could not be sealed to
 	// GroupSizes[s] is the number of (place, time) keys shared by exactly s
 	// records; sizes with fewer than k keys are left out (k-anonymity).
 	GroupSizes map[int]int        `json:"group_sizes"`
@@ -171,10 +172,16 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 		rs.Values = append(rs.Values, r.Bit)
 	}
 	pub := &store.Publication{Results: make([]store.UserResult, 0, len(byUser))}
+	unsealable := 0
 	for u, rs := range byUser {
 		ur, err := h.SealResult(userKeys[u], rs)
 		if err != nil {
-			return nil, err
+			// Keys are checked at upload; one that still cannot be sealed
+			// to (stored by an older version) costs its user the result,
+			// never the epoch.
+			run.Log.Warn("result not sealable, user skipped", "err", err)
+			unsealable++
+			continue
 		}
 		pub.Results = append(pub.Results, ur)
 	}
@@ -188,7 +195,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	st := out.Stats
 	sum := &Summary{
 		Held: nHeld, Records: st.Records, PositiveRecords: st.PositiveRecords, Reports: st.Reports,
-		RejectedReports: len(st.RejectedReports), Users: len(userKeys), UserDays: len(out.Results),
+		RejectedReports: len(st.RejectedReports), Users: len(userKeys), UserDays: len(out.Results), Unsealable: unsealable,
 		GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}, Rounds: st.Rounds,
 	}
 	for size, count := range st.GroupSizes {

@@ -266,6 +266,13 @@ func (s *Server) Handle(ctx context.Context, env []byte) []byte {
 		s.reject(t, e)
 		return wire.ClearReply(e)
 	}
+	// A reply key that cannot be sealed to is refused before the request
+	// is handled, so a refused request stores nothing.
+	if err := wire.CheckResultPublicKey(replyKey[:]); err != nil {
+		e := &wire.Error{Code: wire.CodeBadKey, Message: "reply key: " + err.Error()}
+		s.reject(t, e)
+		return wire.ClearReply(e)
+	}
 	s.mu.RLock()
 	h := s.handlers[t]
 	s.mu.RUnlock()

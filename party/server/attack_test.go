@@ -1,0 +1,213 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/safetrace/safetrace/client"
+	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
+	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/mpc/group"
+	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wire"
+)
+
+// honestStory uploads the records of three honest visitors and one positive
+// report (b's): a and b met at a cafe, c was at a gym. It returns the
+// visitors and the oracle's uploads.
+func honestStory(t *testing.T, d *fabrictest.Deployment) ([]*visitor, []trace.Upload) {
+	t.Helper()
+	p := trace.DefaultParams()
+	now := time.Now().UTC()
+	var cafe, gym [32]byte
+	rand.Read(cafe[:])
+	rand.Read(gym[:])
+	at := func(ago time.Duration) time.Time { return now.Add(-ago).Truncate(time.Minute) }
+	venue := func(secret [32]byte, from, to time.Duration) []trace.Record {
+		recs, err := trace.VenueRecords(secret, at(from), at(to), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	a, b, c := newVisitor(t, d, "a"), newVisitor(t, d, "b"), newVisitor(t, d, "c")
+	a.upload(t, client.Ordinary, "", venue(cafe, 3*time.Hour, 2*time.Hour+20*time.Minute))
+	b.upload(t, client.Ordinary, "", venue(cafe, 3*time.Hour+10*time.Minute, 2*time.Hour))
+	c.upload(t, client.Ordinary, "", venue(gym, 3*time.Hour, 2*time.Hour))
+	report, err := trace.PositiveReport(trace.Report{
+		Visits: []trace.Visit{{Secret: cafe, Arrive: at(3*time.Hour + 10*time.Minute), Depart: at(2 * time.Hour)}},
+		Onset:  trace.DayOf(now),
+	}, p, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := authority.Issue(d.Authority, 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.upload(t, client.Positive, codes[0], report)
+	uploads := []trace.Upload{{User: "b", Positive: true, Records: report}}
+	vs := []*visitor{a, b, c}
+	for _, v := range vs {
+		uploads = append(uploads, trace.Upload{User: v.name, Records: v.recs})
+	}
+	return vs, uploads
+}
+
+// checkHonest runs an epoch and checks every honest visitor's result
+// against the oracle.
+func checkHonest(t *testing.T, d *fabrictest.Deployment, vs []*visitor, uploads []trace.Upload) {
+	t.Helper()
+	id := runEpoch(t, d, vs[0].c)
+	want := trace.Oracle(uploads, trace.DefaultParams())
+	if len(want["a"].Days) == 0 {
+		t.Fatalf("the oracle should put a at risk: %+v", want)
+	}
+	for _, v := range vs {
+		if got := v.riskDays(t, id); !slices.Equal(got, want[v.name].Days) {
+			t.Errorf("%s: days at risk %v, oracle %v", v.name, got, want[v.name].Days)
+		}
+	}
+}
+
+// rawUpload shares one record the way a client does and returns party i's
+// upload message (i from 0), ready to be altered by an attacker.
+func rawUpload(t *testing.T, n, tt int, day uint32) []*wire.Upload {
+	t.Helper()
+	var sf field.ScalarField
+	pt := group.HashToPoint("attack", []byte{byte(day)})
+	ps, err := shamir.SplitPoints(tt, n, []group.Point{pt}, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := shamir.Split(sf, tt, n, []field.Scalar{sf.FromUint64(0), sf.FromUint64(10)}, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := wire.GenerateResultKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id, rid [wire.IDSize]byte
+	rand.Read(id[:])
+	rand.Read(rid[:])
+	out := make([]*wire.Upload, n)
+	for i := range out {
+		u := &wire.Upload{ID: id, Kind: wire.KindOrdinary}
+		copy(u.ResultKey[:], rk.PublicKey())
+		rand.Read(u.TokenHash[:])
+		u.Records = []wire.Record{{ID: rid, Day: day, Point: ps[i].Y[0], Weight: ss[i].Y[0], Minutes: ss[i].Y[1]}}
+		out[i] = u
+	}
+	return out
+}
+
+// send sends party i+1 its upload through the relay, as raw messages.
+func send(t *testing.T, c *client.Client, ups []*wire.Upload) []error {
+	t.Helper()
+	errs := make([]error, len(ups))
+	for i, u := range ups {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		msg, err := c.Request(ctx, i+1, func(rk [wire.KeySize]byte) wire.Message { u.ReplyKey = rk; return u })
+		cancel()
+		if err == nil {
+			if e, ok := msg.(*wire.Error); ok {
+				err = e
+			} else if _, ok := msg.(*wire.Receipt); !ok {
+				t.Fatalf("party %d answered %T", i+1, msg)
+			}
+		}
+		errs[i] = err
+	}
+	return errs
+}
+
+// TestAttackLowOrderResultKey: an anonymous upload whose result key is 32
+// zero bytes (a low-order X25519 point: it parses, but nothing can be
+// sealed to it) is refused at every party with CodeBadKey, and the next
+// epoch completes with the oracle's result for every honest user.
+func TestAttackLowOrderResultKey(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	vs, uploads := honestStory(t, d)
+	attacker := newVisitor(t, d, "mallory")
+	w := d.Manifest().Params.Window(time.Now())
+	ups := rawUpload(t, 3, 1, w.Today)
+	for _, u := range ups {
+		u.ResultKey = [wire.KeySize]byte{}
+	}
+	for i, err := range send(t, attacker.c, ups) {
+		var we *wire.Error
+		if !errors.As(err, &we) || we.Code != wire.CodeBadKey {
+			t.Errorf("party %d: low-order result key answered %v, want bad key", i+1, err)
+		}
+	}
+	for i, st := range d.Stores {
+		if _, ok, _ := st.Upload(ups[0].ID[:]); ok {
+			t.Errorf("party %d stored the refused upload", i+1)
+		}
+	}
+	checkHonest(t, d, vs, uploads)
+}
+
+// TestAttackDisagreeingPublicFields: one upload tells each party another
+// day for the same record id (all days in the window, so every party
+// receipts it). The record-set agreement covers every public field, so the
+// record is dropped at every party and the epoch completes for everyone
+// else.
+func TestAttackDisagreeingPublicFields(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	vs, uploads := honestStory(t, d)
+	attacker := newVisitor(t, d, "mallory")
+	w := d.Manifest().Params.Window(time.Now())
+	ups := rawUpload(t, 3, 1, w.Today)
+	for i, u := range ups {
+		u.Records[0].Day = w.Today - uint32(i) // a different day at every party
+	}
+	// and another upload that differs in its kind-independent user key.
+	ups2 := rawUpload(t, 3, 1, w.Today)
+	rand.Read(ups2[2].ResultKey[:]) // still a key that can be sealed to
+	rk, _ := wire.GenerateResultKey()
+	copy(ups2[2].ResultKey[:], rk.PublicKey())
+	for _, set := range [][]*wire.Upload{ups, ups2} {
+		for i, err := range send(t, attacker.c, set) {
+			if err != nil {
+				t.Fatalf("party %d refused the attacker's upload: %v", i+1, err)
+			}
+		}
+	}
+	checkHonest(t, d, vs, uploads)
+}
+
+// TestAttackBadReplyKey: a request whose reply key cannot be sealed to is
+// answered with a clear bad-key error and stores nothing (before, the party
+// stored the upload and then failed to seal its receipt).
+func TestAttackBadReplyKey(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	w := d.Manifest().Params.Window(time.Now())
+	ups := rawUpload(t, 3, 1, w.Today)
+	u := ups[0] // reply key left all zero
+	req, err := wire.Encode(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := wire.SealEnvelope(d.Manifest(), 1, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := d.Servers[0].Handle(context.Background(), env)
+	rk, _ := wire.NewReplyKey()
+	_, err = rk.OpenReply(d.Manifest().Hash(), 1, reply)
+	var we *wire.Error
+	if !errors.Is(err, wire.ErrClearReply) || !errors.As(err, &we) || we.Code != wire.CodeBadKey {
+		t.Fatalf("reply %v, want a clear bad-key error", err)
+	}
+	if _, ok, _ := d.Stores[0].Upload(u.ID[:]); ok {
+		t.Fatal("the upload with a bad reply key was stored")
+	}
+}
