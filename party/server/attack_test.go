@@ -211,3 +211,33 @@ func TestAttackBadReplyKey(t *testing.T) {
 		t.Fatal("the upload with a bad reply key was stored")
 	}
 }
+
+// TestAttackReplayedRunRequest: a captured RunRequest of a finished run,
+// replayed to a party after it restarted (when its memory of runs is gone),
+// starts nothing: finished run ids are stored.
+func TestAttackReplayedRunRequest(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	vs, _ := honestStory(t, d)
+	runEpoch(t, d, vs[0].c)
+	id := lastRunID(t, d)
+	// The request as party 1's operator signed it (the reply key is part of
+	// what is signed, so the attacker resends the whole captured request).
+	build := func(rk [wire.KeySize]byte) wire.Message {
+		q := &wire.RunRequest{ReplyKey: rk, Name: "exposure", RunID: id, Signer: 1, Issued: time.Now().Unix()}
+		q.Sign(d.Deployment.Parties[0].Sign, d.Manifest().Hash())
+		return q
+	}
+	d.StopParty(2)
+	d.StartParty(2)
+	d.WaitRegistered(2)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msg, err := vs[0].c.Request(ctx, 2, build)
+	var we *wire.Error
+	if _, ok := msg.(*wire.Error); !ok && !errors.As(err, &we) {
+		t.Fatalf("replayed run request answered %T %+v (%v), want a refusal", msg, msg, err)
+	}
+	if st := d.Servers[1].RunStatus(id); st.State != wire.RunUnknown {
+		t.Fatalf("the replay started run %x: %v", id[:4], st.State)
+	}
+}

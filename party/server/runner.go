@@ -121,6 +121,13 @@ func (s *Server) startRun(name string, id [wire.IDSize]byte, requested bool) (wi
 		}
 		return rec.state, nil
 	}
+	if done, err := s.st.RunExists(finishedRun(id)); err != nil {
+		return 0, err
+	} else if done {
+		// Remembered across restarts: a replayed request of a finished run
+		// starts nothing.
+		return 0, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("run %x finished at this party before; a run id runs once", id[:4])}
+	}
 	now := s.now()
 	if other, ok := r.active[name]; ok {
 		return 0, &wire.Error{Code: wire.CodeBusy, Message: fmt.Sprintf("run %x of %s is %v", other[:4], name, r.runs[other].state)}
@@ -287,6 +294,11 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 			text = `{"truncated":true}`
 		}
 	}
+	if ctx.Err() == nil {
+		if err := s.st.AddRunInput(finishedRun(id), []byte(rec.name), s.now()); err != nil {
+			log.Error("finished run not recorded", "err", err)
+		}
+	}
 	r.mu.Lock()
 	rec.state, rec.text, rec.attempts, rec.finish = state, text, attempts, s.now()
 	r.lastSeconds[rec.name] = rec.finish.Sub(rec.start).Seconds()
@@ -298,6 +310,12 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 func aborted(err error) bool {
 	return errors.Is(err, epoch.ErrAborted) || errors.Is(err, transport.ErrPeerGone) || errors.Is(err, transport.ErrTimeout)
 }
+
+// finishedRun names the store entry that remembers run id as finished at
+// this party (done or failed), for as long as the retention window: a
+// RunRequest is valid for runClockSkew, so a party that restarted must still
+// refuse a replay of a run it finished.
+func finishedRun(id [wire.IDSize]byte) string { return fmt.Sprintf("finished/%x", id) }
 
 // RunSession returns the mesh session of run id of computation name:
 // manifest hash || name || 0x00 || run id.
