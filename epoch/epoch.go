@@ -114,23 +114,27 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	st.Reports = reports
 
 	// 1. Validate positive reports and drop the records of failing ones.
-	rejected, err := validate(ctx, p, recs, reports, prm.MaxWeight)
+	val, err := validate(ctx, p, recs, reports, prm)
 	if err != nil {
 		return nil, fmt.Errorf("validating reports: %w", err)
 	}
-	if len(rejected) > 0 {
+	if len(val.rejected) > 0 || len(val.weights) > 0 {
 		bad := map[int]bool{}
-		for _, q := range rejected {
+		for _, q := range val.rejected {
 			bad[q] = true
 		}
 		kept := make([]Record, 0, len(recs))
-		for _, r := range recs {
-			if r.Report < 0 || !bad[r.Report] {
-				kept = append(kept, r)
+		for i, r := range recs {
+			if r.Report >= 0 && bad[r.Report] {
+				continue
 			}
+			if w, ok := val.weights[i]; ok {
+				r.Weight = w
+			}
+			kept = append(kept, r)
 		}
 		recs = kept
-		st.RejectedReports = rejected
+		st.RejectedReports = val.rejected
 	}
 	step("validate")
 
