@@ -238,3 +238,90 @@ func TestAttackInconsistentOrdinaryRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackWeightRepetition: a code holder repeats one key 1,000 times in
+// its report, each copy at the maximum weight. With MaxKeyWeight set, the
+// weight of one report on one key is capped, so the overlapping user's
+// score counts the limit once; with MaxReportWeight below the report's
+// total, the report is rejected; without limits (zero values) the
+// repetition still counts in full, as before.
+func TestAttackWeightRepetition(t *testing.T) {
+	const (
+		maxWeight = 1600
+		maxKey    = 1600
+		threshold = 10000
+	)
+	base := population(31, 30, 6, 4) // reports 0..3, users 0..29
+	recs := append([]plainRecord(nil), base...)
+	// Report 4: the attack.
+	for i := 0; i < 1000; i++ {
+		recs = append(recs, plainRecord{user: -1, report: 4, key: "attack", weight: maxWeight, mins: 10})
+	}
+	// Report 5: an honest report with repeated keys, one above the cap
+	// (3 x 800) and one below it (2 x 600).
+	for i := 0; i < 3; i++ {
+		recs = append(recs, plainRecord{user: -1, report: 5, key: "dup", weight: 800, mins: 10})
+	}
+	for i := 0; i < 2; i++ {
+		recs = append(recs, plainRecord{user: -1, report: 5, key: "dup2", weight: 600, mins: 10})
+	}
+	const victim = 30
+	recs = append(recs,
+		plainRecord{user: victim, report: -1, key: "attack", mins: 5}, // capped: 8000, else 8e6
+		plainRecord{user: 31, report: -1, key: "dup", mins: 5},        // capped: 8000, else 12000
+		plainRecord{user: 32, report: -1, key: "dup2", mins: 8},       // 9600
+		plainRecord{user: 33, report: -1, key: "dup2", mins: 9},       // 10800
+	)
+	valid := map[int]bool{1: true, 2: true, 3: true, 4: true, 5: true}
+	cases := []struct {
+		name     string
+		n, t     int
+		prm      Params
+		rejected string
+		maxKey   uint64
+		// whether the victim and user 31 are at risk
+		victim, u31 bool
+	}{
+		{"capped,n=3,t=1", 3, 1, Params{MaxReportWeight: 2_000_000, MaxKeyWeight: maxKey}, "[0]", maxKey, false, false},
+		{"capped,n=5,t=2", 5, 2, Params{MaxKeyWeight: maxKey}, "[0]", maxKey, false, false},
+		{"report total,n=3,t=1", 3, 1, Params{MaxReportWeight: 100_000, MaxKeyWeight: maxKey}, "[0 4]", maxKey, false, false},
+		// A cap of 10 copies: the attack is capped at 16000, the honest
+		// repetitions are folded without a cap.
+		{"loose cap,n=3,t=1", 3, 1, Params{MaxKeyWeight: 10 * maxWeight}, "[0]", 10 * maxWeight, true, true},
+		{"no limits,n=3,t=1", 3, 1, Params{}, "[0]", 0, true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			prm := c.prm
+			prm.Threshold, prm.MaxWeight = threshold, maxWeight
+			shares := shareWith(t, recs, c.n, c.t, nil)
+			outs := runEpoch(t, transport.NewLocal(c.n), c.t, shares, prm)
+			for i, o := range outs {
+				if got := fmt.Sprint(o.Stats.RejectedReports); got != c.rejected {
+					t.Fatalf("party %d: rejected reports %s, want %s", i+1, got, c.rejected)
+				}
+			}
+			v := map[int]bool{}
+			for q := range valid {
+				v[q] = !slices.Contains(outs[0].Stats.RejectedReports, q)
+			}
+			want := oracleLimits(recs, v, c.maxKey, threshold)
+			if want[[2]int{victim, 0}] != c.victim {
+				t.Fatalf("oracle: victim at risk %v, want %v", want[[2]int{victim, 0}], c.victim)
+			}
+			if want[[2]int{31, 0}] != c.u31 || want[[2]int{32, 0}] || !want[[2]int{33, 0}] {
+				t.Fatal("oracle: unexpected results for users 31-33")
+			}
+			checkResults(t, outs, c.t, want, nil)
+			// With a per-key limit the copies are folded before the
+			// shuffle: no tag group shows the 1,000 repetitions.
+			biggest := 0
+			for size := range outs[0].Stats.GroupSizes {
+				biggest = max(biggest, size)
+			}
+			if folded := c.prm.MaxKeyWeight > 0; folded != (biggest < 1000) {
+				t.Errorf("largest tag group %d records (per-key limit %d)", biggest, c.prm.MaxKeyWeight)
+			}
+		})
+	}
+}
