@@ -40,6 +40,17 @@ type Params struct {
 	Threshold uint64
 	// MaxWeight bounds every weight of a positive report.
 	MaxWeight uint64
+	// MaxReportWeight bounds the total weight of one positive report, the
+	// sum of the weights of all its records: a report above it is
+	// rejected. 0 means no limit. At most 2^60-1.
+	MaxReportWeight uint64
+	// MaxKeyWeight bounds the weight one positive report puts on one key:
+	// a report's records with equal keys are folded into one whose weight
+	// is their sum, capped at MaxKeyWeight (the report is not rejected), so
+	// repeating a key adds nothing past the cap. 0 means no limit and no
+	// repetition check (the check reveals to the parties which records of
+	// a report share a key). At most 2^60-1.
+	MaxKeyWeight uint64
 	// ScoreBits bounds honest scores: below 2^ScoreBits. Default 40, room
 	// for 10^12 weighted per-mille minutes per user and day.
 	ScoreBits int
@@ -114,23 +125,27 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	st.Reports = reports
 
 	// 1. Validate positive reports and drop the records of failing ones.
-	rejected, err := validate(ctx, p, recs, reports, prm.MaxWeight)
+	val, err := validate(ctx, p, recs, reports, prm)
 	if err != nil {
 		return nil, fmt.Errorf("validating reports: %w", err)
 	}
-	if len(rejected) > 0 {
+	if len(val.rejected) > 0 || len(val.weights) > 0 || len(val.drop) > 0 {
 		bad := map[int]bool{}
-		for _, q := range rejected {
+		for _, q := range val.rejected {
 			bad[q] = true
 		}
 		kept := make([]Record, 0, len(recs))
-		for _, r := range recs {
-			if r.Report < 0 || !bad[r.Report] {
-				kept = append(kept, r)
+		for i, r := range recs {
+			if r.Report >= 0 && bad[r.Report] || val.drop[i] {
+				continue
 			}
+			if w, ok := val.weights[i]; ok {
+				r.Weight = w
+			}
+			kept = append(kept, r)
 		}
 		recs = kept
-		st.RejectedReports = rejected
+		st.RejectedReports = val.rejected
 	}
 	step("validate")
 
