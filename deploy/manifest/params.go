@@ -33,6 +33,12 @@ type Risk struct {
 	WeightScale              int   `json:"weight_scale"` // fixed-point unit; 1000 = per mille
 	Weights                  []int `json:"weights"`      // value of each transmission-risk level 1..8, in WeightScale units
 	MaxWeight                int   `json:"max_weight"`   // largest weight a positive report may carry
+	// MaxKeyWeight caps the total weight one report puts on one key
+	// (records repeating a key are folded into one); 0 means no limit.
+	MaxKeyWeight int `json:"max_key_weight,omitempty"`
+	// MaxReportWeight is the largest total weight of one report; a heavier
+	// report is rejected; 0 means no limit.
+	MaxReportWeight int `json:"max_report_weight,omitempty"`
 }
 
 // Computation names of version 1.
@@ -63,6 +69,11 @@ func DefaultParams() Params {
 			WeightScale:              perMille,
 			Weights:                  levels,
 			MaxWeight:                int(t.MaxWeight),
+			MaxKeyWeight:             int(t.MaxWeight),
+			// Every record of a full infectious window (8 days of
+			// 10-minute buckets) at the largest weight, on a venue and a
+			// GPS cell with its 8 neighbours each.
+			MaxReportWeight: 8 * 144 * 10 * int(t.MaxWeight),
 		},
 		KAnonymity:    10,
 		EpochSchedule: "1h",
@@ -165,6 +176,12 @@ func (p *Params) validate() error {
 		return err
 	}
 	if err := between("risk.max_weight", r.MaxWeight, 1, 100*r.WeightScale); err != nil {
+		return err
+	}
+	if err := between("risk.max_key_weight", r.MaxKeyWeight, 0, 1000*r.MaxWeight); err != nil {
+		return err
+	}
+	if err := between("risk.max_report_weight", r.MaxReportWeight, 0, 1<<40); err != nil {
 		return err
 	}
 	if err := between("risk.threshold_weighted_minutes", r.ThresholdWeightedMinutes, 1, 100000); err != nil {

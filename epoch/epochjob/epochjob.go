@@ -151,9 +151,11 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	}
 	risk := m.Params.Risk
 	out, err := epoch.Run(ctx, p, in, epoch.Params{
-		Threshold: uint64(risk.ThresholdWeightedMinutes) * uint64(risk.WeightScale),
-		MaxWeight: uint64(risk.MaxWeight),
-		Log:       run.Log,
+		Threshold:       uint64(risk.ThresholdWeightedMinutes) * uint64(risk.WeightScale),
+		MaxWeight:       uint64(risk.MaxWeight),
+		MaxKeyWeight:    uint64(risk.MaxKeyWeight),
+		MaxReportWeight: uint64(risk.MaxReportWeight),
+		Log:             run.Log,
 	})
 	if err != nil {
 		return nil, err
