@@ -29,7 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/safetrace/safetrace/deploy/manifest"
@@ -199,25 +198,9 @@ func retryable(ctx context.Context, err error) bool {
 }
 
 // backoff returns the wait before attempt n (0-based): exponential with
-// equal jitter.
+// equal jitter between the client's bounds.
 func (c *Client) backoff(n int) time.Duration {
-	d := c.minBackoff
-	for i := 0; i < n && d < c.maxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.maxBackoff)
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return relayclient.Backoff(n, c.minBackoff, c.maxBackoff)
 }
 
 // Request sends one request to party and returns its (opened) reply; build

@@ -9,6 +9,7 @@ import (
 
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/relay/relayclient"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -114,7 +115,7 @@ func (c *Client) FetchRegionMap(ctx context.Context, day uint32) (*RegionMap, er
 					}
 					err = fmt.Errorf("party %d answered with a %v", i+1, msg.Type())
 				}
-				if !retryable(ctx, err) || !sleep(ctx, c.backoff(attempt)) {
+				if !retryable(ctx, err) || !relayclient.Sleep(ctx, c.backoff(attempt)) {
 					errs[i] = fmt.Errorf("party %d: %w", i+1, err)
 					return
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/relay/relayclient"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -150,7 +151,7 @@ func (c *Client) collect(ctx context.Context, ack int) (map[[wire.IDSize]byte]ma
 					}
 					err = fmt.Errorf("client: party %d answered a result request with a %v", party, msg.Type())
 				}
-				if !retryable(ctx, err) || !sleep(ctx, c.backoff(attempt)) {
+				if !retryable(ctx, err) || !relayclient.Sleep(ctx, c.backoff(attempt)) {
 					ch <- answer{party: party, err: err}
 					return
 				}

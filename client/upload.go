@@ -10,6 +10,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/relay/relayclient"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -214,7 +215,7 @@ func (c *Client) receipt(ctx context.Context, party int, req []byte, rk *wire.Re
 			return nil, fmt.Errorf("party %d: %w", party, err)
 		}
 		c.log.Debug(what+" attempt failed", "party", party, "attempt", attempt, "err", err)
-		if !sleep(ctx, c.backoff(attempt)) {
+		if !relayclient.Sleep(ctx, c.backoff(attempt)) {
 			return nil, fmt.Errorf("party %d: %w (last error: %v)", party, ctx.Err(), err)
 		}
 	}

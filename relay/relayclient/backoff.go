@@ -12,10 +12,10 @@ const (
 	DefaultMaxBackoff = 15 * time.Second
 )
 
-// backoff returns the wait before retry attempt n (0-based): exponential
+// Backoff returns the wait before retry attempt n (0-based): exponential
 // from lo up to hi, with "equal jitter" (half fixed, half random) so that
 // clients dropped together by a restarting relay do not return together.
-func backoff(n int, lo, hi time.Duration) time.Duration {
+func Backoff(n int, lo, hi time.Duration) time.Duration {
 	d := lo
 	for i := 0; i < n && d < hi; i++ {
 		d *= 2
@@ -24,8 +24,8 @@ func backoff(n int, lo, hi time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// sleep waits d or until ctx is done, and reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d or until ctx is done, and reports whether ctx is still live.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

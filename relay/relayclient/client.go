@@ -159,7 +159,7 @@ func (c *Client) loop() {
 			c.mu.Unlock()
 			failures++
 			idx++ // try the next relay
-			if failures%n == 0 && !sleep(c.ctx, backoff(failures/n-1, c.cfg.MinBackoff, c.cfg.MaxBackoff)) {
+			if failures%n == 0 && !Sleep(c.ctx, Backoff(failures/n-1, c.cfg.MinBackoff, c.cfg.MaxBackoff)) {
 				return
 			}
 			continue
@@ -179,7 +179,7 @@ func (c *Client) loop() {
 		c.mu.Unlock()
 		c.log.Info("relay connection lost", "relay", url, "err", err)
 		// Come back to the same relay first: it may just have restarted.
-		if !sleep(c.ctx, backoff(0, c.cfg.MinBackoff, c.cfg.MaxBackoff)) {
+		if !Sleep(c.ctx, Backoff(0, c.cfg.MinBackoff, c.cfg.MaxBackoff)) {
 			return
 		}
 	}

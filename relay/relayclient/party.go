@@ -126,7 +126,7 @@ func (p *Party) keep(ctx context.Context, url string) {
 			failures = 0
 		}
 		p.log.Warn("relay connection ended", "relay", url, "err", err)
-		if !sleep(ctx, backoff(failures, p.cfg.MinBackoff, p.cfg.MaxBackoff)) {
+		if !Sleep(ctx, Backoff(failures, p.cfg.MinBackoff, p.cfg.MaxBackoff)) {
 			return
 		}
 		failures++
