@@ -100,8 +100,21 @@ func (c *Client) Prepare(kind Kind, code string, records []Record) (*PendingUplo
 	for i := range ids {
 		rand.Read(ids[i][:])
 	}
-	u := wire.Upload{Kind: kind, Code: code, TokenHash: c.tokenHash()}
-	copy(u.ResultKey[:], c.rk.PublicKey())
+	u := wire.Upload{Kind: kind, Code: code}
+	if kind == Positive {
+		// A positive report carries nothing of the reporter's pseudonym: a
+		// fresh result key that is thrown away and no token hash, so no
+		// party can link "tested positive" to the reporter's other uploads
+		// (their records count for nobody's result anyway).
+		fresh, err := wire.GenerateResultKey()
+		if err != nil {
+			return nil, fmt.Errorf("client: %w", err)
+		}
+		copy(u.ResultKey[:], fresh.PublicKey())
+	} else {
+		u.TokenHash = c.tokenHash()
+		copy(u.ResultKey[:], c.rk.PublicKey())
+	}
 	rand.Read(u.ID[:])
 	p := &PendingUpload{ID: append([]byte(nil), u.ID[:]...), Records: len(records),
 		Requests: make([][]byte, n), Receipts: make([][]byte, n)}

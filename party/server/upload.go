@@ -27,7 +27,13 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 	if u.Kind == wire.KindPositive {
 		a.Code = u.Code
 	}
-	user := compute.UserKey{ResultKey: u.ResultKey, TokenHash: u.TokenHash}.Bytes()
+	// Records of a positive report count for nobody, so nothing of a user
+	// key is stored with them: a client that still sends its own (an older
+	// one) is not linked to its report.
+	var user []byte
+	if u.Kind != wire.KindPositive {
+		user = compute.UserKey{ResultKey: u.ResultKey, TokenHash: u.TokenHash}.Bytes()
+	}
 	share := make([]byte, 0, len(u.Records)*wire.ShareSize)
 	for i := range u.Records {
 		r := &u.Records[i]
