@@ -214,11 +214,13 @@ func TestMalformedInputs(t *testing.T) {
 		env  []byte
 		want wire.Code
 	}{
-		{"bad framing", []byte{1, 2, 3}, wire.CodeBadFrame},
+		{"bad framing", []byte{wire.EnvelopeVersion, 2, 3}, wire.CodeBadFrame},
+		{"old envelope version", mod(good, func(b []byte) { b[0] = 1 }), wire.CodeBadVersion},
+		{"no work", mod(good, func(b []byte) { b[100] ^= 1 }), wire.CodeNoWork},
 		{"unknown envelope version", mod(good, func(b []byte) { b[0] = 7 }), wire.CodeBadVersion},
 		{"wrong manifest hash", mod(good, func(b []byte) { b[5] ^= 1 }), wire.CodeWrongManifest},
 		{"wrong party", seal(2, enc(up())), wire.CodeWrongParty},
-		{"bad HPKE ciphertext", mod(good, func(b []byte) { b[100] ^= 1 }), wire.CodeBadEnvelope},
+		{"bad HPKE ciphertext", mod(good, func(b []byte) { b[100] ^= 1; wire.SetWork(b, d.Manifest().Params.Budget.WorkBits) }), wire.CodeBadEnvelope},
 		{"unknown message version", seal(1, mod(enc(up()), func(b []byte) { b[0] = 2 })), wire.CodeBadVersion},
 		{"unknown request type", seal(1, mod(enc(up()), func(b []byte) { b[1] = 99 })), wire.CodeUnknownType},
 		{"wrong share length", seal(1, enc(up())[:len(enc(up()))-1]), wire.CodeBadFrame},

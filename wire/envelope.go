@@ -11,9 +11,16 @@ import (
 	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
+// EnvelopeVersion is the envelope format this package speaks: version 2
+// added the work nonce.
+const EnvelopeVersion = 2
+
 // EnvelopeHeaderSize is the clear header of an envelope: version, manifest
-// hash and party id.
-const EnvelopeHeaderSize = 1 + HashSize + 1
+// hash, party id and work nonce.
+const EnvelopeHeaderSize = 1 + HashSize + 1 + WorkNonceSize
+
+// envelopeNonceAt is the offset of the work nonce.
+const envelopeNonceAt = 1 + HashSize + 1
 
 // Buckets are the padded sizes of requests (Pad): 1, 4, 16, 64 and
 // 256 KiB, and the largest size whose envelope fits one relay payload.
@@ -23,10 +30,11 @@ var Buckets = []int{1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10,
 // MaxEnvelope is the size of the largest envelope.
 var MaxEnvelope = EnvelopeHeaderSize + SealOverhead + Buckets[len(Buckets)-1]
 
-// SealEnvelope pads request (an encoded request message) and seals it to
-// party of m, which must have been verified:
+// SealEnvelope pads request (an encoded request message), seals it to
+// party of m, which must have been verified, and does the work m's budget
+// asks for (CheckWork):
 //
-//	version || manifest hash (32) || party (1) || SealToParty(Pad(request))
+//	version (2) || manifest hash (32) || party (1) || work nonce (8) || SealToParty(Pad(request))
 func SealEnvelope(m *manifest.Manifest, party int, request []byte) ([]byte, error) {
 	if party < 1 || party > 255 {
 		return nil, fmt.Errorf("wire: party id %d out of range", party)
@@ -41,10 +49,13 @@ func SealEnvelope(m *manifest.Manifest, party int, request []byte) ([]byte, erro
 	}
 	h := m.Hash()
 	b := make([]byte, 0, EnvelopeHeaderSize+len(ct))
-	b = append(b, Version)
+	b = append(b, EnvelopeVersion)
 	b = append(b, h[:]...)
 	b = append(b, byte(party))
-	return append(b, ct...), nil
+	b = append(b, make([]byte, WorkNonceSize)...)
+	b = append(b, ct...)
+	SetWork(b, m.Params.Budget.WorkBits)
+	return b, nil
 }
 
 // OpenEnvelope checks an envelope's header against this party and m, opens
@@ -53,8 +64,8 @@ func OpenEnvelope(key *keys.PartyKey, m *manifest.Manifest, mhash manifest.Hash,
 	if len(env) < 1 {
 		return nil, &Error{Code: CodeBadFrame, Message: "empty envelope"}
 	}
-	if env[0] != Version {
-		return nil, &Error{Code: CodeBadVersion, Message: fmt.Sprintf("envelope version %d, this party speaks %d", env[0], Version)}
+	if env[0] != EnvelopeVersion {
+		return nil, &Error{Code: CodeBadVersion, Message: fmt.Sprintf("envelope version %d, this party speaks %d", env[0], EnvelopeVersion)}
 	}
 	if len(env) > MaxEnvelope {
 		return nil, &Error{Code: CodeTooLarge, Message: fmt.Sprintf("envelope of %d bytes exceeds %d", len(env), MaxEnvelope)}
@@ -67,6 +78,9 @@ func OpenEnvelope(key *keys.PartyKey, m *manifest.Manifest, mhash manifest.Hash,
 	}
 	if int(env[1+HashSize]) != key.ID {
 		return nil, &Error{Code: CodeWrongParty, Message: fmt.Sprintf("envelope is for party %d, this is party %d", env[1+HashSize], key.ID)}
+	}
+	if !CheckWork(env, m.Params.Budget.WorkBits) {
+		return nil, &Error{Code: CodeNoWork, Message: fmt.Sprintf("envelope does not carry the work of %d bits the deployment asks for", WorkBits(len(env), m.Params.Budget.WorkBits))}
 	}
 	pt, err := OpenAsParty(key, m, env[EnvelopeHeaderSize:])
 	if err != nil {

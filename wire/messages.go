@@ -212,6 +212,9 @@ const (
 	CodeTooLarge       Code = 16 // envelope larger than the largest padding bucket
 	CodeBadKey         Code = 17 // result or reply key is not a valid X25519 key
 	CodeBusy           Code = 18 // overloaded; retry later
+	CodeNoWork         Code = 19 // envelope without the work the manifest asks for
+	CodeFull           Code = 20 // the party's store is full
+	CodeQuota          Code = 21 // over a budget of the manifest (records per user and day)
 )
 
 var codeNames = map[Code]string{
@@ -221,6 +224,7 @@ var codeNames = map[Code]string{
 	CodeCodeInvalid: "code invalid", CodeCodeExpired: "code expired", CodeBadDay: "day out of range",
 	CodeRecordExists: "record exists", CodeUnknownType: "unknown request type", CodeInternal: "internal error",
 	CodeTooLarge: "too large", CodeBadKey: "bad key", CodeBusy: "busy",
+	CodeNoWork: "no work", CodeFull: "store full", CodeQuota: "over quota",
 }
 
 func (c Code) String() string {

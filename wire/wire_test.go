@@ -177,18 +177,64 @@ func TestEnvelopeErrors(t *testing.T) {
 	}{
 		{"empty", nil, CodeBadFrame},
 		{"short", env[:40], CodeBadFrame},
-		{"version", mod(func(b []byte) { b[0] = 2 }), CodeBadVersion},
+		{"version", mod(func(b []byte) { b[0] = 1 }), CodeBadVersion},
 		{"manifest", mod(func(b []byte) { b[1] ^= 1 }), CodeWrongManifest},
 		{"party", mod(func(b []byte) { b[33] = 3 }), CodeWrongParty},
-		{"ciphertext", mod(func(b []byte) { b[len(b)-1] ^= 1 }), CodeBadEnvelope},
+		{"ciphertext", mod(func(b []byte) { b[len(b)-1] ^= 1; SetWork(b, m.Params.Budget.WorkBits) }), CodeBadEnvelope},
+		{"no work", mod(func(b []byte) { b[len(b)-1] ^= 1 }), CodeNoWork},
+		{"nonce", mod(func(b []byte) { b[envelopeNonceAt] ^= 0xff }), CodeNoWork},
 		{"oversized", make([]byte, MaxEnvelope+1), CodeBadFrame},
 	}
-	cases[len(cases)-1].b[0] = Version
+	cases[len(cases)-1].b[0] = EnvelopeVersion
 	cases[len(cases)-1].want = CodeTooLarge
 	for _, c := range cases {
 		if _, e := OpenEnvelope(d.Parties[1], m, h, c.b); e == nil || e.Code != c.want {
 			t.Errorf("%s: %v, want %v", c.name, e, c.want)
 		}
+	}
+}
+
+func TestWorkBits(t *testing.T) {
+	for _, c := range []struct{ size, base, want int }{
+		{1000, 0, 0}, {1000, 13, 13}, {4 << 10, 13, 13}, {4<<10 + 1, 13, 14},
+		{16 << 10, 13, 14}, {64 << 10, 13, 15}, {256 << 10, 13, 16}, {1 << 20, 13, 17},
+		{1 << 30, 30, MaxWorkBits},
+	} {
+		if got := WorkBits(c.size, c.base); got != c.want {
+			t.Errorf("WorkBits(%d, %d) = %d, want %d", c.size, c.base, got, c.want)
+		}
+	}
+	env := make([]byte, 2000)
+	env[0] = EnvelopeVersion
+	SetWork(env, 12)
+	if !CheckWork(env, 12) || !CheckWork(env, 0) {
+		t.Fatal("work not accepted")
+	}
+	// The work is bound to the content: about one in 4096 nonces passes.
+	bad := 0
+	for i := range 64 {
+		e := bytes.Clone(env)
+		e[100+i]++
+		if !CheckWork(e, 12) {
+			bad++
+		}
+	}
+	if bad < 60 {
+		t.Fatalf("%d of 64 altered envelopes fail the work check", bad)
+	}
+	if CheckWork(env[:10], 0) {
+		t.Fatal("a truncated envelope passed")
+	}
+}
+
+func BenchmarkWork(b *testing.B) {
+	env := make([]byte, 4<<10)
+	env[0] = EnvelopeVersion
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		env[100] = byte(i)
+		env[101] = byte(i >> 8)
+		SetWork(env, 13)
 	}
 }
 

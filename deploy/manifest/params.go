@@ -21,6 +21,21 @@ type Params struct {
 	KAnonymity         int      `json:"k_anonymity"`    // aggregates are released only for counts >= k
 	EpochSchedule      string   `json:"epoch_schedule"` // Go duration, e.g. "1h"; see ParseSchedule
 	Regions            []string `json:"regions"`        // geohash prefixes of the region map
+	Budget             Budget   `json:"budget"`
+}
+
+// Budget bounds what clients, anonymous and many, can cost the deployment
+// (docs/leakage.md, "What a flood can do"). Zero values turn a bound off.
+type Budget struct {
+	// WorkBits is the proof of work of an envelope of up to 4 KiB, in
+	// leading zero bits of a SHA-256 (one more bit for every fourfold size
+	// above; wire.WorkBits): the anonymous cost of every request.
+	WorkBits int `json:"work_bits"`
+	// UserDayRecords bounds the records one result key stores per day.
+	UserDayRecords int `json:"user_day_records"`
+	// StoreRecords bounds the records one party stores; beyond it uploads
+	// are refused as "store full", before the disk is.
+	StoreRecords int64 `json:"store_records"`
 }
 
 // Risk is the exposure rule: a user's score is the sum over their records of
@@ -74,6 +89,14 @@ func DefaultParams() Params {
 			// 10-minute buckets) at the largest weight, on a venue and a
 			// GPS cell with its 8 neighbours each.
 			MaxReportWeight: 8 * 144 * 10 * int(t.MaxWeight),
+		},
+		Budget: Budget{
+			WorkBits: 13,
+			// A day of 10-minute buckets at a venue and a GPS cell, with
+			// room for encounters.
+			UserDayRecords: 2 * 144 * 2,
+			// About 13 GB of shares per party with their indexes.
+			StoreRecords: 50_000_000,
 		},
 		KAnonymity:    10,
 		EpochSchedule: "1h",
@@ -194,6 +217,15 @@ func (p *Params) validate() error {
 		if err := between(fmt.Sprintf("risk.weights[%d]", i), w, 0, r.MaxWeight); err != nil {
 			return err
 		}
+	}
+	if err := between("budget.work_bits", p.Budget.WorkBits, 0, 24); err != nil {
+		return err
+	}
+	if err := between("budget.user_day_records", p.Budget.UserDayRecords, 0, 1<<20); err != nil {
+		return err
+	}
+	if p.Budget.StoreRecords < 0 {
+		return fmt.Errorf("budget.store_records = %d: need 0 or more", p.Budget.StoreRecords)
 	}
 	if err := between("k_anonymity", p.KAnonymity, 2, 1000000); err != nil {
 		return err
