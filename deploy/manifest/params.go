@@ -22,6 +22,11 @@ type Params struct {
 	EpochSchedule      string   `json:"epoch_schedule"` // Go duration, e.g. "1h"; see ParseSchedule
 	Regions            []string `json:"regions"`        // geohash prefixes of the region map
 	Budget             Budget   `json:"budget"`
+	// MinNewUploads is the least number of uploads an exposure epoch must
+	// hold that the previous one did not; with fewer, the epoch is
+	// deferred and publishes nothing, so no two epochs differ by one
+	// upload (differencing).
+	MinNewUploads int `json:"min_new_uploads"`
 }
 
 // Budget bounds what clients, anonymous and many, can cost the deployment
@@ -98,6 +103,7 @@ func DefaultParams() Params {
 			// About 13 GB of shares per party with their indexes.
 			StoreRecords: 50_000_000,
 		},
+		MinNewUploads: 10,
 		KAnonymity:    10,
 		EpochSchedule: "1h",
 		Regions:       []string{"u336", "u337", "u33d", "u33e", "u33f", "u33g", "u33k", "u33s"},
@@ -226,6 +232,9 @@ func (p *Params) validate() error {
 	}
 	if p.Budget.StoreRecords < 0 {
 		return fmt.Errorf("budget.store_records = %d: need 0 or more", p.Budget.StoreRecords)
+	}
+	if err := between("min_new_uploads", p.MinNewUploads, 1, 1000000); err != nil {
+		return err
 	}
 	if err := between("k_anonymity", p.KAnonymity, 2, 1000000); err != nil {
 		return err

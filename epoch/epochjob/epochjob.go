@@ -30,7 +30,11 @@ type Summary struct {
 	RejectedReports int `json:"rejected_reports"`
 	Users           int `json:"users"`
 	UserDays        int `json:"user_days"`
-	Unsealable      int `json:"unsealable,omitempty"` // users whose result key could not be sealed to
+	// Deferred is set when the epoch held fewer new uploads than
+	// min_new_uploads: it published nothing and the users keep their
+	// older results.
+	Deferred   bool `json:"deferred,omitempty"`
+	Unsealable int  `json:"unsealable,omitempty"` // users whose result key could not be sealed to
 	// GroupSizes[s] is the number of (place, time) keys shared by exactly s
 	// records; sizes with fewer than k keys are left out (k-anonymity).
 	GroupSizes map[int]int        `json:"group_sizes"`
@@ -115,6 +119,32 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 		return nil, err
 	}
 
+	// Batching against differencing: the uploads of this epoch that the
+	// previous published epoch did not hold must number none (the same
+	// set again, less what expired) or at least min_new_uploads. Every
+	// party holds the same agreed set and the same previous set (published
+	// with the previous results), so all decide alike.
+	uploads := uploadSet(recs)
+	prev, err := previousUploads(h)
+	if err != nil {
+		return nil, err
+	}
+	fresh := 0
+	for _, u := range uploads {
+		if _, ok := prev[u]; !ok {
+			fresh++
+		}
+	}
+	if fresh > 0 && fresh < m.Params.MinNewUploads {
+		// One more round, so that a party lost after the agreement fails
+		// the attempt everywhere, as it would a computed epoch.
+		if _, err := p.Broadcast(ctx, []byte("deferred")); err != nil {
+			return nil, err
+		}
+		run.Log.Info("epoch deferred", "new_uploads_below", m.Params.MinNewUploads)
+		return &Summary{Deferred: true, Held: nHeld, GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}}, nil
+	}
+
 	// Public fields: users by their key, reports by their upload.
 	users := map[string]int{}
 	var userKeys []compute.UserKey
@@ -173,7 +203,8 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 		rs.Days = append(rs.Days, uint32(r.Day))
 		rs.Values = append(rs.Values, r.Bit)
 	}
-	pub := &store.Publication{Results: make([]store.UserResult, 0, len(byUser))}
+	pub := &store.Publication{Results: make([]store.UserResult, 0, len(byUser)),
+		DeleteRuns: []string{uploadsRun}, Outputs: []store.RunInput{{Run: uploadsRun, Data: encodeUploads(uploads)}}}
 	unsealable := 0
 	for u, rs := range byUser {
 		ur, err := h.SealResult(userKeys[u], rs)
@@ -215,4 +246,46 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 // Counts returns the public counters the party's metrics show.
 func (s *Summary) Counts() (records, reports, rejected, users int) {
 	return s.Records, s.Reports, s.RejectedReports, s.Users
+}
+
+// uploadsRun keeps the upload ids of the last published epoch.
+const uploadsRun = "exposure/uploads"
+
+// uploadSet returns the sorted distinct upload ids of recs.
+func uploadSet(recs []held) [][16]byte {
+	seen := map[[16]byte]bool{}
+	var out [][16]byte
+	for _, e := range recs {
+		var id [16]byte
+		copy(id[:], e.rec.UploadID)
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	slices.SortFunc(out, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	return out
+}
+
+func encodeUploads(ids [][16]byte) []byte {
+	b := make([]byte, 0, 16*len(ids))
+	for _, id := range ids {
+		b = append(b, id[:]...)
+	}
+	return b
+}
+
+// previousUploads reads the upload ids of the last published epoch.
+func previousUploads(h compute.Host) (map[[16]byte]struct{}, error) {
+	prev := map[[16]byte]struct{}{}
+	err := h.Inputs().ForEachRunInput(uploadsRun, func(b []byte) error {
+		if len(b)%16 != 0 {
+			return fmt.Errorf("epochjob: stored upload ids of %d bytes", len(b))
+		}
+		for i := 0; i < len(b); i += 16 {
+			prev[[16]byte(b[i:i+16])] = struct{}{}
+		}
+		return nil
+	})
+	return prev, err
 }

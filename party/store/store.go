@@ -236,8 +236,8 @@ func (s *Store) PutResults(rs []UserResult, now time.Time) error {
 // runs whose inputs are consumed.
 type Publication struct {
 	Results    []UserResult // each replaces every older result of its user
-	Outputs    []RunInput   // appended to their runs (created at now)
-	DeleteRuns []string     // deleted with their inputs
+	DeleteRuns []string     // deleted with their inputs, first
+	Outputs    []RunInput   // then appended to their runs (created at now)
 }
 
 // RunInput is one input of a run.
@@ -274,13 +274,13 @@ func (s *Store) Publish(p *Publication, now time.Time) error {
 				return err
 			}
 		}
-		for _, o := range p.Outputs {
-			if err := addRunInput(tx, o.Run, o.Data, now); err != nil {
+		for _, r := range p.DeleteRuns {
+			if err := deleteRun(tx, r); err != nil {
 				return err
 			}
 		}
-		for _, r := range p.DeleteRuns {
-			if err := deleteRun(tx, r); err != nil {
+		for _, o := range p.Outputs {
+			if err := addRunInput(tx, o.Run, o.Data, now); err != nil {
 				return err
 			}
 		}

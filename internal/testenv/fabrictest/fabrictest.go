@@ -51,6 +51,9 @@ type Options struct {
 	// RunRetryWait is the wait before a failed run is tried again; zero
 	// means 200ms.
 	RunRetryWait time.Duration
+	// Params, if not nil, changes the manifest's parameters (see
+	// localdeploy.Options.Params).
+	Params func(p *manifest.Params)
 }
 
 type runningParty struct {
@@ -100,7 +103,7 @@ func StartWith(tb testing.TB, n, t int, opts Options) *Deployment {
 		tb.Fatal(err)
 	}
 	url := fmt.Sprintf("ws://%s/ws", ln.Addr())
-	ld, err := localdeploy.New(n, t, localdeploy.Options{Relay: url, MeshBasePort: FreePorts(tb, n)})
+	ld, err := localdeploy.New(n, t, localdeploy.Options{Relay: url, MeshBasePort: FreePorts(tb, n), Params: opts.Params})
 	if err != nil {
 		tb.Fatal(err)
 	}

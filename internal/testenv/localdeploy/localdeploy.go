@@ -20,6 +20,10 @@ type Options struct {
 	MeshBasePort int    // 7001: party i listens on 127.0.0.1:MeshBasePort+i-1
 	Relay        string // "ws://127.0.0.1:8081/ws"
 	Origin       string // "http://localhost:8080"
+	// Params, if not nil, changes the parameters after the local defaults:
+	// manifest.DefaultParams with min_new_uploads 1, so a development
+	// deployment runs an epoch on any change.
+	Params func(p *manifest.Params)
 }
 
 // Deployment is the result of New.
@@ -56,7 +60,7 @@ func New(n, t int, o Options) (*Deployment, error) {
 		HPKESuite:    manifest.HPKESuite,
 		Relays:       []string{o.Relay},
 		AppOrigin:    o.Origin,
-		Params:       manifest.DefaultParams(),
+		Params:       params(o),
 		Computations: manifest.DefaultComputations(),
 	}
 	for i := 1; i <= n; i++ {
@@ -83,4 +87,13 @@ func New(n, t int, o Options) (*Deployment, error) {
 	}
 	d.Manifest = m
 	return d, nil
+}
+
+func params(o Options) manifest.Params {
+	p := manifest.DefaultParams()
+	p.MinNewUploads = 1
+	if o.Params != nil {
+		o.Params(&p)
+	}
+	return p
 }
