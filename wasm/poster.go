@@ -8,7 +8,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
-	"github.com/safetrace/safetrace/wasm/wasm/internal/posterkit"
+	"github.com/safetrace/safetrace/wasm/internal/posterkit"
 )
 
 // The venue owner page's functions, safetrace.poster.*; the logic is in

@@ -17,7 +17,7 @@ import (
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/qr"
 	"github.com/safetrace/safetrace/trace"
-	"github.com/safetrace/safetrace/wasm/wasm/internal/visitor"
+	"github.com/safetrace/safetrace/wasm/internal/visitor"
 	"github.com/safetrace/safetrace/wire"
 )
 
