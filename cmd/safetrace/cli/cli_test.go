@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	old := stdout
 	stdout = &buf
 	defer func() { stdout = old }()
-	err := run(context.Background(), args)
+	err := Run(context.Background(), args)
 	return buf.String(), err
 }
 

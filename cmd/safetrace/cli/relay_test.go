@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func TestRelayCommand(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"relay", "--listen", addr, "--manifest", manifest}) }()
+	go func() { done <- Run(ctx, []string{"relay", "--listen", addr, "--manifest", manifest}) }()
 
 	p, err := relayclient.NewParty(relayclient.PartyConfig{ID: 1, Key: priv, ManifestHash: hash[:], Relays: []string{url},
 		Handler:    func(_ context.Context, b []byte) []byte { return append([]byte("ok:"), b...) },
@@ -85,7 +85,7 @@ func TestRelayCommandRefusesBadManifest(t *testing.T) {
 	}
 	d.Manifest.Deployment = "changed after signing"
 	mb, _ := d.Manifest.Marshal()
-	err = run(context.Background(), []string{"relay", "--listen", "127.0.0.1:0", "--manifest", writeManifestFile(t, string(mb))})
+	err = Run(context.Background(), []string{"relay", "--listen", "127.0.0.1:0", "--manifest", writeManifestFile(t, string(mb))})
 	if err == nil || !strings.Contains(err.Error(), "signature") {
 		t.Fatalf("got %v, want a signature error", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,14 +14,14 @@ import (
 
 func mustRun(t *testing.T, args ...string) {
 	t.Helper()
-	if err := run(context.Background(), args); err != nil {
+	if err := Run(context.Background(), args); err != nil {
 		t.Fatalf("safetrace %s: %v", strings.Join(args, " "), err)
 	}
 }
 
 func runErr(t *testing.T, want string, args ...string) {
 	t.Helper()
-	err := run(context.Background(), args)
+	err := Run(context.Background(), args)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("safetrace %s: got %v, want an error containing %q", strings.Join(args, " "), err, want)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func readCurveCSV(t *testing.T, name string) [][]float64 {
 
 func runOK(t *testing.T, args ...string) {
 	t.Helper()
-	if err := run(context.Background(), args); err != nil {
+	if err := Run(context.Background(), args); err != nil {
 		t.Fatalf("safetrace %s: %v", strings.Join(args, " "), err)
 	}
 }
@@ -202,7 +202,7 @@ func TestSEIRErrors(t *testing.T) {
 		{[]string{"seir", "graph", "--kind", "regular", "--n", "5", "--k", "3"}, "even"},
 		{[]string{"seir", "meanfield", "extra"}, "unexpected argument"},
 	} {
-		err := run(context.Background(), tc.args)
+		err := Run(context.Background(), tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.msg)
 		}

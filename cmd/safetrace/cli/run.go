@@ -1,4 +1,7 @@
-package main
+// Package cli implements the safetrace command line: one small file per
+// subcommand, the flag and file helpers they share, and the party processes
+// that the MPC and epoch simulations start. Package main calls [Run].
+package cli
 
 import (
 	"context"
@@ -35,7 +38,10 @@ var commands = []command{
 // errUsage is returned for a command line that names no known subcommand.
 var errUsage = errors.New("unknown or missing subcommand (see 'safetrace help')")
 
-func run(ctx context.Context, args []string) error {
+// Run runs the safetrace command line args (without the program name) until
+// ctx is done. Usage asked for with -h or help is printed to standard output
+// and is not an error.
+func Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		usage(os.Stderr)
 		return errUsage

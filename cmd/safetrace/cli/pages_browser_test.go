@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Browser tests of web/poster.html and web/dashboard.html in headless
 // Chromium. A minimal harness of its own until the PWA's browser-test
@@ -69,7 +69,7 @@ func webRoot(t *testing.T) string {
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob("../../web/*")
+	files, _ := filepath.Glob("../../../web/*")
 	for _, f := range files {
 		if st, err := os.Stat(f); err != nil || st.IsDir() {
 			continue
@@ -81,7 +81,7 @@ func webRoot(t *testing.T) string {
 		os.WriteFile(filepath.Join(root, "web", filepath.Base(f)), b, 0o644)
 	}
 	start := time.Now()
-	build := exec.Command("go", "build", "-o", filepath.Join(dist, "safetrace.wasm"), "../../wasm")
+	build := exec.Command("go", "build", "-o", filepath.Join(dist, "safetrace.wasm"), "../../../wasm")
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build wasm: %v\n%s", err, out)
@@ -128,7 +128,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	dir := "../../test-artifacts"
+	dir := "../../../test-artifacts"
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, name), buf, 0o644)
 }
