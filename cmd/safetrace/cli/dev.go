@@ -31,7 +31,7 @@ func runDev(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	dir := fs.String("dir", ".safetrace", "deployment `directory`, created with 3 parties if absent")
 	web := fs.String("web", "127.0.0.1:8080", "`address` of the web server")
-	root := fs.String("web-root", ".", "`directory` holding index.html and web/")
+	root := fs.String("web-root", ".", "`directory` holding index.html and web/ (only the app's files are served)")
 	relayPort := fs.Int("relay-port", 8081, "relay `port` on 127.0.0.1")
 	httpBase := fs.Int("party-http-base", 9101, "party i serves /healthz and /metrics on 127.0.0.1:`port`+i-1")
 	meshBase := fs.Int("mesh-base-port", 7001, "party i's mesh listens on 127.0.0.1:`port`+i-1")
@@ -41,6 +41,9 @@ func runDev(ctx context.Context, args []string) error {
 	_, webPort, err := net.SplitHostPort(*web)
 	if err != nil {
 		return fmt.Errorf("dev: --web: %w", err)
+	}
+	if err := checkOutsideWeb(*dir, *root); err != nil {
+		return err
 	}
 	mpath := filepath.Join(*dir, "manifest.json")
 	if _, err := os.Stat(mpath); errors.Is(err, os.ErrNotExist) {
@@ -94,6 +97,10 @@ func runDev(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	app, err := webHandler(*root, appCSP(m.Relays))
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/status", st)
 	mux.Handle("GET /api/manifest.json", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -101,19 +108,7 @@ func runDev(ctx context.Context, args []string) error {
 		w.Write(mb)
 	}))
 	registerDashboard(mux, devPartyEndpoints(st))
-	mux.Handle("GET /web/", http.FileServer(http.Dir(*root)))
-	csp := appCSP(m.Relays)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", csp)
-		w.Header().Set("Cache-Control", "no-cache")
-		http.ServeFile(w, r, filepath.Join(*root, "index.html"))
-	})
-	// The service worker lives at the root so that its scope is the app.
-	mux.HandleFunc("GET /sw.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", csp)
-		w.Header().Set("Cache-Control", "no-cache")
-		http.ServeFile(w, r, filepath.Join(*root, "web", "sw.js"))
-	})
+	mux.Handle("/", app)
 	ln, err := net.Listen("tcp", *web)
 	if err != nil {
 		return fmt.Errorf("dev: web server: %w", err)

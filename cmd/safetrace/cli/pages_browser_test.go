@@ -116,7 +116,11 @@ func pagesServer(t *testing.T, root string) (*httptest.Server, *fabrictest.Deplo
 		w.Write(d.ManifestBytes)
 	})
 	registerDashboard(mux, devPartyEndpoints(st))
-	mux.Handle("GET /web/", http.FileServer(http.Dir(root)))
+	app, err := webHandler(root, appCSP(d.Manifest().Relays))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/", app)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, d
