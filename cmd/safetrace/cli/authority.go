@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -19,23 +19,14 @@ const authorityUsage = `usage:
   safetrace authority issue --key FILE [--count 1] [--valid 14d] [--out FILE]`
 
 func runAuthority(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("authority: missing subcommand\n" + authorityUsage)
-	}
-	switch args[0] {
-	case "keygen":
-		return authorityKeygen(args[1:])
-	case "issue":
-		return authorityIssue(args[1:])
-	case "help", "-h", "-help", "--help":
-		fmt.Println(authorityUsage)
-		return nil
-	}
-	return fmt.Errorf("authority: unknown subcommand %q\n%s", args[0], authorityUsage)
+	return dispatch(ctx, "authority", authorityUsage, args, verbs{
+		"keygen": noContext(authorityKeygen),
+		"issue":  noContext(authorityIssue),
+	})
 }
 
 func authorityKeygen(args []string) error {
-	fs := flag.NewFlagSet("authority keygen", flag.ContinueOnError)
+	fs := newFlagSet("authority keygen")
 	name := fs.String("name", "", "the authority's `name` (required)")
 	out := fs.String("out", "", "private key `file` to create, mode 0600 (required)")
 	pub := fs.String("public", "", "also write the public part to this `file`")
@@ -57,7 +48,7 @@ func authorityKeygen(args []string) error {
 }
 
 func authorityIssue(args []string) error {
-	fs := flag.NewFlagSet("authority issue", flag.ContinueOnError)
+	fs := newFlagSet("authority issue")
 	kpath := fs.String("key", "", "authority key `file` (required)")
 	count := fs.Int("count", 1, "`number` of codes")
 	valid := fs.String("valid", "14d", "validity, as a Go `duration` or a number of days like 14d")
@@ -84,7 +75,7 @@ func authorityIssue(args []string) error {
 	if *out != "" {
 		return keys.WriteSecretFile(*out, []byte(text))
 	}
-	_, err = os.Stdout.WriteString(text)
+	_, err = io.WriteString(stdout, text)
 	return err
 }
 

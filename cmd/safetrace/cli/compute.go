@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,27 +26,22 @@ const computeUsage = `usage:
   safetrace compute simulate region-map --manifest FILE --participants P --seed S [--key FILE] [--authority FILE]`
 
 func runCompute(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("compute: want run, result or simulate (see 'safetrace compute -h')")
+	// Each verb takes the computation's name, then its flags.
+	named := func(verb string, run func(ctx context.Context, args []string) error) func(context.Context, []string) error {
+		return func(ctx context.Context, args []string) error {
+			if len(args) == 0 || args[0] != manifest.ComputationRegionMap {
+				return fmt.Errorf("compute %s: want the computation name %q", verb, manifest.ComputationRegionMap)
+			}
+			return run(ctx, args[1:])
+		}
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Println(computeUsage)
-		return nil
-	case "run", "result", "simulate":
-	default:
-		return fmt.Errorf("compute: unknown subcommand %q", args[0])
-	}
-	if len(args) < 2 || args[1] != manifest.ComputationRegionMap {
-		return fmt.Errorf("compute %s: want the computation name %q", args[0], manifest.ComputationRegionMap)
-	}
-	switch args[0] {
-	case "run":
-		return computeRunCmd(ctx, "compute run region-map", args[1], args[2:], os.Stdout)
-	case "result":
-		return computeResult(ctx, args[2:], os.Stdout)
-	}
-	return computeSimulate(ctx, args[2:], os.Stdout)
+	return dispatch(ctx, "compute", computeUsage, args, verbs{
+		"run": named("run", func(ctx context.Context, args []string) error {
+			return computeRunCmd(ctx, "compute run region-map", manifest.ComputationRegionMap, args, stdout)
+		}),
+		"result":   named("result", func(ctx context.Context, args []string) error { return computeResult(ctx, args, stdout) }),
+		"simulate": named("simulate", func(ctx context.Context, args []string) error { return computeSimulate(ctx, args, stdout) }),
+	})
 }
 
 // computeEnv is what every compute subcommand needs: the verified manifest
@@ -108,10 +102,10 @@ func dayString(d uint32) string {
 }
 
 func computeResult(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("compute result region-map", flag.ContinueOnError)
+	fs := newFlagSet("compute result region-map")
 	mpath := fs.String("manifest", "", "deployment manifest `file` (required)")
 	dayFlag := fs.String("day", "", "UTC day `YYYY-MM-DD` (default: the latest released map)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	e, err := openCompute(*mpath)
@@ -150,14 +144,14 @@ func printRegionMap(w io.Writer, m *manifest.Manifest, rm *wire.RegionMapRespons
 }
 
 func computeSimulate(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("compute simulate region-map", flag.ContinueOnError)
+	fs := newFlagSet("compute simulate region-map")
 	mpath := fs.String("manifest", "", "deployment manifest `file` (required)")
 	participants := fs.Int("participants", 100, "synthetic participants")
 	seed := fs.Uint64("seed", 1, "random seed of the synthetic population")
 	posFrac := fs.Float64("positive", 0.5, "fraction of positive participants")
 	kpath := fs.String("key", "", "party key `file` that signs the run request (default party1.key next to the manifest)")
 	apath := fs.String("authority", "", "authority key `file` for the positives' codes (default authority.key next to the manifest)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *participants < 1 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -28,7 +27,8 @@ const devUsage = `usage:
 // runDev runs a whole local deployment: 3 party processes, a relay process
 // and a static web server with a status endpoint, until ctx is done.
 func runDev(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs := newFlagSet("dev")
+	fs.Usage = usageFunc(fs, devUsage)
 	dir := fs.String("dir", ".safetrace", "deployment `directory`, created with 3 parties if absent")
 	web := fs.String("web", "127.0.0.1:8080", "`address` of the web server")
 	root := fs.String("web-root", ".", "`directory` holding index.html and web/ (only the app's files are served)")

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -30,24 +28,19 @@ import (
 	"github.com/safetrace/safetrace/wire"
 )
 
-func runEpoch(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("epoch: want run or simulate (see 'safetrace epoch -h')")
-	}
-	switch args[0] {
-	case "simulate":
-		return epochSimulate(ctx, args[1:], os.Stdout)
-	case "run":
-		return computeRunCmd(ctx, "epoch run", manifest.ComputationExposure, args[1:], os.Stdout)
-	case "party":
-		return epochParty(ctx, os.Stdin, os.Stdout)
-	case "-h", "-help", "--help", "help":
-		fmt.Println(`usage:
+const epochUsage = `usage:
   safetrace epoch run --manifest FILE [--key FILE] [--wait=false] [--timeout 10m]
-  safetrace epoch simulate --users U --records R --positives P --seed S [--parties N --threshold T]`)
-		return nil
-	}
-	return fmt.Errorf("epoch: unknown subcommand %q", args[0])
+  safetrace epoch simulate --users U --records R --positives P --seed S [--parties N --threshold T]`
+
+func runEpoch(ctx context.Context, args []string) error {
+	return dispatch(ctx, "epoch", epochUsage, args, verbs{
+		"simulate": func(ctx context.Context, args []string) error { return epochSimulate(ctx, args, stdout) },
+		"run": func(ctx context.Context, args []string) error {
+			return computeRunCmd(ctx, "epoch run", manifest.ComputationExposure, args, stdout)
+		},
+		// The hidden party process of "epoch simulate".
+		"party": func(ctx context.Context, _ []string) error { return epochParty(ctx, os.Stdin, os.Stdout) },
+	})
 }
 
 // epochJob is one party's input to a simulated epoch: its shares of every
@@ -70,14 +63,14 @@ type epochResult struct {
 const epochRecordSize = group.Size + 2*field.ScalarSize
 
 func epochSimulate(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("epoch simulate", flag.ContinueOnError)
+	fs := newFlagSet("epoch simulate")
 	users := fs.Int("users", 1000, "number of users")
 	records := fs.Int("records", 10000, "number of ordinary records in all")
 	positives := fs.Int("positives", 10, "number of users who report a positive test")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic population")
 	n := fs.Int("parties", 3, "number of party processes")
 	t := fs.Int("threshold", 1, "threshold t")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *users < 1 || *records < 0 || *positives < 0 || *positives > *users {
@@ -267,7 +260,7 @@ func epochParty(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 // computeRunCmd asks every party of a manifest, through its relays, to run
 // a computation now and prints each party's outcome.
 func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs := newFlagSet(cmd)
 	mpath := fs.String("manifest", "", "deployment manifest `file` (required)")
 	kpath := fs.String("key", "", "a party's key `file` to sign the request (default: party1.key next to the manifest)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this `long`")

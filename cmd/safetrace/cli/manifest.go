@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,43 +23,16 @@ const manifestUsage = `usage:
   safetrace manifest verify FILE`
 
 func runManifest(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("manifest: missing subcommand\n" + manifestUsage)
-	}
-	switch args[0] {
-	case "init":
-		return manifestInit(args[1:])
-	case "create":
-		return manifestCreate(args[1:])
-	case "sign":
-		return manifestSign(args[1:])
-	case "verify":
-		return manifestVerify(args[1:])
-	case "help", "-h", "-help", "--help":
-		fmt.Println(manifestUsage)
-		return nil
-	}
-	return fmt.Errorf("manifest: unknown subcommand %q\n%s", args[0], manifestUsage)
-}
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
-
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), fs.Args())
-	}
-	return nil
+	return dispatch(ctx, "manifest", manifestUsage, args, verbs{
+		"init":   noContext(manifestInit),
+		"create": noContext(manifestCreate),
+		"sign":   noContext(manifestSign),
+		"verify": noContext(manifestVerify),
+	})
 }
 
 func manifestInit(args []string) error {
-	fs := flag.NewFlagSet("manifest init", flag.ContinueOnError)
+	fs := newFlagSet("manifest init")
 	n := fs.Int("parties", 3, "number of parties `n`")
 	t := fs.Int("threshold", 1, "parties that may collude `t` (n >= 2t+1)")
 	out := fs.String("out", "", "output `directory` (required)")
@@ -97,12 +68,12 @@ func manifestInit(args []string) error {
 	if err := writeManifest(mpath, d.Manifest); err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s (hash %s), party1.key..party%d.key and authority.key in %s\n", mpath, d.Manifest.Hash(), *n, *out)
+	fmt.Fprintf(stdout, "wrote %s (hash %s), party1.key..party%d.key and authority.key in %s\n", mpath, d.Manifest.Hash(), *n, *out)
 	return nil
 }
 
 func manifestCreate(args []string) error {
-	fs := flag.NewFlagSet("manifest create", flag.ContinueOnError)
+	fs := newFlagSet("manifest create")
 	var parties, authorities, relays stringList
 	fs.Var(&parties, "party", "a party's public `file` from 'safetrace party keygen' (repeat for each)")
 	fs.Var(&authorities, "authority", "an authority's public `file` from 'safetrace authority keygen' (repeatable)")
@@ -151,25 +122,12 @@ func manifestCreate(args []string) error {
 	if err := writeManifest(*out, m); err != nil {
 		return err
 	}
-	fmt.Printf("wrote unsigned manifest %s (hash %s); each party now runs 'safetrace manifest sign'\n", *out, m.Hash())
-	return nil
-}
-
-func readStrictJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
+	fmt.Fprintf(stdout, "wrote unsigned manifest %s (hash %s); each party now runs 'safetrace manifest sign'\n", *out, m.Hash())
 	return nil
 }
 
 func manifestSign(args []string) error {
-	fs := flag.NewFlagSet("manifest sign", flag.ContinueOnError)
+	fs := newFlagSet("manifest sign")
 	mpath := fs.String("manifest", "", "manifest `file` to sign in place (required)")
 	kpath := fs.String("key", "", "this party's private key `file` (required)")
 	if err := parseFlags(fs, args); err != nil {
@@ -192,18 +150,22 @@ func manifestSign(args []string) error {
 	if err := writeManifest(*mpath, m); err != nil {
 		return err
 	}
-	fmt.Printf("party %d signed %s (hash %s)\n", k.ID, *mpath, m.Hash())
+	fmt.Fprintf(stdout, "party %d signed %s (hash %s)\n", k.ID, *mpath, m.Hash())
 	if err := m.VerifySignatures(); err != nil {
-		fmt.Printf("not yet complete: %v\n", err)
+		fmt.Fprintf(stdout, "not yet complete: %v\n", err)
 	} else {
-		fmt.Println("all parties have signed: the manifest verifies")
+		fmt.Fprintln(stdout, "all parties have signed: the manifest verifies")
 	}
 	return nil
 }
 
 func manifestVerify(args []string) error {
+	if len(args) == 1 && isHelp(args[0]) {
+		fmt.Fprintln(stdout, "usage: safetrace manifest verify FILE")
+		return nil
+	}
 	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-		return errors.New("usage: safetrace manifest verify FILE")
+		return errors.New("manifest verify: want one manifest FILE\nsafetrace: hint: usage: safetrace manifest verify FILE")
 	}
 	m, err := readManifest(args[0])
 	if err != nil {
@@ -212,23 +174,23 @@ func manifestVerify(args []string) error {
 	if err := m.Verify(); err != nil {
 		return err
 	}
-	fmt.Printf("deployment %q serial %d: OK, signed by all %d parties\n", m.Deployment, m.Serial, m.N)
-	fmt.Printf("hash        %s\n", m.Hash())
-	fmt.Printf("threshold   n = %d, t = %d (any %d shares reconstruct)\n", m.N, m.T, m.T+1)
-	fmt.Printf("hpke suite  %s\n", m.HPKESuite)
+	fmt.Fprintf(stdout, "deployment %q serial %d: OK, signed by all %d parties\n", m.Deployment, m.Serial, m.N)
+	fmt.Fprintf(stdout, "hash        %s\n", m.Hash())
+	fmt.Fprintf(stdout, "threshold   n = %d, t = %d (any %d shares reconstruct)\n", m.N, m.T, m.T+1)
+	fmt.Fprintf(stdout, "hpke suite  %s\n", m.HPKESuite)
 	for _, p := range m.Parties {
-		fmt.Printf("party %d     %s, mesh %s\n", p.ID, p.Name, p.Mesh)
+		fmt.Fprintf(stdout, "party %d     %s, mesh %s\n", p.ID, p.Name, p.Mesh)
 	}
-	fmt.Printf("relays      %s\n", strings.Join(m.Relays, " "))
-	fmt.Printf("app origin  %s\n", m.AppOrigin)
+	fmt.Fprintf(stdout, "relays      %s\n", strings.Join(m.Relays, " "))
+	fmt.Fprintf(stdout, "app origin  %s\n", m.AppOrigin)
 	for _, a := range m.Authorities {
-		fmt.Printf("authority   %s\n", a.Name)
+		fmt.Fprintf(stdout, "authority   %s\n", a.Name)
 	}
 	for _, c := range m.Computations {
-		fmt.Printf("computation %s %s\n", c.Name, c.Hash)
+		fmt.Fprintf(stdout, "computation %s %s\n", c.Name, c.Hash)
 	}
 	p := m.Params
-	fmt.Printf("params      %d-minute buckets, %d days retention, risk threshold %d weighted minutes, k = %d, epochs every %s\n",
+	fmt.Fprintf(stdout, "params      %d-minute buckets, %d days retention, risk threshold %d weighted minutes, k = %d, epochs every %s\n",
 		p.BucketMinutes, p.RetentionDays, p.Risk.ThresholdWeightedMinutes, p.KAnonymity, p.EpochSchedule)
 	return nil
 }
@@ -286,19 +248,4 @@ func writeManifest(path string, m *manifest.Manifest) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// writePublic writes v as indented JSON to stdout and, if path is not empty,
-// to path.
-func writePublic(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	os.Stdout.Write(b)
-	if path == "" {
-		return nil
-	}
-	return os.WriteFile(path, b, 0o644)
 }

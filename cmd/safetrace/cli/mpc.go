@@ -6,11 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/safetrace/safetrace/mpc"
@@ -20,40 +18,28 @@ import (
 	"github.com/safetrace/safetrace/mpc/transport"
 )
 
-func runMPC(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("mpc: want eval-circuit or bench (see 'safetrace mpc -h')")
-	}
-	switch args[0] {
-	case "eval-circuit":
-		return mpcEvalCircuit(ctx, args[1:])
-	case "bench":
-		return mpcBench(ctx, args[1:])
-	case "party":
-		return mpcParty(ctx, os.Stdin, os.Stdout)
-	case "-h", "-help", "--help", "help":
-		fmt.Println(`usage:
+const mpcUsage = `usage:
   safetrace mpc eval-circuit --circuit FILE --parties N --threshold T --input HEX [--input HEX ...] [--plain]
-  safetrace mpc bench --parties N --threshold T --op mul|cmp|aes --size K`)
-		return nil
-	}
-	return fmt.Errorf("mpc: unknown subcommand %q", args[0])
+  safetrace mpc bench --parties N --threshold T --op mul|cmp|aes --size K [--repeat R]`
+
+func runMPC(ctx context.Context, args []string) error {
+	return dispatch(ctx, "mpc", mpcUsage, args, verbs{
+		"eval-circuit": mpcEvalCircuit,
+		"bench":        mpcBench,
+		// The hidden party process of eval-circuit and bench.
+		"party": func(ctx context.Context, _ []string) error { return mpcParty(ctx, os.Stdin, os.Stdout) },
+	})
 }
 
-type hexList []string
-
-func (h *hexList) String() string     { return strings.Join(*h, ",") }
-func (h *hexList) Set(s string) error { *h = append(*h, s); return nil }
-
 func mpcEvalCircuit(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("mpc eval-circuit", flag.ContinueOnError)
+	fs := newFlagSet("mpc eval-circuit")
 	path := fs.String("circuit", "", "Bristol Fashion circuit `file`")
 	n := fs.Int("parties", 3, "number of party processes")
 	t := fs.Int("threshold", 1, "threshold t (parties that may collude)")
 	plain := fs.Bool("plain", false, "evaluate in the clear, without MPC")
-	var inputs hexList
+	var inputs stringList
 	fs.Var(&inputs, "input", "input value as big-endian `hex`, once per circuit input")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *path == "" {
@@ -76,7 +62,7 @@ func mpcEvalCircuit(ctx context.Context, args []string) error {
 			return err
 		}
 		for _, o := range out {
-			fmt.Println(hex.EncodeToString(circuit.BitsToValue(o)))
+			fmt.Fprintln(stdout, hex.EncodeToString(circuit.BitsToValue(o)))
 		}
 		return nil
 	}
@@ -130,19 +116,19 @@ func mpcEvalCircuit(ctx context.Context, args []string) error {
 			ob = append(ob, v == 1)
 		}
 		w += width
-		fmt.Println(hex.EncodeToString(circuit.BitsToValue(ob)))
+		fmt.Fprintln(stdout, hex.EncodeToString(circuit.BitsToValue(ob)))
 	}
 	return nil
 }
 
 func mpcBench(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("mpc bench", flag.ContinueOnError)
+	fs := newFlagSet("mpc bench")
 	n := fs.Int("parties", 3, "number of party processes")
 	t := fs.Int("threshold", 1, "threshold t")
 	op := fs.String("op", "mul", "operation: mul, cmp or aes")
 	size := fs.Int("size", 1<<20, "batch size: multiplications, comparisons or AES blocks")
 	repeat := fs.Int("repeat", 1, "run the batch this many times (for round latency use --size 1)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch *op {
@@ -167,9 +153,9 @@ func mpcBench(ctx context.Context, args []string) error {
 	}
 	total := float64(*size) * float64(*repeat)
 	if *repeat == 1 {
-		fmt.Printf("op=%s size=%d seconds=%.6f per_second=%.0f\n", *op, *size, secs, total/secs)
+		fmt.Fprintf(stdout, "op=%s size=%d seconds=%.6f per_second=%.0f\n", *op, *size, secs, total/secs)
 	} else {
-		fmt.Printf("op=%s size=%d repeat=%d seconds=%.6f per_second=%.0f us_per_batch=%.1f\n", *op, *size, *repeat, secs, total/secs, secs/float64(*repeat)*1e6)
+		fmt.Fprintf(stdout, "op=%s size=%d repeat=%d seconds=%.6f per_second=%.0f us_per_batch=%.1f\n", *op, *size, *repeat, secs, total/secs, secs/float64(*repeat)*1e6)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,24 +25,25 @@ const partyUsage = `usage:
 // first) or keygen.
 func runParty(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("party: missing flags\n" + partyUsage)
+		return errors.New("party: missing flags\nsafetrace: hint: 'safetrace party -h' lists them")
 	}
-	switch args[0] {
-	case "keygen":
+	switch {
+	case args[0] == "keygen":
 		return partyKeygen(ctx, args[1:])
-	case "help", "-h", "-help", "--help":
-		fmt.Println(partyUsage)
+	case isHelp(args[0]):
+		fmt.Fprintln(stdout, partyUsage)
 		return nil
 	}
 	if !strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("party: unknown subcommand %q\n%s", args[0], partyUsage)
+		return fmt.Errorf("party: unknown subcommand %q\nsafetrace: hint: 'safetrace party -h' lists them", args[0])
 	}
 	return partyServe(ctx, args)
 }
 
 // partyServe runs a party server until ctx is done (SIGINT or SIGTERM).
 func partyServe(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("party", flag.ContinueOnError)
+	fs := newFlagSet("party")
+	fs.Usage = usageFunc(fs, partyUsage)
 	mpath := fs.String("manifest", "", "signed manifest `file` (required)")
 	kpath := fs.String("key", "", "this party's private key `file` (required)")
 	data := fs.String("data", "", "data `directory` for the store (required; created 0700)")
@@ -56,7 +56,7 @@ func partyServe(ctx context.Context, args []string) error {
 		return err
 	}
 	if *mpath == "" || *kpath == "" || *data == "" {
-		return errors.New("party: --manifest, --key and --data are required\n" + partyUsage)
+		return errors.New("party: --manifest, --key and --data are required\nsafetrace: hint: 'safetrace party -h' lists the flags")
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 
@@ -13,7 +12,7 @@ import (
 // partyKeygen makes a party's key file and prints the public part, the JSON
 // snippet the coordinator passes to "safetrace manifest create --party".
 func partyKeygen(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("party keygen", flag.ContinueOnError)
+	fs := newFlagSet("party keygen")
 	id := fs.Int("id", 0, "party `id`, 1..n (required)")
 	name := fs.String("name", "", "operating organisation's `name` (required)")
 	mesh := fs.String("mesh", "", "`host:port` of this party's mesh listener (required)")

@@ -13,9 +13,6 @@ import (
 	"github.com/safetrace/safetrace/qr"
 )
 
-// stdout is where subcommands print their results; tests replace it.
-var stdout io.Writer = os.Stdout
-
 const posterUsage = `usage: safetrace poster --name NAME [--address A] [--room R] [--category C] [--stay 2h]
                         [--origin URL] [--paper a4|letter] --format pdf|png|svg --out FILE
        safetrace poster --csv FILE [--format pdf|png|svg] [--origin URL] [--paper a4|letter] --out DIR|FILE.pdf
@@ -28,8 +25,7 @@ categories: %s
 `
 
 func runPoster(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("poster", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("poster")
 	name := fs.String("name", "", "venue `name` (required without --csv)")
 	address := fs.String("address", "", "venue `address`")
 	room := fs.String("room", "", "`room` or area within the venue")
@@ -41,15 +37,9 @@ func runPoster(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "output `file`, or directory with --csv")
 	csvFile := fs.String("csv", "", "CSV `file` of venues, one poster per row")
 	dpi := fs.Int("dpi", 150, "resolution of PNG posters")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printPosterUsage(fs)
-			return nil
-		}
-		return fmt.Errorf("poster: %w", err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("poster: unexpected argument %q", fs.Arg(0))
+	fs.Usage = func() { printPosterUsage(fs) }
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	p, err := qr.ParsePaper(*paper)
 	if err != nil {
@@ -97,10 +87,8 @@ func printPosterUsage(fs *flag.FlagSet) {
 	for _, c := range qr.Categories() {
 		names = append(names, c.String())
 	}
-	fmt.Fprintf(stdout, posterUsage, strings.Join(names, ", "))
-	fmt.Fprintln(stdout, "\nflags:")
-	fs.SetOutput(stdout)
-	fs.PrintDefaults()
+	fmt.Fprintf(fs.Output(), posterUsage, strings.Join(names, ", "))
+	printFlags(fs)
 }
 
 type posterFunc func(io.Writer, *qr.Venue, *qr.PosterOptions) error
@@ -160,21 +148,4 @@ func posterBatch(ctx context.Context, csvFile, format, out string, opt *qr.Poste
 		fmt.Fprintln(stdout, path)
 	}
 	return nil
-}
-
-// writeFile creates path and fills it with write; on failure it removes the
-// partial file.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
 }

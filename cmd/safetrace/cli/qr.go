@@ -26,17 +26,14 @@ The exit status is non-zero if any file has no readable code.
 `
 
 func runQR(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+	return dispatch(ctx, "qr", qrUsage, args, verbs{"decode": qrDecode})
+}
+
+func qrDecode(ctx context.Context, files []string) error {
+	if len(files) == 1 && isHelp(files[0]) {
 		fmt.Fprint(stdout, qrUsage)
-		if len(args) == 0 {
-			return errors.New("qr: missing subcommand (decode)")
-		}
 		return nil
 	}
-	if args[0] != "decode" {
-		return fmt.Errorf("qr: unknown subcommand %q (want decode)", args[0])
-	}
-	files := args[1:]
 	if len(files) == 0 {
 		return errors.New("qr decode: no files given")
 	}

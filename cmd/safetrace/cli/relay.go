@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,7 +16,7 @@ import (
 )
 
 func runRelay(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("relay", flag.ContinueOnError)
+	fs := newFlagSet("relay")
 	listen := fs.String("listen", "127.0.0.1:8081", "`address` to listen on")
 	mpath := fs.String("manifest", "manifest.json", "deployment manifest `file`: the parties and their signing keys")
 	name := fs.String("name", "", "the relay's `URL` as the manifest lists it and parties dial it (default: the manifest's only relay)")
@@ -26,19 +24,9 @@ func runRelay(ctx context.Context, args []string) error {
 	fs.Var(&origins, "origin", "browser `origin` allowed to connect besides the manifest's app origin (repeatable; \"*\" allows any)")
 	forwarded := fs.Bool("trust-forwarded-for", false, "take client addresses from X-Forwarded-For (only behind a reverse proxy)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safetrace relay --listen ADDR --manifest FILE [--name URL] [--origin ORIGIN ...]")
-		fmt.Fprintln(fs.Output(), "\nRun a stateless WebSocket relay between clients and parties.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	fs.Usage = usageFunc(fs, "usage: safetrace relay --listen ADDR --manifest FILE [--name URL] [--origin ORIGIN ...]\n\nRun a stateless WebSocket relay between clients and parties.")
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("relay: unexpected argument %q", fs.Arg(0))
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {

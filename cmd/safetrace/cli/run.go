@@ -6,9 +6,11 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // A command is one subcommand of safetrace. Each lives in its own file and is
@@ -48,12 +50,16 @@ func Run(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
-		usage(os.Stdout)
+		usage(stdout)
 		return nil
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:])
+			err := c.run(ctx, args[1:])
+			if errors.Is(err, flag.ErrHelp) {
+				return nil // the usage is printed
+			}
+			return err
 		}
 	}
 	return fmt.Errorf("%q: %w", args[0], errUsage)
@@ -71,4 +77,28 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'safetrace <command> -h' for a command's flags.")
+}
+
+// verbs maps the subcommands of one command to their functions.
+type verbs map[string]func(ctx context.Context, args []string) error
+
+// dispatch runs the verb named by args[0] of the command name; help or -h
+// print usage to stdout.
+func dispatch(ctx context.Context, name, usage string, args []string, vs verbs) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s: missing subcommand\nsafetrace: hint: 'safetrace %s -h' lists them", name, name)
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(stdout, strings.TrimRight(usage, "\n"))
+		return nil
+	}
+	if run, ok := vs[args[0]]; ok {
+		return run(ctx, args[1:])
+	}
+	return fmt.Errorf("%s: unknown subcommand %q\nsafetrace: hint: 'safetrace %s -h' lists them", name, args[0], name)
+}
+
+// noContext adapts a subcommand that needs no context.
+func noContext(f func(args []string) error) func(context.Context, []string) error {
+	return func(_ context.Context, args []string) error { return f(args) }
 }

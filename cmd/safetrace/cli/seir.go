@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 
@@ -24,31 +23,23 @@ var seirCommands = []command{
 }
 
 func runSEIR(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		w := os.Stderr
-		if len(args) > 0 {
-			w = os.Stdout
-		}
-		fmt.Fprintln(w, "usage: safetrace seir <model> [flags]\n\nmodels:")
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stdout, "usage: safetrace seir <model> [flags]\n\nmodels:")
 		for _, c := range seirCommands {
-			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+			fmt.Fprintf(stdout, "  %-10s %s\n", c.name, c.summary)
 		}
-		fmt.Fprintln(w, "\nCurves are CSV with the header t,S,E,I,R on days 0..D, as counts unless --fractions.")
-		if len(args) == 0 {
-			return errors.New("seir: missing model (see 'safetrace seir help')")
-		}
+		fmt.Fprintln(stdout, "\nCurves are CSV with the header t,S,E,I,R on days 0..D, as counts unless --fractions.")
 		return nil
+	}
+	if len(args) == 0 {
+		return errors.New("seir: missing model\nsafetrace: hint: 'safetrace seir help' lists them")
 	}
 	for _, c := range seirCommands {
 		if c.name == args[0] {
-			err := c.run(ctx, args[1:])
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return err
+			return c.run(ctx, args[1:])
 		}
 	}
-	return fmt.Errorf("seir: unknown model %q (see 'safetrace seir help')", args[0])
+	return fmt.Errorf("seir: unknown model %q\nsafetrace: hint: 'safetrace seir help' lists them", args[0])
 }
 
 // curveOutput holds the output flags shared by the model subcommands.
@@ -75,14 +66,14 @@ func (o *curveOutput) write(c *seir.Curve, model string, params map[string]float
 			bands[k] = b
 		}
 	}
-	if err := writeTo(o.out, c.WriteCSV); err != nil {
+	if err := writeFile(o.out, c.WriteCSV); err != nil {
 		return err
 	}
 	if o.json != "" {
 		j := c.JSON(model, params, o.fractions)
 		j.N = params["n"]
 		j.Bands = bands
-		if err := writeTo(o.json, j.WriteJSON); err != nil {
+		if err := writeFile(o.json, j.WriteJSON); err != nil {
 			return err
 		}
 	}
@@ -94,41 +85,8 @@ func (o *curveOutput) write(c *seir.Curve, model string, params map[string]float
 	return nil
 }
 
-// writeTo calls write on the named file, or on stdout for "-".
-func writeTo(name string, write func(io.Writer) error) error {
-	if name == "-" {
-		return write(os.Stdout)
-	}
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("safetrace seir "+name, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	return fs
-}
-
-// parse parses args and rejects positional arguments.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
-}
-
 func seirMeanField(_ context.Context, args []string) error {
-	fs := newFlagSet("meanfield")
+	fs := newFlagSet("seir meanfield")
 	var m seir.MeanField
 	var o curveOutput
 	fs.Float64Var(&m.Beta, "beta", 0, "transmission rate per day")
@@ -139,7 +97,7 @@ func seirMeanField(_ context.Context, args []string) error {
 	fs.Float64Var(&m.I0, "i0", 0, "initially infectious")
 	days := fs.Int("days", 180, "days to model")
 	o.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	c, err := m.Solve(*days)
@@ -151,7 +109,7 @@ func seirMeanField(_ context.Context, args []string) error {
 }
 
 func seirPairwise(_ context.Context, args []string) error {
-	fs := newFlagSet("pairwise")
+	fs := newFlagSet("seir pairwise")
 	var p seir.Pairwise
 	var o curveOutput
 	fs.Float64Var(&p.Degree, "degree", 0, "mean degree of the network")
@@ -163,7 +121,7 @@ func seirPairwise(_ context.Context, args []string) error {
 	fs.Float64Var(&p.E0, "e0", 0, "initially exposed, seeded at random")
 	days := fs.Int("days", 180, "days to model")
 	o.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var err error
@@ -218,20 +176,6 @@ func (nf *networkFlags) baseParams() map[string]float64 {
 	return map[string]float64{"tau": nf.tau, "sigma": nf.sigma, "gamma": nf.gamma, "days": float64(nf.days)}
 }
 
-func readFile[T any](name string, read func(io.Reader) (T, error)) (T, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	defer f.Close()
-	v, err := read(f)
-	if err != nil {
-		return v, fmt.Errorf("%s: %w", name, err)
-	}
-	return v, nil
-}
-
 // parseSeeds parses a comma-separated list of node ids.
 func parseSeeds(s string) ([]int, error) {
 	var out []int
@@ -250,12 +194,12 @@ func parseSeeds(s string) ([]int, error) {
 }
 
 func seirPairBased(_ context.Context, args []string) error {
-	fs := newFlagSet("pairbased")
+	fs := newFlagSet("seir pairbased")
 	var nf networkFlags
 	var o curveOutput
 	nf.register(fs)
 	o.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	g, p, err := nf.load()
@@ -279,7 +223,7 @@ func seirPairBased(_ context.Context, args []string) error {
 }
 
 func seirSimulate(ctx context.Context, args []string) error {
-	fs := newFlagSet("simulate")
+	fs := newFlagSet("seir simulate")
 	var nf networkFlags
 	var o curveOutput
 	nf.register(fs)
@@ -289,7 +233,7 @@ func seirSimulate(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed; run r uses the PCG stream (seed, r)")
 	workers := fs.Int("workers", 0, "parallel runs (0: one per CPU)")
 	runsOut := fs.String("runs-out", "", "write per-run final size and peak as CSV to `file`")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	g, p, err := nf.load()
@@ -310,7 +254,7 @@ func seirSimulate(ctx context.Context, args []string) error {
 		return err
 	}
 	if *runsOut != "" {
-		if err := writeTo(*runsOut, func(w io.Writer) error { return writeRuns(w, ens) }); err != nil {
+		if err := writeFile(*runsOut, func(w io.Writer) error { return writeRuns(w, ens) }); err != nil {
 			return err
 		}
 	}
@@ -341,7 +285,7 @@ func writeRuns(w io.Writer, ens *seir.Ensemble) error {
 }
 
 func seirGraph(_ context.Context, args []string) error {
-	fs := newFlagSet("graph")
+	fs := newFlagSet("seir graph")
 	kind := fs.String("kind", "", "regular, er (Erdos-Renyi), ba (Barabasi-Albert) or config (configuration model)")
 	n := fs.Int("n", 0, "number of nodes (config: scale the histogram to n nodes; 0 keeps its counts)")
 	k := fs.Float64("k", 0, "degree (regular) or mean degree (er)")
@@ -349,7 +293,7 @@ func seirGraph(_ context.Context, args []string) error {
 	hist := fs.String("hist", "", "degree histogram CSV `file` with header degree,count (config)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	out := fs.String("out", "-", "edge-list CSV output `file` (- for stdout)")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(*seed, 0))
@@ -384,5 +328,5 @@ func seirGraph(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return writeTo(*out, func(w io.Writer) error { return seir.WriteEdges(w, g) })
+	return writeFile(*out, func(w io.Writer) error { return seir.WriteEdges(w, g) })
 }
