@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"cmp"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/safetrace/safetrace/trace"
 
 	"github.com/safetrace/safetrace/seir"
 )
@@ -133,7 +135,7 @@ func seirCurve(q url.Values) (*seir.CurveJSON, error) {
 		if q.Get("tau") == "" {
 			tau = p["beta"] / p["degree"] // the same force of infection when everyone is susceptible
 		}
-		closure, cerr := seir.ParseClosure(cmpOr(q.Get("kappa"), "poisson"))
+		closure, cerr := seir.ParseClosure(cmp.Or(q.Get("kappa"), "poisson"))
 		if cerr != nil {
 			return nil, cerr
 		}
@@ -150,13 +152,6 @@ func seirCurve(q url.Values) (*seir.CurveJSON, error) {
 	j := c.JSON(model, params, false)
 	j.N = p["n"]
 	return j, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func serveSEIR(w http.ResponseWriter, r *http.Request) {
@@ -240,12 +235,11 @@ type Region struct {
 
 // regionMap is the answer of /api/regionmap.
 type regionMap struct {
-	Available bool           `json:"available"`
-	Source    string         `json:"source,omitempty"` // the party it came from
-	K         float64        `json:"k,omitempty"`      // the k-anonymity threshold, if the party says
-	Regions   []Region       `json:"regions"`
-	Parties   []partyAnswer  `json:"parties"`
-	Extra     map[string]any `json:"meta,omitempty"`
+	Available bool          `json:"available"`
+	Source    string        `json:"source,omitempty"` // the party it came from
+	K         float64       `json:"k,omitempty"`      // the k-anonymity threshold, if the party says
+	Regions   []Region      `json:"regions"`
+	Parties   []partyAnswer `json:"parties"`
 }
 
 func serveRegionMap(w http.ResponseWriter, r *http.Request, parties []partyEndpoint) {
@@ -268,74 +262,34 @@ func serveRegionMap(w http.ResponseWriter, r *http.Request, parties []partyEndpo
 	writeJSON(w, http.StatusOK, out)
 }
 
-// parseRegions reads a released region map in any of the forms a party may
-// serve: JSON [{"region"|"cell"|"geohash": s, "count": n}], the same list
-// under "regions" with an optional "k", a JSON object {cell: count}, or CSV
-// with the header region,count. Regions are returned sorted by count, then
-// name; geohashes get their bounding box.
+// parseRegions reads a released region map as a party serves it on
+// GET /v1/regionmap: {"day": ..., "k": k, "uploads": ..., "regions":
+// [{"region": s, "count": n}, ...]}. Regions are returned sorted by count,
+// then name; geohashes get their bounding box.
 func parseRegions(b []byte) ([]Region, float64, error) {
-	var regions []Region
-	var k float64
-	type item struct {
-		Region, Cell, Geohash string
-		Count                 *float64
+	var rm struct {
+		K       float64 `json:"k"`
+		Regions []struct {
+			Region string   `json:"region"`
+			Count  *float64 `json:"count"`
+		} `json:"regions"`
 	}
-	fromItems := func(items []item) error {
-		for _, it := range items {
-			name := cmpOr(it.Region, cmpOr(it.Cell, it.Geohash))
-			if name == "" || it.Count == nil {
-				return errors.New("region map: entry without region or count")
-			}
-			regions = append(regions, Region{Region: name, Count: *it.Count})
-		}
-		return nil
+	if err := json.Unmarshal(b, &rm); err != nil {
+		return nil, 0, fmt.Errorf("region map: %w", err)
 	}
-	trimmed := strings.TrimSpace(string(b))
-	switch {
-	case strings.HasPrefix(trimmed, "["):
-		var items []item
-		if err := json.Unmarshal(b, &items); err != nil {
-			return nil, 0, fmt.Errorf("region map: %w", err)
-		}
-		if err := fromItems(items); err != nil {
-			return nil, 0, err
-		}
-	case strings.HasPrefix(trimmed, "{"):
-		var wrapped struct {
-			K       float64 `json:"k"`
-			Regions []item  `json:"regions"`
-		}
-		if err := json.Unmarshal(b, &wrapped); err == nil && wrapped.Regions != nil {
-			k = wrapped.K
-			if err := fromItems(wrapped.Regions); err != nil {
-				return nil, 0, err
-			}
-			break
-		}
-		var m map[string]float64
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, 0, fmt.Errorf("region map: %w", err)
-		}
-		for name, c := range m {
-			regions = append(regions, Region{Region: name, Count: c})
-		}
-	default:
-		rows, err := csv.NewReader(strings.NewReader(trimmed)).ReadAll()
-		if err != nil || len(rows) == 0 || len(rows[0]) != 2 || strings.ToLower(rows[0][1]) != "count" {
-			return nil, 0, errors.New("region map: neither JSON nor CSV region,count")
-		}
-		for _, row := range rows[1:] {
-			c, err := strconv.ParseFloat(row[1], 64)
-			if err != nil {
-				return nil, 0, fmt.Errorf("region map: count %q", row[1])
-			}
-			regions = append(regions, Region{Region: row[0], Count: c})
-		}
+	if rm.Regions == nil {
+		return nil, 0, errors.New("region map: no regions")
 	}
-	for i := range regions {
-		if box, ok := geohashBox(regions[i].Region); ok {
-			regions[i].Box = &box
+	regions := make([]Region, 0, len(rm.Regions))
+	for _, it := range rm.Regions {
+		if it.Region == "" || it.Count == nil {
+			return nil, 0, errors.New("region map: entry without region or count")
 		}
+		r := Region{Region: it.Region, Count: *it.Count}
+		if box, err := trace.CellBox(it.Region); err == nil {
+			r.Box = &[4]float64{box.MinLat, box.MinLon, box.MaxLat, box.MaxLon}
+		}
+		regions = append(regions, r)
 	}
 	sort.Slice(regions, func(i, j int) bool {
 		if regions[i].Count != regions[j].Count {
@@ -343,41 +297,5 @@ func parseRegions(b []byte) ([]Region, float64, error) {
 		}
 		return regions[i].Region < regions[j].Region
 	})
-	if regions == nil {
-		regions = []Region{}
-	}
-	return regions, k, nil
-}
-
-const geohashAlphabet = "0123456789bcdefghjkmnpqrstuvwxyz"
-
-// geohashBox returns the bounding box (min lat, min lon, max lat, max lon)
-// of a geohash cell (G. Niemeyer's geohash: base 32, bits interleaved
-// starting with longitude).
-func geohashBox(h string) ([4]float64, bool) {
-	if h == "" || len(h) > 12 {
-		return [4]float64{}, false
-	}
-	lat, lon := [2]float64{-90, 90}, [2]float64{-180, 180}
-	even := true
-	for _, c := range strings.ToLower(h) {
-		d := strings.IndexRune(geohashAlphabet, c)
-		if d < 0 {
-			return [4]float64{}, false
-		}
-		for bit := 4; bit >= 0; bit-- {
-			r := &lat
-			if even {
-				r = &lon
-			}
-			mid := (r[0] + r[1]) / 2
-			if d>>bit&1 == 1 {
-				r[0] = mid
-			} else {
-				r[1] = mid
-			}
-			even = !even
-		}
-	}
-	return [4]float64{lat[0], lon[0], lat[1], lon[1]}, true
+	return regions, rm.K, nil
 }

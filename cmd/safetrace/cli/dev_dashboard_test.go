@@ -103,7 +103,7 @@ func TestDashboardProxiesTolerateMissingParties(t *testing.T) {
 		fmt.Fprint(w, `[{"epoch":1,"records":42,"duration_ms":1234}]`)
 	})
 	mux.HandleFunc("GET /v1/regionmap", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, `{"k":5,"regions":[{"region":"u33d","count":7},{"cell":"u33e","count":12}]}`)
+		fmt.Fprint(w, `{"k":5,"regions":[{"region":"u33d","count":7},{"region":"u33e","count":12}]}`)
 	})
 	full := httptest.NewServer(mux)
 	defer full.Close()
@@ -143,33 +143,26 @@ func TestDashboardProxiesTolerateMissingParties(t *testing.T) {
 }
 
 func TestParseRegions(t *testing.T) {
-	for _, in := range []string{
-		`[{"region":"u33d","count":7},{"geohash":"u33e","count":12}]`,
-		`{"u33d":7,"u33e":12}`,
-		"region,count\nu33d,7\nu33e,12\n",
-	} {
-		rs, _, err := parseRegions([]byte(in))
-		if err != nil || len(rs) != 2 || rs[0].Region != "u33e" || rs[0].Count != 12 {
-			t.Errorf("%q: %+v, %v", in, rs, err)
-		}
+	// As party/server's GET /v1/regionmap answers.
+	in := `{"day":"2026-11-30","k":5,"uploads":40,"regions":[{"region":"u33d","count":7},{"region":"ezs42","count":12},{"region":"downtown","count":9}]}`
+	rs, k, err := parseRegions([]byte(in))
+	if err != nil || k != 5 || len(rs) != 3 || rs[0].Region != "ezs42" || rs[0].Count != 12 || rs[1].Region != "downtown" {
+		t.Fatalf("%+v, %v, %v", rs, k, err)
 	}
-	for _, in := range []string{`[{"region":"a"}]`, `nonsense`, `{"a":"b"}`, "region,count\nx,y\n"} {
-		if _, _, err := parseRegions([]byte(in)); err == nil {
-			t.Errorf("%q accepted", in)
-		}
-	}
-}
-
-func TestGeohashBox(t *testing.T) {
 	// Known answer from the geohash reference: "ezs42" covers
 	// 42.583..42.627 N, -5.625..-5.581 E.
-	b, ok := geohashBox("ezs42")
-	if !ok || math.Abs(b[0]-42.5830078125) > 1e-9 || math.Abs(b[1]+5.625) > 1e-9 || math.Abs(b[2]-42.626953125) > 1e-9 || math.Abs(b[3]+5.5810546875) > 1e-9 {
-		t.Errorf("ezs42: %v %v", b, ok)
+	if b := rs[0].Box; b == nil || math.Abs(b[0]-42.5830078125) > 1e-9 || math.Abs(b[1]+5.625) > 1e-9 || math.Abs(b[2]-42.626953125) > 1e-9 || math.Abs(b[3]+5.5810546875) > 1e-9 {
+		t.Errorf("ezs42 box %v", rs[0].Box)
 	}
-	for _, h := range []string{"", "ai", "0123456789bcd"} {
-		if _, ok := geohashBox(h); ok {
-			t.Errorf("%q accepted", h)
+	if rs[1].Box != nil {
+		t.Errorf("a region that is not a geohash got box %v", rs[1].Box)
+	}
+	for _, in := range []string{
+		`{"regions":[{"region":"a"}]}`, `{"regions":[{"count":1}]}`, `nonsense`, `{"a":"b"}`,
+		`[{"region":"u33d","count":7}]`, "region,count\nu33d,7\n",
+	} {
+		if _, _, err := parseRegions([]byte(in)); err == nil {
+			t.Errorf("%q accepted", in)
 		}
 	}
 }
