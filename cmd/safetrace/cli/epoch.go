@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,13 +16,8 @@ import (
 	"github.com/safetrace/safetrace/client/operator"
 	"github.com/safetrace/safetrace/deploy/keys"
 	"github.com/safetrace/safetrace/deploy/manifest"
-	"github.com/safetrace/safetrace/epoch"
-	"github.com/safetrace/safetrace/mpc"
-	"github.com/safetrace/safetrace/mpc/field"
-	"github.com/safetrace/safetrace/mpc/group"
-	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/epoch/epochsim"
 	"github.com/safetrace/safetrace/party/server"
-	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -43,218 +36,37 @@ func runEpoch(ctx context.Context, args []string) error {
 	})
 }
 
-// epochJob is one party's input to a simulated epoch: its shares of every
-// record and the records' public fields.
-type epochJob struct {
-	meshJob
-	Params  epoch.Params
-	Users   []int32 // per record: user index, or -1 for a positive report's record
-	Days    []int32
-	Reports []int32 // per record: positive report index, or -1
-	Shares  []byte  // per record: point, weight and minutes shares, 96 bytes
-}
-
-type epochResult struct {
-	Seconds float64
-	Results []byte // per result: user (4 bytes), day (4 bytes), bit share (32 bytes)
-	Stats   epoch.Stats
-}
-
-const epochRecordSize = group.Size + 2*field.ScalarSize
-
 func epochSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("epoch simulate")
-	users := fs.Int("users", 1000, "number of users")
-	records := fs.Int("records", 10000, "number of ordinary records in all")
-	positives := fs.Int("positives", 10, "number of users who report a positive test")
-	seed := fs.Uint64("seed", 1, "seed of the synthetic population")
-	n := fs.Int("parties", 3, "number of party processes")
-	t := fs.Int("threshold", 1, "threshold t")
+	var cfg epochsim.Config
+	fs.IntVar(&cfg.Users, "users", 1000, "number of users")
+	fs.IntVar(&cfg.Records, "records", 10000, "number of ordinary records in all")
+	fs.IntVar(&cfg.Positives, "positives", 10, "number of users who report a positive test")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the synthetic population")
+	fs.IntVar(&cfg.Parties, "parties", 3, "number of party processes")
+	fs.IntVar(&cfg.Threshold, "threshold", 1, "threshold t")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *users < 1 || *records < 0 || *positives < 0 || *positives > *users {
-		return fmt.Errorf("epoch simulate: need users >= 1, records >= 0 and 0 <= positives <= users")
-	}
-	if err := shamir.CheckParams[field.Scalar](field.ScalarField{}, *t, *n); err != nil {
-		return err
-	}
-	p := trace.DefaultParams()
-	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	uploads := trace.Synthesize(*seed, *users, *records, *positives, p, start)
-	want := trace.Oracle(uploads, p)
-
-	// Public fields, in upload order; users numbered by first appearance.
-	userIndex := map[string]int32{}
-	var names []string
-	var recs []trace.Record
-	var userOf, reportOf []int32
-	report := int32(0)
-	for _, u := range uploads {
-		if _, ok := userIndex[u.User]; !ok {
-			userIndex[u.User] = int32(len(names))
-			names = append(names, u.User)
-		}
-		for _, r := range u.Records {
-			recs = append(recs, r)
-			if u.Positive {
-				userOf, reportOf = append(userOf, -1), append(reportOf, report)
-			} else {
-				userOf, reportOf = append(userOf, userIndex[u.User]), append(reportOf, -1)
-			}
-		}
-		if u.Positive {
-			report++
-		}
-	}
-	// The clients' part: hash keys to points and share everything.
-	f := field.ScalarField{}
-	m := len(recs)
-	pts := make([]group.Point, m)
-	ws := make([]field.Scalar, m)
-	mins := make([]field.Scalar, m)
-	days := make([]int32, m)
-	for i, r := range recs {
-		if _, err := pts[i].SetUniformBytes(r.Key[:]); err != nil {
-			return err
-		}
-		ws[i] = f.FromUint64(uint64(r.Weight))
-		mins[i] = f.FromUint64(uint64(r.Minutes))
-		days[i] = int32(r.Day)
-	}
-	pshares, err := shamir.SplitPoints(*t, *n, pts, rand.Reader)
+	sim, jobs, err := epochsim.New(cfg)
 	if err != nil {
 		return err
 	}
-	wshares, err := shamir.Split[field.Scalar](f, *t, *n, ws, rand.Reader)
+	results, err := runParties[*epochsim.Result](ctx, []string{"epoch", "party"}, cfg.Parties, cfg.Threshold, jobs)
 	if err != nil {
 		return err
 	}
-	mshares, err := shamir.Split[field.Scalar](f, *t, *n, mins, rand.Reader)
-	if err != nil {
-		return err
+	sum, err := sim.Check(results)
+	if sum.Users > 0 {
+		fmt.Fprintln(stdout, sum)
 	}
-	jobs := make([]*epochJob, *n)
-	prm := epoch.Params{Threshold: p.Threshold, MaxWeight: uint64(p.MaxWeight)}
-	for i := range jobs {
-		buf := make([]byte, 0, m*epochRecordSize)
-		for k := 0; k < m; k++ {
-			buf = pshares[i].Y[k].AppendBytes(buf)
-			buf = f.Append(buf, wshares[i].Y[k:k+1])
-			buf = f.Append(buf, mshares[i].Y[k:k+1])
-		}
-		jobs[i] = &epochJob{Params: prm, Users: userOf, Days: days, Reports: reportOf, Shares: buf}
-	}
-	results, err := runParties[epochResult](ctx, []string{"epoch", "party"}, *n, *t, jobs)
-	if err != nil {
-		return err
-	}
-
-	// The users' part: reconstruct each result and compare with the oracle.
-	got := map[int32][]trace.Day{}
-	seen := map[int32]bool{}
-	secs := 0.0
-	const rsize = 8 + field.ScalarSize
-	count := len(results[0].Results) / rsize
-	for _, r := range results {
-		secs = max(secs, r.Seconds)
-		if len(r.Results) != count*rsize {
-			return fmt.Errorf("epoch simulate: parties disagree on the number of results")
-		}
-	}
-	for k := 0; k < count; k++ {
-		off := k * rsize
-		user := int32(binary.BigEndian.Uint32(results[0].Results[off:]))
-		day := int32(binary.BigEndian.Uint32(results[0].Results[off+4:]))
-		shares := make([]shamir.Share[field.Scalar], *n)
-		for i, r := range results {
-			if !slices.Equal(r.Results[off:off+8], results[0].Results[off:off+8]) {
-				return fmt.Errorf("epoch simulate: parties disagree on result %d", k)
-			}
-			y := make([]field.Scalar, 1)
-			if err := f.Decode(y, r.Results[off+8:off+rsize]); err != nil {
-				return fmt.Errorf("epoch simulate: party %d: %w", i+1, err)
-			}
-			shares[i] = shamir.Share[field.Scalar]{X: i + 1, Y: y}
-		}
-		bit, err := shamir.Reconstruct[field.Scalar](f, *t, shares)
-		if err != nil {
-			return fmt.Errorf("epoch simulate: result of user %d day %d: %w", user, day, err)
-		}
-		seen[user] = true
-		switch bit[0] {
-		case f.One():
-			got[user] = append(got[user], trace.Day(day))
-		case field.Scalar{}:
-		default:
-			return fmt.Errorf("epoch simulate: result of user %d day %d is not a bit", user, day)
-		}
-	}
-	mismatches, atRisk := 0, 0
-	for i, name := range names {
-		w := want[name]
-		g := got[int32(i)]
-		if len(g) > 0 {
-			atRisk++
-		}
-		if !slices.Equal(g, w.Days) {
-			mismatches++
-		}
-	}
-	fmt.Fprintf(stdout, "users=%d records=%d at_risk=%d mismatches=%d seconds=%.2f\n", len(names), m, atRisk, mismatches, secs)
-	if mismatches > 0 {
-		return fmt.Errorf("epoch simulate: %d users' results differ from the oracle", mismatches)
-	}
-	return nil
+	return err
 }
 
-// epochParty is the hidden "safetrace epoch party" command: one party of a
-// simulated epoch.
+// epochParty is the hidden "safetrace epoch party" command: one party of
+// "epoch simulate".
 func epochParty(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
-	var job epochJob
-	if err := json.NewDecoder(stdin).Decode(&job); err != nil {
-		return fmt.Errorf("epoch party: reading job: %w", err)
-	}
-	m := len(job.Users)
-	if len(job.Days) != m || len(job.Reports) != m || len(job.Shares) != m*epochRecordSize {
-		return fmt.Errorf("epoch party: inconsistent job for %d records", m)
-	}
-	f := field.ScalarField{}
-	recs := make([]epoch.Record, m)
-	for k := range recs {
-		b := job.Shares[k*epochRecordSize:]
-		r := &recs[k]
-		if _, err := r.Point.SetBytes(b[:group.Size]); err != nil {
-			return fmt.Errorf("epoch party: record %d: %w", k, err)
-		}
-		w := make([]field.Scalar, 2)
-		if err := f.Decode(w, b[group.Size:epochRecordSize]); err != nil {
-			return fmt.Errorf("epoch party: record %d: %w", k, err)
-		}
-		r.Weight, r.Minutes = w[0], w[1]
-		r.User, r.Day, r.Report = int(job.Users[k]), job.Days[k], int(job.Reports[k])
-	}
-	conn, err := job.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	p, err := mpc.New(ctx, f, job.T, conn)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	out, err := epoch.Run(ctx, p, recs, job.Params)
-	if err != nil {
-		return err
-	}
-	res := epochResult{Seconds: time.Since(start).Seconds(), Stats: out.Stats}
-	for _, r := range out.Results {
-		res.Results = binary.BigEndian.AppendUint32(res.Results, uint32(r.User))
-		res.Results = binary.BigEndian.AppendUint32(res.Results, uint32(r.Day))
-		res.Results = f.Append(res.Results, []field.Scalar{r.Bit})
-	}
-	return json.NewEncoder(stdout).Encode(res)
+	return partyProcess(ctx, stdin, stdout, epochsim.Party)
 }
 
 // computeRunCmd asks every party of a manifest, through its relays, to run

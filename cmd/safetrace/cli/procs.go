@@ -19,7 +19,7 @@ import (
 )
 
 // meshJob tells a party process started by runParties who it is and how to
-// reach the others. Jobs embed it.
+// reach the others.
 type meshJob struct {
 	ID, N, T int
 	Key      []byte // ed25519 private key
@@ -32,10 +32,12 @@ type meshPeer struct {
 	Key  []byte
 }
 
-// setMesh is implemented by jobs that embed meshJob.
-type setMesh interface{ setMesh(meshJob) }
-
-func (j *meshJob) setMesh(m meshJob) { *j = m }
+// processJob is what a party process reads from its standard input: its
+// place in the mesh and its job.
+type processJob[J any] struct {
+	Mesh meshJob
+	Job  J
+}
 
 // connect joins the TLS mesh, listening on the socket inherited as file
 // descriptor 3.
@@ -54,12 +56,35 @@ func (j *meshJob) connect(ctx context.Context) (transport.Conn, error) {
 	return transport.NewMesh(ctx, cfg)
 }
 
+// partyProcess is the body of a hidden party command that runParties
+// starts: it reads its job from stdin, joins the mesh, runs party and
+// writes the result as JSON to stdout.
+func partyProcess[J, R any](ctx context.Context, stdin io.Reader, stdout io.Writer, party func(context.Context, transport.Conn, J) (R, error)) error {
+	var job processJob[J]
+	if err := json.NewDecoder(stdin).Decode(&job); err != nil {
+		return fmt.Errorf("party: reading job: %w", err)
+	}
+	conn, err := job.Mesh.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	res, err := party(ctx, conn, job.Job)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
 // runParties starts n party processes of this executable with the given
 // arguments on loopback, with fresh mesh keys and pre-bound listeners; it
-// writes jobs[i] (with its mesh part filled in) as JSON to the standard input
+// writes jobs[i] with its place in the mesh as JSON to the standard input
 // of party i+1 and decodes one R from its standard output. A process that
 // fails makes the others stop; its standard error becomes the error.
-func runParties[R any, J setMesh](ctx context.Context, args []string, n, t int, jobs []J) ([]R, error) {
+func runParties[R, J any](ctx context.Context, args []string, n, t int, jobs []J) ([]R, error) {
+	if len(jobs) != n {
+		return nil, fmt.Errorf("%d jobs for %d parties", len(jobs), n)
+	}
 	exe, err := selfExecutable()
 	if err != nil {
 		return nil, err
@@ -93,12 +118,13 @@ func runParties[R any, J setMesh](ctx context.Context, args []string, n, t int, 
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
-		jobs[i].setMesh(meshJob{ID: i + 1, N: n, T: t, Key: keys[i], Peers: peers, Session: session})
-		in, err := json.Marshal(jobs[i])
+		mesh := meshJob{ID: i + 1, N: n, T: t, Key: keys[i], Peers: peers, Session: session}
+		in, err := json.Marshal(processJob[J]{Mesh: mesh, Job: jobs[i]})
 		if err != nil {
 			return nil, err
 		}
 		cmd := exec.CommandContext(ctx, exe, args...)
+		cmd.Args[0] = "safetrace"
 		cmd.Stdin = strings.NewReader(string(in))
 		cmd.ExtraFiles = []*os.File{lns[i]}
 		var stderr strings.Builder
