@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/safetrace/safetrace/client"
@@ -16,7 +15,7 @@ import (
 	"github.com/safetrace/safetrace/deploy/keys"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/party/store"
-	"github.com/safetrace/safetrace/regionmap"
+	"github.com/safetrace/safetrace/regionmap/regionsim"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -77,7 +76,7 @@ func (e *computeEnv) nextTo(name string) string { return filepath.Join(filepath.
 // triggerRun starts computation at every party through the computation
 // runner (a RunRequest signed with the party key in keyPath, through the
 // relays) and waits until every party reports the run done.
-var triggerRun = func(ctx context.Context, e *computeEnv, keyPath, computation string) error {
+func triggerRun(ctx context.Context, e *computeEnv, keyPath, computation string) error {
 	key, err := keys.Load(keyPath)
 	if err != nil {
 		return fmt.Errorf("%w\nsafetrace: hint: run requests are signed with a party's key (--key)", err)
@@ -168,129 +167,19 @@ func computeSimulate(ctx context.Context, args []string, stdout io.Writer) error
 	if *apath == "" {
 		*apath = e.nextTo("authority.key")
 	}
-	start := time.Now()
-	m := e.m
-	regions := len(m.Params.Regions)
-	if regions == 0 {
-		return errors.New("the manifest lists no regions")
-	}
-	day, err := simulationDay(ctx, e)
-	if err != nil {
-		return err
-	}
-	days := regionmap.Synthetic(*seed, *participants, regions, *posFrac)
-	if err := uploadSynthetic(ctx, e, *apath, day, days); err != nil {
-		return err
-	}
-	if err := triggerRun(ctx, e, *kpath, manifest.ComputationRegionMap); err != nil {
-		return err
-	}
-	got, err := e.c.FetchRegionMap(ctx, day)
-	if err != nil {
-		return err
-	}
-	mismatches := compareWithOracle(got, days, regions, m.Params.KAnonymity)
-	fmt.Fprintf(stdout, "participants=%d regions_released=%d mismatches=%d seconds=%.2f\n",
-		*participants, len(got.Released), mismatches, time.Since(start).Seconds())
-	if mismatches > 0 {
-		return fmt.Errorf("%d mismatches with the plaintext oracle", mismatches)
-	}
-	return nil
-}
-
-// simulationDay is the latest day before today without a released map: a
-// day's map is released once, so each simulation takes a fresh day.
-func simulationDay(ctx context.Context, e *computeEnv) (uint32, error) {
-	today := uint32(store.DayOf(time.Now()))
-	for d := today - 1; d > today-uint32(e.m.Params.RetentionDays); d-- {
-		rm, err := e.c.FetchRegionMap(ctx, d)
-		if err != nil {
-			return 0, err
-		}
-		if rm.Day == 0 {
-			return d, nil
-		}
-	}
-	return 0, errors.New("every day of the retention window has a released map\nsafetrace: hint: start a fresh deployment")
-}
-
-// uploadSynthetic uploads the days through the relays, 8 at a time, with a
-// fresh authority code for each positive one.
-func uploadSynthetic(ctx context.Context, e *computeEnv, authorityPath string, day uint32, days []regionmap.Day) error {
-	coded := 0
-	for _, d := range days {
-		if d.Coded {
-			coded++
-		}
-	}
-	var codes []string
-	if coded > 0 {
-		ak, err := authority.LoadKey(authorityPath)
-		if err != nil {
-			return fmt.Errorf("authority key for the positives' codes: %w", err)
-		}
-		if codes, err = authority.Issue(ak, coded, 24*time.Hour); err != nil {
-			return err
-		}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, 8)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	for _, d := range days {
-		code := ""
-		if d.Coded {
-			code, codes = codes[0], codes[1:]
-		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if _, err := e.c.UploadRegions(ctx, day, code, d.Presence, d.Positive); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-					cancel()
-				}
-				mu.Unlock()
+	sum, err := regionsim.Simulate(ctx, e.c, e.m, regionsim.Config{
+		Participants: *participants, Seed: *seed, Positive: *posFrac,
+		Codes: func(n int) ([]string, error) {
+			ak, err := authority.LoadKey(*apath)
+			if err != nil {
+				return nil, fmt.Errorf("authority key for the positives' codes: %w", err)
 			}
-		})
+			return authority.Issue(ak, n, 24*time.Hour)
+		},
+		Run: func(ctx context.Context) error { return triggerRun(ctx, e, *kpath, manifest.ComputationRegionMap) },
+	})
+	if sum.Participants > 0 {
+		fmt.Fprintln(stdout, sum)
 	}
-	wg.Wait()
-	return first
-}
-
-// compareWithOracle counts the differences between a released map and the
-// plaintext oracle: per region released or not, and per count.
-func compareWithOracle(got *wire.RegionMapResponse, days []regionmap.Day, regions, k int) int {
-	acc, rel := regionmap.Oracle(days, regions, k)
-	want := map[int]uint64{}
-	for _, r := range rel {
-		want[r.Region] = r.Count
-	}
-	have := map[int]uint64{}
-	for _, r := range got.Released {
-		have[int(r.Region)] = uint64(r.Count)
-	}
-	mismatches := 0
-	for r := range regions {
-		wc, wok := want[r]
-		hc, hok := have[r]
-		if wok != hok || wc != hc {
-			mismatches++
-		}
-	}
-	rejected := 0
-	for _, a := range acc {
-		if !a {
-			rejected++
-		}
-	}
-	if int(got.Rejected) != rejected || int(got.Uploads) != len(days) {
-		mismatches++
-	}
-	return mismatches
+	return err
 }
