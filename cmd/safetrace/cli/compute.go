@@ -77,9 +77,9 @@ func (e *computeEnv) nextTo(name string) string { return filepath.Join(filepath.
 // runner (a RunRequest signed with the party key in keyPath, through the
 // relays) and waits until every party reports the run done.
 func triggerRun(ctx context.Context, e *computeEnv, keyPath, computation string) error {
-	key, err := keys.Load(keyPath)
+	key, err := loadRunKey(keyPath)
 	if err != nil {
-		return fmt.Errorf("%w\nsafetrace: hint: run requests are signed with a party's key (--key)", err)
+		return err
 	}
 	outs, err := operator.Run(ctx, e.c, computation, key.ID, key.Sign, 200*time.Millisecond)
 	if err != nil {
@@ -91,6 +91,15 @@ func triggerRun(ctx context.Context, e *computeEnv, keyPath, computation string)
 		}
 	}
 	return err
+}
+
+// loadRunKey loads the party key that signs run requests.
+func loadRunKey(path string) (*keys.PartyKey, error) {
+	key, err := keys.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w\nsafetrace: hint: run requests are signed with a party's key (--key)", err)
+	}
+	return key, nil
 }
 
 func dayString(d uint32) string {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/client/operator"
-	"github.com/safetrace/safetrace/deploy/keys"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/epoch/epochsim"
 	"github.com/safetrace/safetrace/party/server"
@@ -94,9 +93,9 @@ func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout 
 	if err != nil {
 		return err
 	}
-	key, err := keys.Load(*kpath)
+	key, err := loadRunKey(*kpath)
 	if err != nil {
-		return fmt.Errorf("%s: %w\nsafetrace: hint: run requests are signed with a party's key (--key)", cmd, err)
+		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	c, err := client.New(mb, nil, nil, nil, client.WithLogger(cliLogger()))
 	if err != nil {

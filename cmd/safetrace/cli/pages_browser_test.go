@@ -6,7 +6,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,47 +18,10 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/safetrace/safetrace/internal/testenv/browsertest"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/qr"
 )
-
-// chromiumPath returns the browser to run, skipping the test when there is
-// none, unless CI is set.
-func chromiumPath(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (CI is set); .ci/run installs it")
-	}
-	t.Skip("chromium is not installed")
-	return ""
-}
-
-// newBrowser starts a fresh headless Chromium bounded by timeout.
-func newBrowser(t *testing.T, timeout time.Duration) context.Context {
-	exe := chromiumPath(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1200, 900),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return bctx
-}
 
 // webRoot returns a directory holding the repository's web/ files and the
 // client built to web/dist, as "make wasm" would.
@@ -126,24 +88,13 @@ func pagesServer(t *testing.T, root string) (*httptest.Server, *fabrictest.Deplo
 	return srv, d
 }
 
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 means PNG
-	if err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	dir := "../../../test-artifacts"
-	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, name), buf, 0o644)
-}
-
 func TestPagesInBrowser(t *testing.T) {
-	chromiumPath(t)
+	browsertest.Chromium(t)
 	if _, err := exec.LookPath("pdftoppm"); err != nil && os.Getenv("CI") == "" {
 		t.Skip("pdftoppm (poppler-utils) is not installed")
 	}
 	srv, d := pagesServer(t, webRoot(t))
-	ctx := newBrowser(t, 2*time.Minute)
+	ctx := browsertest.NewBrowser(t, browsertest.Options{Width: 1200, Height: 900, Timeout: 2 * time.Minute})
 
 	t.Run("poster", func(t *testing.T) {
 		start := time.Now()
@@ -188,7 +139,7 @@ func TestPagesInBrowser(t *testing.T) {
 		if scrollWidth > 375 {
 			t.Errorf("poster page is %d px wide at a 375 px viewport", scrollWidth)
 		}
-		screenshot(t, ctx, "poster-375.png")
+		browsertest.Screenshot(t, ctx, "poster-375")
 		if err := chromedp.Do(ctx, chromedp.Click("#dl-pdf")); err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +210,7 @@ func TestPagesInBrowser(t *testing.T) {
 		if !strings.Contains(st.Epochs, "No epochs yet") || !strings.Contains(st.Map, "No region map") {
 			t.Errorf("epochs %q, map %q", st.Epochs, st.Map)
 		}
-		screenshot(t, ctx, "dashboard.png")
+		browsertest.Screenshot(t, ctx, "dashboard")
 		// German on request.
 		heading, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
 			const s = document.getElementById('lang'); s.value = 'de'; s.dispatchEvent(new Event('change'));

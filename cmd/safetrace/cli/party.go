@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -58,11 +57,10 @@ func partyServe(ctx context.Context, args []string) error {
 	if *mpath == "" || *kpath == "" || *data == "" {
 		return errors.New("party: --manifest, --key and --data are required\nsafetrace: hint: 'safetrace party -h' lists the flags")
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("party: --log-level: %w", err)
+	log, err := serverLogger("party", *level)
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	m, err := readVerifiedManifest(*mpath)
 	if err != nil {
 		return err

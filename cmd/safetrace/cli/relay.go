@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 
@@ -28,10 +26,11 @@ func runRelay(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("relay: %w", err)
+	log, err := serverLogger("relay", *level)
+	if err != nil {
+		return err
 	}
+	log = log.With("role", "relay")
 	m, err := readVerifiedManifest(*mpath)
 	if err != nil {
 		return fmt.Errorf("relay: %w", err)
@@ -55,7 +54,6 @@ func runRelay(ctx context.Context, args []string) error {
 	}
 	origins = append(origins, m.AppOrigin, strings.Replace(m.AppOrigin, "//localhost:", "//127.0.0.1:", 1))
 	h := m.Hash()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("role", "relay")
 	srv, err := relay.New(relay.Config{
 		Name:              *name,
 		Parties:           parties,

@@ -143,6 +143,16 @@ type networkFlags struct {
 	days                 int
 }
 
+// networkFlagSet returns the flag set of the network model name with the
+// network and output flags registered.
+func networkFlagSet(name string) (*flag.FlagSet, *networkFlags, *curveOutput) {
+	fs := newFlagSet(name)
+	nf, o := &networkFlags{}, &curveOutput{}
+	nf.register(fs)
+	o.register(fs)
+	return fs, nf, o
+}
+
 func (nf *networkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&nf.graph, "graph", "", "edge-list CSV `file` with header u,v")
 	fs.StringVar(&nf.params, "params", "", "per-node CSV `file` with header node,a,b[,sigma,gamma]")
@@ -153,23 +163,30 @@ func (nf *networkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&nf.days, "days", 180, "days to model")
 }
 
-// load reads the graph and the parameters, uniform if no file is given.
-func (nf *networkFlags) load() (*seir.Graph, *seir.NodeParams, error) {
+// load reads the graph, the parameters (uniform if no file is given) and
+// the seed nodes.
+func (nf *networkFlags) load() (*seir.Graph, *seir.NodeParams, []int, error) {
 	if nf.graph == "" {
-		return nil, nil, errors.New("seir: --graph is required")
+		return nil, nil, nil, errors.New("seir: --graph is required")
 	}
 	g, err := readFile(nf.graph, seir.ReadEdges)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	var p *seir.NodeParams
 	if nf.params == "" {
-		p := seir.UniformParams(g.N(), nf.sigma, nf.gamma)
-		return g, p, p.Validate(g.N())
+		p = seir.UniformParams(g.N(), nf.sigma, nf.gamma)
+		err = p.Validate(g.N())
+	} else {
+		p, err = readFile(nf.params, func(r io.Reader) (*seir.NodeParams, error) {
+			return seir.ReadParams(r, g.N(), nf.sigma, nf.gamma)
+		})
 	}
-	p, err := readFile(nf.params, func(r io.Reader) (*seir.NodeParams, error) {
-		return seir.ReadParams(r, g.N(), nf.sigma, nf.gamma)
-	})
-	return g, p, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	seeds, err := parseSeeds(nf.seeds)
+	return g, p, seeds, err
 }
 
 func (nf *networkFlags) baseParams() map[string]float64 {
@@ -194,19 +211,11 @@ func parseSeeds(s string) ([]int, error) {
 }
 
 func seirPairBased(_ context.Context, args []string) error {
-	fs := newFlagSet("seir pairbased")
-	var nf networkFlags
-	var o curveOutput
-	nf.register(fs)
-	o.register(fs)
+	fs, nf, o := networkFlagSet("seir pairbased")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	g, p, err := nf.load()
-	if err != nil {
-		return err
-	}
-	seeds, err := parseSeeds(nf.seeds)
+	g, p, seeds, err := nf.load()
 	if err != nil {
 		return err
 	}
@@ -223,11 +232,7 @@ func seirPairBased(_ context.Context, args []string) error {
 }
 
 func seirSimulate(ctx context.Context, args []string) error {
-	fs := newFlagSet("seir simulate")
-	var nf networkFlags
-	var o curveOutput
-	nf.register(fs)
-	o.register(fs)
+	fs, nf, o := networkFlagSet("seir simulate")
 	e0 := fs.Int("e0", 0, "expose this many random nodes per run instead of --seeds")
 	runs := fs.Int("runs", 100, "number of runs")
 	seed := fs.Uint64("seed", 1, "random seed; run r uses the PCG stream (seed, r)")
@@ -236,11 +241,7 @@ func seirSimulate(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	g, p, err := nf.load()
-	if err != nil {
-		return err
-	}
-	seeds, err := parseSeeds(nf.seeds)
+	g, p, seeds, err := nf.load()
 	if err != nil {
 		return err
 	}
