@@ -1,0 +1,264 @@
+// Package epochsim runs the exposure epoch ([epoch.Run]) on a synthetic
+// population ([trace.Synthesize]) and checks every user's result against the
+// plaintext oracle ([trace.Oracle]). It plays all three roles: [New] is the
+// clients (hash record keys to points, share everything), [Party] is one
+// party on its MPC connection, and [Sim.Check] is the users (reconstruct each
+// result bit).
+//
+// The parties may run in one process over [transport.NewLocal] or as
+// separate processes over the TLS mesh ("safetrace epoch simulate"): a [Job]
+// and a [Result] are plain data, encodable as JSON.
+//
+// Warning: this is a test and benchmark harness. It holds every share and
+// every user's plaintext records at once; nothing here is private.
+package epochsim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/safetrace/safetrace/epoch"
+	"github.com/safetrace/safetrace/mpc"
+	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/mpc/group"
+	"github.com/safetrace/safetrace/mpc/shamir"
+	"github.com/safetrace/safetrace/mpc/transport"
+	"github.com/safetrace/safetrace/trace"
+)
+
+// Config is the synthetic population and the parties.
+type Config struct {
+	Users     int    // users, at least 1
+	Records   int    // ordinary records in all, at least 0
+	Positives int    // users who report a positive test, 0..Users
+	Seed      uint64 // seed of the population
+	Parties   int    // n
+	Threshold int    // t: parties that may collude (n >= 2t+1)
+}
+
+// Job is one party's input to a simulated epoch: its shares of every record
+// and the records' public fields.
+type Job struct {
+	Threshold int
+	Params    epoch.Params
+	Users     []int32 // per record: user index, or -1 for a positive report's record
+	Days      []int32
+	Reports   []int32 // per record: positive report index, or -1
+	Shares    []byte  // per record: point, weight and minutes shares, RecordSize bytes
+}
+
+// Result is one party's output: its shares of every user's result bits.
+type Result struct {
+	Seconds float64 // time of epoch.Run at this party
+	Results []byte  // per result: user (4 bytes), day (4 bytes), bit share (32 bytes)
+	Stats   epoch.Stats
+}
+
+// RecordSize is the size of one record's shares in [Job.Shares].
+const RecordSize = group.Size + 2*field.ScalarSize
+
+const resultSize = 8 + field.ScalarSize
+
+// Sim is the clients' and users' side of one simulation: what [Sim.Check]
+// compares the parties' results with.
+type Sim struct {
+	cfg     Config
+	names   []string // users in order of first appearance
+	want    map[string]trace.Result
+	records int
+}
+
+// Summary is the outcome of a simulation.
+type Summary struct {
+	Users, Records, AtRisk, Mismatches int
+	Seconds                            float64 // the slowest party's time
+}
+
+// String returns the one line "safetrace epoch simulate" prints.
+func (s Summary) String() string {
+	return fmt.Sprintf("users=%d records=%d at_risk=%d mismatches=%d seconds=%.2f",
+		s.Users, s.Records, s.AtRisk, s.Mismatches, s.Seconds)
+}
+
+// New synthesises the population of cfg and shares it: it returns the
+// simulation and one job per party (jobs[i] for party i+1).
+func New(cfg Config) (*Sim, []*Job, error) {
+	if cfg.Users < 1 || cfg.Records < 0 || cfg.Positives < 0 || cfg.Positives > cfg.Users {
+		return nil, nil, errors.New("epochsim: need users >= 1, records >= 0 and 0 <= positives <= users")
+	}
+	n, t := cfg.Parties, cfg.Threshold
+	if err := shamir.CheckParams[field.Scalar](field.ScalarField{}, t, n); err != nil {
+		return nil, nil, err
+	}
+	p := trace.DefaultParams()
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	uploads := trace.Synthesize(cfg.Seed, cfg.Users, cfg.Records, cfg.Positives, p, start)
+	s := &Sim{cfg: cfg, want: trace.Oracle(uploads, p)}
+
+	// Public fields, in upload order; users numbered by first appearance.
+	userIndex := map[string]int32{}
+	var recs []trace.Record
+	var userOf, reportOf []int32
+	report := int32(0)
+	for _, u := range uploads {
+		if _, ok := userIndex[u.User]; !ok {
+			userIndex[u.User] = int32(len(s.names))
+			s.names = append(s.names, u.User)
+		}
+		for _, r := range u.Records {
+			recs = append(recs, r)
+			if u.Positive {
+				userOf, reportOf = append(userOf, -1), append(reportOf, report)
+			} else {
+				userOf, reportOf = append(userOf, userIndex[u.User]), append(reportOf, -1)
+			}
+		}
+		if u.Positive {
+			report++
+		}
+	}
+	// The clients' part: hash keys to points and share everything.
+	f := field.ScalarField{}
+	m := len(recs)
+	s.records = m
+	pts := make([]group.Point, m)
+	ws := make([]field.Scalar, m)
+	mins := make([]field.Scalar, m)
+	days := make([]int32, m)
+	for i, r := range recs {
+		if _, err := pts[i].SetUniformBytes(r.Key[:]); err != nil {
+			return nil, nil, err
+		}
+		ws[i] = f.FromUint64(uint64(r.Weight))
+		mins[i] = f.FromUint64(uint64(r.Minutes))
+		days[i] = int32(r.Day)
+	}
+	pshares, err := shamir.SplitPoints(t, n, pts, rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	wshares, err := shamir.Split[field.Scalar](f, t, n, ws, rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	mshares, err := shamir.Split[field.Scalar](f, t, n, mins, rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	jobs := make([]*Job, n)
+	prm := epoch.Params{Threshold: p.Threshold, MaxWeight: uint64(p.MaxWeight)}
+	for i := range jobs {
+		buf := make([]byte, 0, m*RecordSize)
+		for k := 0; k < m; k++ {
+			buf = pshares[i].Y[k].AppendBytes(buf)
+			buf = f.Append(buf, wshares[i].Y[k:k+1])
+			buf = f.Append(buf, mshares[i].Y[k:k+1])
+		}
+		jobs[i] = &Job{Threshold: t, Params: prm, Users: userOf, Days: days, Reports: reportOf, Shares: buf}
+	}
+	return s, jobs, nil
+}
+
+// Party runs one party's part of the epoch on conn.
+func Party(ctx context.Context, conn transport.Conn, job *Job) (*Result, error) {
+	m := len(job.Users)
+	if len(job.Days) != m || len(job.Reports) != m || len(job.Shares) != m*RecordSize {
+		return nil, fmt.Errorf("epochsim: inconsistent job for %d records", m)
+	}
+	f := field.ScalarField{}
+	recs := make([]epoch.Record, m)
+	for k := range recs {
+		b := job.Shares[k*RecordSize:]
+		r := &recs[k]
+		if _, err := r.Point.SetBytes(b[:group.Size]); err != nil {
+			return nil, fmt.Errorf("epochsim: record %d: %w", k, err)
+		}
+		w := make([]field.Scalar, 2)
+		if err := f.Decode(w, b[group.Size:RecordSize]); err != nil {
+			return nil, fmt.Errorf("epochsim: record %d: %w", k, err)
+		}
+		r.Weight, r.Minutes = w[0], w[1]
+		r.User, r.Day, r.Report = int(job.Users[k]), job.Days[k], int(job.Reports[k])
+	}
+	p, err := mpc.New(ctx, f, job.Threshold, conn)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	out, err := epoch.Run(ctx, p, recs, job.Params)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Seconds: time.Since(start).Seconds(), Stats: out.Stats}
+	for _, r := range out.Results {
+		res.Results = binary.BigEndian.AppendUint32(res.Results, uint32(r.User))
+		res.Results = binary.BigEndian.AppendUint32(res.Results, uint32(r.Day))
+		res.Results = f.Append(res.Results, []field.Scalar{r.Bit})
+	}
+	return res, nil
+}
+
+// Check reconstructs every user's result from the parties' results
+// (results[i] from party i+1) and compares it with the oracle. A summary
+// with mismatches comes with an error.
+func (s *Sim) Check(results []*Result) (Summary, error) {
+	f := field.ScalarField{}
+	if len(results) != s.cfg.Parties {
+		return Summary{}, fmt.Errorf("epochsim: %d results for %d parties", len(results), s.cfg.Parties)
+	}
+	got := map[int32][]trace.Day{}
+	secs := 0.0
+	count := len(results[0].Results) / resultSize
+	for _, r := range results {
+		secs = max(secs, r.Seconds)
+		if len(r.Results) != count*resultSize {
+			return Summary{}, errors.New("epochsim: parties disagree on the number of results")
+		}
+	}
+	for k := 0; k < count; k++ {
+		off := k * resultSize
+		user := int32(binary.BigEndian.Uint32(results[0].Results[off:]))
+		day := int32(binary.BigEndian.Uint32(results[0].Results[off+4:]))
+		shares := make([]shamir.Share[field.Scalar], len(results))
+		for i, r := range results {
+			if !slices.Equal(r.Results[off:off+8], results[0].Results[off:off+8]) {
+				return Summary{}, fmt.Errorf("epochsim: parties disagree on result %d", k)
+			}
+			y := make([]field.Scalar, 1)
+			if err := f.Decode(y, r.Results[off+8:off+resultSize]); err != nil {
+				return Summary{}, fmt.Errorf("epochsim: party %d: %w", i+1, err)
+			}
+			shares[i] = shamir.Share[field.Scalar]{X: i + 1, Y: y}
+		}
+		bit, err := shamir.Reconstruct[field.Scalar](f, s.cfg.Threshold, shares)
+		if err != nil {
+			return Summary{}, fmt.Errorf("epochsim: result of user %d day %d: %w", user, day, err)
+		}
+		switch bit[0] {
+		case f.One():
+			got[user] = append(got[user], trace.Day(day))
+		case field.Scalar{}:
+		default:
+			return Summary{}, fmt.Errorf("epochsim: result of user %d day %d is not a bit", user, day)
+		}
+	}
+	sum := Summary{Users: len(s.names), Records: s.records, Seconds: secs}
+	for i, name := range s.names {
+		g := got[int32(i)]
+		if len(g) > 0 {
+			sum.AtRisk++
+		}
+		if !slices.Equal(g, s.want[name].Days) {
+			sum.Mismatches++
+		}
+	}
+	if sum.Mismatches > 0 {
+		return sum, fmt.Errorf("epochsim: %d users' results differ from the oracle", sum.Mismatches)
+	}
+	return sum, nil
+}
