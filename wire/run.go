@@ -26,19 +26,29 @@ const (
 // RunRequest asks a party to start a run of a computation now:
 //
 //	version || type 10 || reply key (32) || name length (1) || name
-//	|| run id (16) || issued at, Unix seconds (8) || signer party (1)
-//	|| signature (64)
+//	|| run id (16) || issued at, Unix seconds (8) || signatures (1)
+//	|| (signer party (1) || signature (64)) per signature
 //
-// The signature is by the signing key of party Signer in the manifest, over
-// RunMessage; parties accept runs only from the deployment's operators.
+// Each signature is by the signing key of its party in the manifest, over
+// RunMessage; parties start a requested run only when at least t+1
+// distinct parties signed it, so no single operator can start epochs (and
+// difference them).
 type RunRequest struct {
-	ReplyKey  [KeySize]byte
-	Name      string
-	RunID     [IDSize]byte
-	Issued    int64
+	ReplyKey   [KeySize]byte
+	Name       string
+	RunID      [IDSize]byte
+	Issued     int64
+	Signatures []RunSignature
+}
+
+// RunSignature is one party's signature of a RunRequest.
+type RunSignature struct {
 	Signer    uint8
 	Signature [SignatureSize]byte
 }
+
+// MaxRunSignatures bounds the signatures of a RunRequest.
+const MaxRunSignatures = 64
 
 func (*RunRequest) Type() Type { return TypeRunRequest }
 
@@ -64,8 +74,8 @@ func (r *reader) name() string {
 
 // AppendBinary implements Message.
 func (q *RunRequest) AppendBinary(b []byte) ([]byte, error) {
-	if q.Signer == 0 {
-		return nil, malformed("run request from party 0")
+	if len(q.Signatures) == 0 || len(q.Signatures) > MaxRunSignatures {
+		return nil, malformed("run request with %d signatures", len(q.Signatures))
 	}
 	b = append(b, Version, byte(TypeRunRequest))
 	b = append(b, q.ReplyKey[:]...)
@@ -75,12 +85,19 @@ func (q *RunRequest) AppendBinary(b []byte) ([]byte, error) {
 	}
 	b = append(b, q.RunID[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(q.Issued))
-	b = append(b, q.Signer)
-	return append(b, q.Signature[:]...), nil
+	b = append(b, byte(len(q.Signatures)))
+	for _, sg := range q.Signatures {
+		if sg.Signer == 0 {
+			return nil, malformed("run request signed by party 0")
+		}
+		b = append(b, sg.Signer)
+		b = append(b, sg.Signature[:]...)
+	}
+	return b, nil
 }
 
 // DecodeRunRequest decodes a RunRequest strictly. It does not check the
-// signature.
+// signatures.
 func DecodeRunRequest(b []byte) (*RunRequest, error) {
 	if err := want(b, TypeRunRequest); err != nil {
 		return nil, err
@@ -91,18 +108,26 @@ func DecodeRunRequest(b []byte) (*RunRequest, error) {
 	q.Name = r.name()
 	copy(q.RunID[:], r.take(IDSize, "run id"))
 	q.Issued = int64(r.u64("issued at"))
-	q.Signer = r.u8("signer")
-	copy(q.Signature[:], r.take(SignatureSize, "signature"))
+	n := int(r.u8("signatures"))
+	if r.err == nil && (n == 0 || n > MaxRunSignatures) {
+		return nil, malformed("run request with %d signatures", n)
+	}
+	for range n {
+		var sg RunSignature
+		sg.Signer = r.u8("signer")
+		copy(sg.Signature[:], r.take(SignatureSize, "signature"))
+		if r.err == nil && sg.Signer == 0 {
+			return nil, malformed("run request signed by party 0")
+		}
+		q.Signatures = append(q.Signatures, sg)
+	}
 	if err := r.end(); err != nil {
 		return nil, err
-	}
-	if q.Signer == 0 {
-		return nil, malformed("run request from party 0")
 	}
 	return q, nil
 }
 
-// RunMessage returns the bytes a run request's signature covers:
+// RunMessage returns the bytes a run request's signatures cover:
 // RunPrefix || manifest hash || name length || name || run id || issued.
 func RunMessage(manifestHash [HashSize]byte, q *RunRequest) []byte {
 	m := append([]byte(RunPrefix), manifestHash[:]...)
@@ -112,14 +137,28 @@ func RunMessage(manifestHash [HashSize]byte, q *RunRequest) []byte {
 	return binary.BigEndian.AppendUint64(m, uint64(q.Issued))
 }
 
-// Sign sets q.Signature with key.
-func (q *RunRequest) Sign(key ed25519.PrivateKey, manifestHash [HashSize]byte) {
-	copy(q.Signature[:], ed25519.Sign(key, RunMessage(manifestHash, q)))
+// Sign adds party signer's signature with key.
+func (q *RunRequest) Sign(signer int, key ed25519.PrivateKey, manifestHash [HashSize]byte) {
+	sg := RunSignature{Signer: uint8(signer)}
+	copy(sg.Signature[:], ed25519.Sign(key, RunMessage(manifestHash, q)))
+	q.Signatures = append(q.Signatures, sg)
 }
 
-// Verify reports whether q.Signature is valid under pub.
-func (q *RunRequest) Verify(pub ed25519.PublicKey, manifestHash [HashSize]byte) bool {
-	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, RunMessage(manifestHash, q), q.Signature[:])
+// Signers returns the distinct parties whose signature is valid under
+// their key in keys (party id -> Ed25519 public key).
+func (q *RunRequest) Signers(keys func(party int) (ed25519.PublicKey, bool), manifestHash [HashSize]byte) []int {
+	msg := RunMessage(manifestHash, q)
+	seen := map[uint8]bool{}
+	var out []int
+	for _, sg := range q.Signatures {
+		pub, ok := keys(int(sg.Signer))
+		if seen[sg.Signer] || !ok || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, sg.Signature[:]) {
+			continue
+		}
+		seen[sg.Signer] = true
+		out = append(out, int(sg.Signer))
+	}
+	return out
 }
 
 // StatusRequest asks a party how a run went:

@@ -10,7 +10,7 @@ import (
 )
 
 func runMessages() map[string]Message {
-	q := &RunRequest{Name: "exposure", Issued: 1795000000, Signer: 2}
+	q := &RunRequest{Name: "exposure", Issued: 1795000000, Signatures: []RunSignature{{Signer: 2}, {Signer: 3}}}
 	q.RunID[0], q.ReplyKey[1] = 7, 9
 	return map[string]Message{
 		"run_request":    q,
@@ -47,11 +47,13 @@ func TestRunMessagesRoundTrip(t *testing.T) {
 func TestRunMessagesInvalid(t *testing.T) {
 	for _, m := range []Message{
 		// Names: empty, too long, not UTF-8.
-		&RunRequest{Name: "", Signer: 1},
+		&RunRequest{Name: "", Signatures: []RunSignature{{Signer: 1}}},
 		&StatusRequest{Name: string(make([]byte, MaxNameLen+1))},
 		&StatusRequest{Name: "\xff"},
-		// Signer 0.
+		// No signature, signer 0, too many signatures.
 		&RunRequest{Name: "exposure"},
+		&RunRequest{Name: "exposure", Signatures: []RunSignature{{Signer: 0}}},
+		&RunRequest{Name: "exposure", Signatures: make([]RunSignature, MaxRunSignatures+1)},
 		// States out of range.
 		&RunStatus{State: 0},
 		&RunStatus{State: RunPending + 1},
@@ -68,12 +70,26 @@ func TestRunMessagesInvalid(t *testing.T) {
 }
 
 func TestRunRequestSignature(t *testing.T) {
-	pub, key, _ := ed25519.GenerateKey(nil)
+	pub1, key1, _ := ed25519.GenerateKey(nil)
+	pub2, key2, _ := ed25519.GenerateKey(nil)
+	keys := func(p int) (ed25519.PublicKey, bool) {
+		switch p {
+		case 1:
+			return pub1, true
+		case 2:
+			return pub2, true
+		}
+		return nil, false
+	}
 	var h [HashSize]byte
-	q := runMessages()["run_request"].(*RunRequest)
-	q.Sign(key, h)
-	if !q.Verify(pub, h) {
-		t.Fatal("signature does not verify")
+	q := &RunRequest{Name: "exposure", Issued: 1795000000}
+	q.Sign(1, key1, h)
+	q.Sign(2, key2, h)
+	q.Sign(2, key2, h) // a repeated signer counts once
+	q.Sign(3, key1, h) // a party the keys do not know
+	q.Sign(1, key2, h) // party 1 with party 2's key: another valid one of 1 is there
+	if got := q.Signers(keys, h); len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Fatalf("signers %v, want [1 2]", got)
 	}
 	for _, change := range []func(*RunRequest){
 		func(q *RunRequest) { q.Name = "region-map" },
@@ -82,13 +98,13 @@ func TestRunRequestSignature(t *testing.T) {
 	} {
 		c := *q
 		change(&c)
-		if c.Verify(pub, h) {
-			t.Errorf("changed request %+v verifies", c)
+		if got := c.Signers(keys, h); len(got) != 0 {
+			t.Errorf("changed request %+v verifies for %v", c, got)
 		}
 	}
 	h[0] = 1
-	if q.Verify(pub, h) {
-		t.Error("signature verifies under another manifest")
+	if got := q.Signers(keys, h); len(got) != 0 {
+		t.Errorf("signatures verify under another manifest: %v", got)
 	}
 }
 

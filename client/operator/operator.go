@@ -32,23 +32,33 @@ type Outcome struct {
 	Err   error  // set when the party could not be asked
 }
 
+// Signer is one party operator's signing key.
+type Signer struct {
+	Party int                // the party id in the manifest
+	Key   ed25519.PrivateKey // its manifest signing key
+}
+
 // Run starts a run of computation name at every party with a fresh run id,
-// signed as party signer with key, then polls every party until the run is
+// signed by signers (parties start a requested run only with signatures of
+// at least t+1 distinct parties), then polls every party until the run is
 // done or failed there, or ctx ends. poll is the interval between status
 // requests. It returns one Outcome per party (index i is party i+1) and an
 // error if any party failed or could not be reached.
-func Run(ctx context.Context, c *client.Client, name string, signer int, key ed25519.PrivateKey, poll time.Duration) ([]Outcome, error) {
-	return run(ctx, c, name, signer, key, poll, true)
+func Run(ctx context.Context, c *client.Client, name string, signers []Signer, poll time.Duration) ([]Outcome, error) {
+	return run(ctx, c, name, signers, poll, true)
 }
 
 // Start is Run without the wait: it returns once every party accepted the
 // run (pending or running there) or refused it. poll is the interval
 // between attempts at a party that is busy or not reachable.
-func Start(ctx context.Context, c *client.Client, name string, signer int, key ed25519.PrivateKey, poll time.Duration) ([]Outcome, error) {
-	return run(ctx, c, name, signer, key, poll, false)
+func Start(ctx context.Context, c *client.Client, name string, signers []Signer, poll time.Duration) ([]Outcome, error) {
+	return run(ctx, c, name, signers, poll, false)
 }
 
-func run(ctx context.Context, c *client.Client, name string, signer int, key ed25519.PrivateKey, poll time.Duration, wait bool) ([]Outcome, error) {
+func run(ctx context.Context, c *client.Client, name string, signers []Signer, poll time.Duration, wait bool) ([]Outcome, error) {
+	if len(signers) == 0 {
+		return nil, errors.New("operator: a run request needs signers")
+	}
 	m := c.Manifest()
 	h := c.ManifestHash()
 	var id [wire.IDSize]byte
@@ -70,8 +80,10 @@ func run(ctx context.Context, c *client.Client, name string, signer int, key ed2
 		wg.Go(func() {
 			o := &outs[party-1]
 			start := func(rk [wire.KeySize]byte) wire.Message {
-				q := &wire.RunRequest{ReplyKey: rk, Name: name, RunID: id, Issued: issued, Signer: uint8(signer)}
-				q.Sign(key, h)
+				q := &wire.RunRequest{ReplyKey: rk, Name: name, RunID: id, Issued: issued}
+				for _, sg := range signers {
+					q.Sign(sg.Party, sg.Key, h)
+				}
 				return q
 			}
 			status := func(rk [wire.KeySize]byte) wire.Message {

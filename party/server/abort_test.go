@@ -82,7 +82,7 @@ func TestExposureAbortN5(t *testing.T) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	outs, err := operator.Run(ctx, a.c, "exposure", 1, d.Deployment.Parties[0].Sign, 50*time.Millisecond)
+	outs, err := operator.Run(ctx, a.c, "exposure", d.Quorum(), 50*time.Millisecond)
 	if err == nil {
 		t.Fatal("a run that lost party 5 succeeded")
 	}
@@ -162,33 +162,42 @@ func TestRunRequestRefused(t *testing.T) {
 	v := newVisitor(t, d, "operator")
 	h := v.c.ManifestHash()
 	key := d.Deployment.Parties[0].Sign
+	key2 := d.Deployment.Parties[1].Sign
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	send := func(name string, issued time.Time, signer int, k ed25519.PrivateKey, id [wire.IDSize]byte) (wire.Message, error) {
+	type sig struct {
+		signer int
+		key    ed25519.PrivateKey
+	}
+	send := func(name string, issued time.Time, sigs []sig, id [wire.IDSize]byte) (wire.Message, error) {
 		return v.c.Request(ctx, 1, func(rk [wire.KeySize]byte) wire.Message {
-			q := &wire.RunRequest{ReplyKey: rk, Name: name, RunID: id, Issued: issued.Unix(), Signer: uint8(signer)}
-			q.Sign(k, h)
+			q := &wire.RunRequest{ReplyKey: rk, Name: name, RunID: id, Issued: issued.Unix()}
+			for _, sg := range sigs {
+				q.Sign(sg.signer, sg.key, h)
+			}
 			return q
 		})
 	}
 	var id [wire.IDSize]byte
 	rand.Read(id[:])
+	good := []sig{{1, key}, {2, key2}}
 	for _, tc := range []struct {
 		why    string
 		name   string
 		issued time.Time
-		signer int
-		key    ed25519.PrivateKey
+		sigs   []sig
 		want   string
 	}{
-		{"not a party's key", "exposure", time.Now(), 1, stranger, "signature"},
-		{"signer not in the manifest", "exposure", time.Now(), 9, key, "signature"},
-		{"issued too long ago", "exposure", time.Now().Add(-6 * time.Minute), 1, key, "clock"},
-		{"issued in the future", "exposure", time.Now().Add(6 * time.Minute), 1, key, "clock"},
-		{"not in the manifest", "nope", time.Now(), 1, key, "manifest"},
+		{"not a party's key", "exposure", time.Now(), []sig{{1, stranger}, {2, key2}}, "signatures"},
+		{"signer not in the manifest", "exposure", time.Now(), []sig{{9, key}, {2, key2}}, "signatures"},
+		{"one party alone", "exposure", time.Now(), []sig{{1, key}}, "t+1"},
+		{"one party signing twice", "exposure", time.Now(), []sig{{1, key}, {1, key}}, "t+1"},
+		{"issued too long ago", "exposure", time.Now().Add(-6 * time.Minute), good, "clock"},
+		{"issued in the future", "exposure", time.Now().Add(6 * time.Minute), good, "clock"},
+		{"not in the manifest", "nope", time.Now(), good, "manifest"},
 	} {
-		msg, err := send(tc.name, tc.issued, tc.signer, tc.key, id)
+		msg, err := send(tc.name, tc.issued, tc.sigs, id)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: answer %v, error %v; want an error about %q", tc.why, msg, err, tc.want)
 		}
@@ -198,7 +207,7 @@ func TestRunRequestRefused(t *testing.T) {
 	}
 	// A good request starts the run; repeating it starts nothing new.
 	for i := 0; i < 2; i++ {
-		msg, err := send("exposure", time.Now(), 1, key, id)
+		msg, err := send("exposure", time.Now(), good, id)
 		if err != nil {
 			t.Fatal(err)
 		}

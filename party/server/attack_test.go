@@ -223,8 +223,10 @@ func TestAttackReplayedRunRequest(t *testing.T) {
 	// The request as party 1's operator signed it (the reply key is part of
 	// what is signed, so the attacker resends the whole captured request).
 	build := func(rk [wire.KeySize]byte) wire.Message {
-		q := &wire.RunRequest{ReplyKey: rk, Name: "exposure", RunID: id, Signer: 1, Issued: time.Now().Unix()}
-		q.Sign(d.Deployment.Parties[0].Sign, d.Manifest().Hash())
+		q := &wire.RunRequest{ReplyKey: rk, Name: "exposure", RunID: id, Issued: time.Now().Unix()}
+		for _, sg := range d.Quorum() {
+			q.Sign(sg.Party, sg.Key, d.Manifest().Hash())
+		}
 		return q
 	}
 	d.StopParty(2)

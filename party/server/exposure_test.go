@@ -94,7 +94,7 @@ func runEpoch(t *testing.T, d *fabrictest.Deployment, c *client.Client) [wire.ID
 	defer cancel()
 	ctx, cancel = context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	outs, err := operator.Run(ctx, c, "exposure", 1, d.Deployment.Parties[0].Sign, 50*time.Millisecond)
+	outs, err := operator.Run(ctx, c, "exposure", d.Quorum(), 50*time.Millisecond)
 	if err != nil {
 		t.Fatalf("epoch: %v", err)
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -351,16 +352,19 @@ func (s *Server) attempt(ctx context.Context, name string, id [wire.IDSize]byte,
 }
 
 // handleRun answers a signed RunRequest: it starts the run if the request
-// is signed by a party of the manifest, issued within runClockSkew of this
+// is signed by at least t+1 parties of the manifest, issued within runClockSkew of this
 // party's clock, and allowed (see StartRun).
 func (s *Server) handleRun(ctx context.Context, req []byte) (wire.Message, error) {
 	q, err := wire.DecodeRunRequest(req)
 	if err != nil {
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: err.Error()}
 	}
-	p, ok := s.m.Party(int(q.Signer))
-	if !ok || !q.Verify(p.SignKey, s.mhash) {
-		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: "run request: signature does not verify"}
+	signers := q.Signers(func(id int) (ed25519.PublicKey, bool) {
+		p, ok := s.m.Party(id)
+		return ed25519.PublicKey(p.SignKey), ok
+	}, s.mhash)
+	if len(signers) < s.m.T+1 {
+		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("run request: %d valid party signatures, a run on request needs t+1 = %d", len(signers), s.m.T+1)}
 	}
 	if d := s.now().Sub(time.Unix(q.Issued, 0)); d > runClockSkew || d < -runClockSkew {
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("run request issued %s away from this party's clock", d.Round(time.Second))}
@@ -368,7 +372,7 @@ func (s *Server) handleRun(ctx context.Context, req []byte) (wire.Message, error
 	if _, err := s.StartRun(q.Name, q.RunID); err != nil {
 		return nil, err
 	}
-	s.log.Info("run requested", "computation", q.Name, "run", fmt.Sprintf("%x", q.RunID[:4]), "signer", q.Signer)
+	s.log.Info("run requested", "computation", q.Name, "run", fmt.Sprintf("%x", q.RunID[:4]), "signers", fmt.Sprint(signers))
 	return s.RunStatus(q.RunID), nil
 }
 

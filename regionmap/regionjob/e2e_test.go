@@ -222,7 +222,7 @@ func TestEndToEndRunner(t *testing.T) {
 			t.Fatalf("upload %d: %v", i, err)
 		}
 	}
-	outs, err := operator.Run(ctx, c, "region-map", 2, d.Deployment.Parties[1].Sign, 50*time.Millisecond)
+	outs, err := operator.Run(ctx, c, "region-map", d.Quorum(), 50*time.Millisecond)
 	if err != nil {
 		t.Fatalf("run: %v %+v", err, outs)
 	}

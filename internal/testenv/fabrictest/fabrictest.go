@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safetrace/safetrace/client/operator"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
 	"github.com/safetrace/safetrace/internal/testenv/relayserve"
@@ -243,4 +244,14 @@ func FreePorts(tb testing.TB, n int) int {
 	}
 	tb.Fatal("no free ports for the mesh")
 	return 0
+}
+
+// Quorum returns the signers of an on-demand run: the keys of parties
+// 1..t+1.
+func (d *Deployment) Quorum() []operator.Signer {
+	var s []operator.Signer
+	for i := range d.Manifest().T + 1 {
+		s = append(s, operator.Signer{Party: i + 1, Key: d.Parties[i].Sign})
+	}
+	return s
 }
