@@ -76,12 +76,12 @@ func (e *computeEnv) nextTo(name string) string { return filepath.Join(filepath.
 // triggerRun starts computation at every party through the computation
 // runner (a RunRequest signed with the party key in keyPath, through the
 // relays) and waits until every party reports the run done.
-func triggerRun(ctx context.Context, e *computeEnv, keyPath, computation string) error {
-	key, err := loadRunKey(keyPath)
+func triggerRun(ctx context.Context, e *computeEnv, keyPaths []string, computation string) error {
+	signers, err := runSigners(keyPaths, e.path, e.m.T)
 	if err != nil {
 		return err
 	}
-	outs, err := operator.Run(ctx, e.c, computation, key.ID, key.Sign, 200*time.Millisecond)
+	outs, err := operator.Run(ctx, e.c, computation, signers, 200*time.Millisecond)
 	if err != nil {
 		for _, o := range outs {
 			if o.Err != nil || o.State != wire.RunDone {
@@ -93,13 +93,25 @@ func triggerRun(ctx context.Context, e *computeEnv, keyPath, computation string)
 	return err
 }
 
-// loadRunKey loads the party key that signs run requests.
-func loadRunKey(path string) (*keys.PartyKey, error) {
-	key, err := keys.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w\nsafetrace: hint: run requests are signed with a party's key (--key)", err)
+// runSigners loads the party keys that sign a run request: the files in
+// paths, or, when none is given, party1.key .. party{t+1}.key next to the
+// manifest (a local deployment keeps them there). A run on request needs
+// the signatures of t+1 parties.
+func runSigners(paths []string, manifestPath string, t int) ([]operator.Signer, error) {
+	if len(paths) == 0 {
+		for i := 1; i <= t+1; i++ {
+			paths = append(paths, filepath.Join(filepath.Dir(manifestPath), fmt.Sprintf("party%d.key", i)))
+		}
 	}
-	return key, nil
+	var out []operator.Signer
+	for _, p := range paths {
+		key, err := keys.Load(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w\nsafetrace: hint: run requests are signed with the keys of t+1 parties (--key FILE, repeated)", err)
+		}
+		out = append(out, operator.Signer{Party: key.ID, Key: key.Sign})
+	}
+	return out, nil
 }
 
 func dayString(d uint32) string {
@@ -157,7 +169,8 @@ func computeSimulate(ctx context.Context, args []string, stdout io.Writer) error
 	participants := fs.Int("participants", 100, "synthetic participants")
 	seed := fs.Uint64("seed", 1, "random seed of the synthetic population")
 	posFrac := fs.Float64("positive", 0.5, "fraction of positive participants")
-	kpath := fs.String("key", "", "party key `file` that signs the run request (default party1.key next to the manifest)")
+	var kpath stringList
+	fs.Var(&kpath, "key", "party key `file` that signs the run request, repeated for t+1 parties (default party1.key .. party{t+1}.key next to the manifest)")
 	apath := fs.String("authority", "", "authority key `file` for the positives' codes (default authority.key next to the manifest)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -170,9 +183,6 @@ func computeSimulate(ctx context.Context, args []string, stdout io.Writer) error
 		return err
 	}
 	defer e.c.Close()
-	if *kpath == "" {
-		*kpath = e.nextTo("party1.key")
-	}
 	if *apath == "" {
 		*apath = e.nextTo("authority.key")
 	}
@@ -185,7 +195,7 @@ func computeSimulate(ctx context.Context, args []string, stdout io.Writer) error
 			}
 			return authority.Issue(ak, n, 24*time.Hour)
 		},
-		Run: func(ctx context.Context) error { return triggerRun(ctx, e, *kpath, manifest.ComputationRegionMap) },
+		Run: func(ctx context.Context) error { return triggerRun(ctx, e, kpath, manifest.ComputationRegionMap) },
 	})
 	if sum.Participants > 0 {
 		fmt.Fprintln(stdout, sum)

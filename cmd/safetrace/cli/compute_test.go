@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,8 +31,10 @@ func TestComputeSimulateInProcess(t *testing.T) {
 	if err := keys.WriteSecretFile(filepath.Join(dir, "authority.key"), ab); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Deployment.Parties[0].Save(filepath.Join(dir, "party1.key")); err != nil {
-		t.Fatal(err)
+	for i, k := range d.Deployment.Parties[:d.Manifest().T+1] {
+		if err := k.Save(filepath.Join(dir, fmt.Sprintf("party%d.key", i+1))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -73,7 +72,8 @@ func epochParty(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout io.Writer) error {
 	fs := newFlagSet(cmd)
 	mpath := fs.String("manifest", "", "deployment manifest `file` (required)")
-	kpath := fs.String("key", "", "a party's key `file` to sign the request (default: party1.key next to the manifest)")
+	var kpath stringList
+	fs.Var(&kpath, "key", "a party's key `file` to sign the request, repeated for t+1 parties (default: party1.key .. party{t+1}.key next to the manifest)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this `long`")
 	wait := fs.Bool("wait", true, "wait until the run finished at every party (false: until every party accepted it)")
 	if err := parseFlags(fs, args); err != nil {
@@ -81,9 +81,6 @@ func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout 
 	}
 	if *mpath == "" {
 		return fmt.Errorf("%s: --manifest is required", cmd)
-	}
-	if *kpath == "" {
-		*kpath = filepath.Join(filepath.Dir(*mpath), "party1.key")
 	}
 	m, err := readVerifiedManifest(*mpath)
 	if err != nil {
@@ -93,7 +90,7 @@ func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout 
 	if err != nil {
 		return err
 	}
-	key, err := loadRunKey(*kpath)
+	signers, err := runSigners(kpath, *mpath, m.T)
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
@@ -109,7 +106,7 @@ func computeRunCmd(ctx context.Context, cmd, name string, args []string, stdout 
 	if !*wait {
 		do = operator.Start
 	}
-	outs, err := do(ctx, c, name, key.ID, key.Sign, 500*time.Millisecond)
+	outs, err := do(ctx, c, name, signers, 500*time.Millisecond)
 	for _, o := range outs {
 		switch {
 		case o.Err != nil:
