@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,12 +10,15 @@ import (
 )
 
 // AddRunInput appends an input of computation run runID (e.g. a region-map
-// contribution), creating the run at now if needed.
+// contribution), creating the run at now if needed. It does not count against
+// Options.MaxRecords: it is the party's own output, not a client's.
 func (s *Store) AddRunInput(runID string, data []byte, now time.Time) error {
 	if err := checkRunID(runID); err != nil {
 		return err
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return addRunInput(tx, runID, data, now) }); err != nil {
+	s.shred.RLock()
+	defer s.shred.RUnlock()
+	if err := s.db.Update(func(tx *bolt.Tx) error { return s.addRunInput(tx, runID, data, 0, now) }); err != nil {
 		return fmt.Errorf("store: add run input: %w", err)
 	}
 	return nil
@@ -27,8 +31,24 @@ func checkRunID(runID string) error {
 	return nil
 }
 
-// addRunInput appends data to run runID in tx, creating the run at now.
-func addRunInput(tx *bolt.Tx, runID string, data []byte, now time.Time) error {
+var (
+	runCreated = []byte{0}
+	runItems   = []byte{2}
+)
+
+// runDay is the day whose key seals the inputs of run bucket b: the day the
+// run was created, so that the key lives as long as the run.
+func runDay(b *bolt.Bucket) (Day, error) {
+	v := b.Get(runCreated)
+	if len(v) != 8 {
+		return 0, errors.New("store: corrupt run entry")
+	}
+	return DayOf(time.Unix(0, int64(binary.BigEndian.Uint64(v)))), nil
+}
+
+// addRunInput appends data to run runID in tx, creating the run at now, and
+// counts items against Options.MaxRecords.
+func (s *Store) addRunInput(tx *bolt.Tx, runID string, data []byte, items int64, now time.Time) error {
 	rb := tx.Bucket(bucketRuns)
 	b := rb.Bucket([]byte(runID))
 	if b == nil {
@@ -36,28 +56,63 @@ func addRunInput(tx *bolt.Tx, runID string, data []byte, now time.Time) error {
 		if b, err = rb.CreateBucket([]byte(runID)); err != nil {
 			return err
 		}
-		if err := b.Put([]byte{0}, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
+		if err := b.Put(runCreated, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
 			return err
 		}
+	}
+	d, err := runDay(b)
+	if err != nil {
+		return err
+	}
+	dk, err := s.keys.ensure(d)
+	if err != nil {
+		return err
 	}
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
 	}
-	return b.Put(binary.BigEndian.AppendUint64([]byte{1}, seq), data)
+	k := binary.BigEndian.AppendUint64([]byte{1}, seq)
+	if err := b.Put(k, dk.seal(adRun(runID, k), data)); err != nil {
+		return err
+	}
+	if items > 0 {
+		n := int64(0)
+		if v := b.Get(runItems); len(v) == 8 {
+			n = int64(binary.BigEndian.Uint64(v))
+		}
+		if err := b.Put(runItems, binary.BigEndian.AppendUint64(nil, uint64(n+items))); err != nil {
+			return err
+		}
+		return addCounter(tx, metaRunItems, items)
+	}
+	return nil
 }
 
 // ForEachRunInput calls fn with each input of run runID in the order added.
 // data is valid only during the call. A run that does not exist has no inputs.
 func (s *Store) ForEachRunInput(runID string, fn func(data []byte) error) error {
+	keys := s.keys.snapshot()
 	return s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns).Bucket([]byte(runID))
 		if b == nil {
 			return nil
 		}
+		d, err := runDay(b)
+		if err != nil {
+			return err
+		}
+		dk, err := s.keyFor(keys, d)
+		if err != nil {
+			return err
+		}
+		var buf []byte
 		c := b.Cursor()
-		for k, v := c.Seek([]byte{1}); k != nil; k, v = c.Next() {
-			if err := fn(v); err != nil {
+		for k, v := c.Seek([]byte{1}); k != nil && k[0] == 1; k, v = c.Next() {
+			if buf, err = dk.open(buf, adRun(runID, k), v); err != nil {
+				return err
+			}
+			if err := fn(buf); err != nil {
 				return err
 			}
 		}
@@ -67,20 +122,28 @@ func (s *Store) ForEachRunInput(runID string, fn func(data []byte) error) error 
 
 // DeleteRun deletes run runID and its inputs, after the run.
 func (s *Store) DeleteRun(runID string) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return deleteRun(tx, runID) })
+	return s.db.Update(func(tx *bolt.Tx) error { return deleteRun(tx, []byte(runID)) })
 }
 
-func deleteRun(tx *bolt.Tx, runID string) error {
-	err := tx.Bucket(bucketRuns).DeleteBucket([]byte(runID))
-	if err == bolt.ErrBucketNotFound {
+// deleteRun deletes a run and takes its items off the counter.
+func deleteRun(tx *bolt.Tx, runID []byte) error {
+	rb := tx.Bucket(bucketRuns)
+	b := rb.Bucket(runID)
+	if b == nil {
 		return nil
 	}
-	return err
+	if v := b.Get(runItems); len(v) == 8 {
+		if err := addCounter(tx, metaRunItems, -int64(binary.BigEndian.Uint64(v))); err != nil {
+			return err
+		}
+	}
+	return rb.DeleteBucket(runID)
 }
 
 // Expired counts what Expire deleted.
 type Expired struct {
 	Records, Uploads, Codes, Results, Runs int
+	DayKeys                                int // day keys destroyed
 }
 
 // codeGrace keeps a used code's entry a day past its expiry, so that a party
@@ -91,7 +154,9 @@ const codeGrace = 24 * time.Hour
 // of retentionDays days before now: records of days before DayOf(now) minus
 // retentionDays (so no record entirely older than the window remains),
 // uploads, results and runs created before now minus the window, and used
-// codes a day past their expiry.
+// codes a day past their expiry. After that transaction is committed it
+// destroys the day keys of the days before the cutoff day (see keys.go), so
+// what it deleted can no longer be decrypted from freed pages.
 func (s *Store) Expire(now time.Time, retentionDays int) (Expired, error) {
 	var e Expired
 	if retentionDays < 1 {
@@ -100,14 +165,23 @@ func (s *Store) Expire(now time.Time, retentionDays int) (Expired, error) {
 	window := time.Duration(retentionDays) * 24 * time.Hour
 	cutoff := now.Add(-window).UnixNano()
 	cutoffDay := int64(DayOf(now)) - int64(retentionDays)
+	s.shred.Lock()
+	defer s.shred.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		// Records are keyed by day first, so the old ones are a prefix.
+		// Records and user-day counters are keyed by day first, so the old
+		// ones are a prefix.
 		if cutoffDay > 0 {
-			e.Records, err = deleteWhile(tx.Bucket(bucketRecords), func(k, v []byte) (bool, bool) {
+			old := func(k, v []byte) (bool, bool) {
 				return int64(binary.BigEndian.Uint32(k)) < cutoffDay, false
-			})
-			if err != nil {
+			}
+			if e.Records, err = deleteWhile(tx.Bucket(bucketRecords), old); err != nil {
+				return err
+			}
+			if err := addCounter(tx, metaRecords, -int64(e.Records)); err != nil {
+				return err
+			}
+			if _, err = deleteWhile(tx.Bucket(bucketQuota), old); err != nil {
 				return err
 			}
 		}
@@ -132,7 +206,7 @@ func (s *Store) Expire(now time.Time, retentionDays int) (Expired, error) {
 		runs := tx.Bucket(bucketRuns)
 		var old [][]byte
 		err = runs.ForEachBucket(func(k []byte) error {
-			v := runs.Bucket(k).Get([]byte{0})
+			v := runs.Bucket(k).Get(runCreated)
 			if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < cutoff {
 				old = append(old, append([]byte(nil), k...))
 			}
@@ -142,7 +216,7 @@ func (s *Store) Expire(now time.Time, retentionDays int) (Expired, error) {
 			return err
 		}
 		for _, k := range old {
-			if err := runs.DeleteBucket(k); err != nil {
+			if err := deleteRun(tx, k); err != nil {
 				return err
 			}
 		}
@@ -151,6 +225,11 @@ func (s *Store) Expire(now time.Time, retentionDays int) (Expired, error) {
 	})
 	if err != nil {
 		return Expired{}, fmt.Errorf("store: expire: %w", err)
+	}
+	if cutoffDay > 0 {
+		if e.DayKeys, err = s.keys.destroyBefore(Day(cutoffDay)); err != nil {
+			return e, err
+		}
 	}
 	return e, nil
 }

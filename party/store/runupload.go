@@ -13,7 +13,8 @@ import (
 // and, if u.Code is set, the code's use: a retry of u (same id and content
 // hash) returns the first receipt and stores nothing; errors are those of
 // PutUpload, and on any error nothing is stored. The receipt counts count
-// items (e.g. the regions of a region-map upload).
+// items (e.g. the regions of a region-map upload); max(count, 1) items count
+// against Options.MaxRecords, and ErrFull is returned when they do not fit.
 func (s *Store) PutRunInput(u *Upload, count int, runID string, input []byte, now time.Time) (Receipt, error) {
 	if err := checkID("upload id", u.ID); err != nil {
 		return Receipt{}, err
@@ -25,6 +26,8 @@ func (s *Store) PutRunInput(u *Upload, count int, runID string, input []byte, no
 		return Receipt{}, err
 	}
 	var rc Receipt
+	s.shred.RLock()
+	defer s.shred.RUnlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		ub := tx.Bucket(bucketUploads)
 		old, done, err := beginUpload(tx, u, now)
@@ -32,14 +35,18 @@ func (s *Store) PutRunInput(u *Upload, count int, runID string, input []byte, no
 			rc = old
 			return err
 		}
-		if err := addRunInput(tx, runID, input, now); err != nil {
+		items := int64(max(count, 1))
+		if err := s.checkRoom(tx, items); err != nil {
+			return err
+		}
+		if err := s.addRunInput(tx, runID, input, items, now); err != nil {
 			return err
 		}
 		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
 		return ub.Put(u.ID, encodeReceipt(rc))
 	})
 	if err != nil {
-		if errors.Is(err, ErrCodeUsed) || errors.Is(err, ErrUploadReused) {
+		if isClientError(err) {
 			return Receipt{}, err
 		}
 		return Receipt{}, fmt.Errorf("store: put run input: %w", err)

@@ -8,26 +8,36 @@
 //	uploads  upload id -> content hash, stored time, record count (idempotency)
 //	codes    authority code id (16 bytes) -> time used, code expiry
 //	results  SHA-256(user result public key) || seq (uint64 BE) -> created time, sealed blob
-//	runs     run id -> bucket of 0x00 -> created time, 0x01 || seq -> input
+//	runs     run id -> bucket of 0x00 -> created time, 0x01 || seq -> input,
+//	         0x02 -> items counted against Options.MaxRecords
+//	quota    day || HMAC(result key)[:16] -> records of that user key and day
+//	meta     "format" -> 2, "id" -> store id (16), "records", "runitems" -> counts
+//
+// Record values, result blobs and run inputs are sealed with per-day keys
+// kept in a separate key file and destroyed at expiry (keys.go explains
+// the scheme and exactly what it guarantees).
 //
 // Entry points: [Open]; [Store.PutUpload] stores an upload's records, and for
 // a positive report uses its authority code, in one transaction;
 // [Store.ForEachRecord] reads records for an epoch; [Store.Expire] applies the
 // retention window (DESIGN.md 4.5).
 //
-// Warning: the store holds this party's shares in the clear. Shares reveal
-// nothing alone, but a coalition of more than t parties' stores reveals every
-// record: protect the file like a key. bbolt deletes by freeing pages, which
-// may keep old bytes in the file until they are reused; the store does not
-// scrub them.
+// Warning: the running store can decrypt every live share. Shares reveal
+// nothing alone, but a coalition of more than t parties' data directories
+// (database and key file) reveals every live record: protect them like a key.
+//
+// Databases written before the values were encrypted (no "meta" bucket) are
+// refused by Open with ErrOldFormat; nothing is migrated.
 package store
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,7 +49,17 @@ var (
 	bucketCodes   = []byte("codes")
 	bucketResults = []byte("results")
 	bucketRuns    = []byte("runs")
+	bucketQuota   = []byte("quota")
+	bucketMeta    = []byte("meta")
+
+	metaFormat   = []byte("format")
+	metaID       = []byte("id")
+	metaRecords  = []byte("records")
+	metaRunItems = []byte("runitems")
 )
+
+// storeFormat is the value of meta "format": 2 is the first encrypted format.
+const storeFormat = 2
 
 // Errors callers branch on.
 var (
@@ -50,7 +70,37 @@ var (
 	// ErrRecordExists is returned when a record id of the day is already stored
 	// by another upload.
 	ErrRecordExists = errors.New("store: record id already stored by another upload")
+	// ErrFull is returned by PutUpload and PutRunInput when storing would
+	// pass Options.MaxRecords.
+	ErrFull = errors.New("store: the party's store is full")
+	// ErrQuota is returned by PutUpload when a result key would have more
+	// than Options.MaxRecordsPerUserDay records on one day.
+	ErrQuota = errors.New("store: too many records for this user key and day")
+	// ErrOldFormat is returned by Open for a database of the unencrypted
+	// format, which is not migrated.
+	ErrOldFormat = errors.New("store: database in the old unencrypted format; it is not migrated: delete it (its records expire anyway) or read it with the previous version")
 )
+
+// Defaults for Options fields left zero.
+const (
+	// DefaultMaxRecords bounds the records (plus run-input items) a party
+	// stores. An epoch over 1.7e7 records passes the mesh's 1 GiB frame limit
+	// and 10^6 records take about 3 GB per party; 5e6 leaves room for the
+	// epoch's dummies while keeping it under the limit. At about 300 bytes
+	// per record on disk this is about 1.5 GB of database.
+	DefaultMaxRecords = 5_000_000
+	// DefaultMaxRecordsPerUserDay bounds one result key's records of one
+	// day: a visitor with a record for every 15-minute bucket of the day at
+	// 20 places has 1920.
+	DefaultMaxRecordsPerUserDay = 2000
+)
+
+// Options configures a store. Zero fields take the defaults above; a
+// negative field means no limit.
+type Options struct {
+	MaxRecords           int64 // records plus run-input items stored in total
+	MaxRecordsPerUserDay int   // records per result key and day
+}
 
 // Limits on sizes of identifiers.
 const (
@@ -59,35 +109,151 @@ const (
 
 // Store is an open party database. Its methods may be called concurrently.
 type Store struct {
-	db *bolt.DB
+	db   *bolt.DB
+	keys *keyring
+	opt  Options
+	// shred is held shared by writers that create day keys and exclusively
+	// by Expire, so no value is committed under a key Expire is destroying.
+	shred sync.RWMutex
 }
 
-// Open opens or creates the database file at path (mode 0600). It waits at
-// most one second for another process's lock on the file.
-func Open(path string) (*Store, error) {
+// Open opens or creates the database file at path (mode 0600) and its key
+// file, path+".keys". It waits at most one second for another process's lock
+// on the file. At most one Options may be given. A database of the old
+// unencrypted format gives ErrOldFormat; a database whose key file is
+// missing or belongs to another database is refused.
+func Open(path string, opts ...Options) (*Store, error) {
+	if len(opts) > 1 {
+		return nil, errors.New("store: more than one Options")
+	}
+	var o Options
+	if len(opts) == 1 {
+		o = opts[0]
+	}
+	if o.MaxRecords == 0 {
+		o.MaxRecords = DefaultMaxRecords
+	}
+	if o.MaxRecordsPerUserDay == 0 {
+		o.MaxRecordsPerUserDay = DefaultMaxRecordsPerUserDay
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	// Never set NoSync: a commit must be on disk before it is acknowledged.
 	db.NoSync = false
+	var keys *keyring
 	err = db.Update(func(tx *bolt.Tx) error {
+		if m := tx.Bucket(bucketMeta); m != nil {
+			if f := m.Get(metaFormat); len(f) != 1 || f[0] != storeFormat {
+				return fmt.Errorf("database format %v, want %d", f, storeFormat)
+			}
+			var id [16]byte
+			if len(m.Get(metaID)) != 16 {
+				return errors.New("corrupt store id")
+			}
+			copy(id[:], m.Get(metaID))
+			var err error
+			keys, err = openKeyring(keyPath(path), id)
+			return err
+		}
 		for _, b := range [][]byte{bucketRecords, bucketUploads, bucketCodes, bucketResults, bucketRuns} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			if tx.Bucket(b) != nil {
+				return ErrOldFormat
+			}
+		}
+		for _, b := range [][]byte{bucketRecords, bucketUploads, bucketCodes, bucketResults, bucketRuns, bucketQuota, bucketMeta} {
+			if _, err := tx.CreateBucket(b); err != nil {
 				return err
 			}
 		}
-		return nil
+		var id [16]byte
+		rand.Read(id[:])
+		m := tx.Bucket(bucketMeta)
+		for k, v := range map[string][]byte{"format": {storeFormat}, "id": id[:], "records": make([]byte, 8), "runitems": make([]byte, 8)} {
+			if err := m.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		var err error
+		keys, err = createKeyring(keyPath(path), id)
+		return err
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: %w", err)
+		if keys != nil {
+			keys.close()
+		}
+		if errors.Is(err, ErrOldFormat) {
+			return nil, fmt.Errorf("%w (%s)", ErrOldFormat, path)
+		}
+		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, keys: keys, opt: o}, nil
 }
 
-// Close closes the database. It waits for running transactions.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database and the key file. It waits for running
+// transactions.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if kerr := s.keys.close(); err == nil {
+		err = kerr
+	}
+	return err
+}
+
+// Stats are the store's sizes, for metrics.
+type Stats struct {
+	Records    int64 // stored records
+	RunItems   int64 // items of stored run inputs from uploads
+	MaxRecords int64 // the limit on Records+RunItems; negative: none
+	DayKeys    int   // live day keys
+	DBBytes    int64 // size of the database file
+}
+
+// Stats returns the store's current sizes.
+func (s *Store) Stats() (Stats, error) {
+	st := Stats{MaxRecords: s.opt.MaxRecords}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		st.Records, st.RunItems = counters(tx)
+		st.DBBytes = tx.Size()
+		return nil
+	})
+	s.keys.mu.Lock()
+	st.DayKeys = len(s.keys.days)
+	s.keys.mu.Unlock()
+	return st, err
+}
+
+func counters(tx *bolt.Tx) (records, runItems int64) {
+	m := tx.Bucket(bucketMeta)
+	return int64(binary.BigEndian.Uint64(m.Get(metaRecords))), int64(binary.BigEndian.Uint64(m.Get(metaRunItems)))
+}
+
+// addCounter adds delta to the meta counter name.
+func addCounter(tx *bolt.Tx, name []byte, delta int64) error {
+	if delta == 0 {
+		return nil
+	}
+	m := tx.Bucket(bucketMeta)
+	v := int64(binary.BigEndian.Uint64(m.Get(name))) + delta
+	if v < 0 {
+		return fmt.Errorf("counter %s below zero", name)
+	}
+	return m.Put(name, binary.BigEndian.AppendUint64(nil, uint64(v)))
+}
+
+// checkRoom returns ErrFull if n more items do not fit.
+func (s *Store) checkRoom(tx *bolt.Tx, n int64) error {
+	if s.opt.MaxRecords < 0 {
+		return nil
+	}
+	r, ri := counters(tx)
+	if r+ri+n > s.opt.MaxRecords {
+		return fmt.Errorf("%w (%d stored, %d more, limit %d)", ErrFull, r+ri, n, s.opt.MaxRecords)
+	}
+	return nil
+}
 
 // Day is a UTC calendar day, counted from 1970-01-01.
 type Day uint32
@@ -150,15 +316,15 @@ func userPrefix(userKey []byte) []byte {
 // is userKey and returns its sequence number.
 func (s *Store) PutResult(userKey, blob []byte, now time.Time) (uint64, error) {
 	var seq uint64
+	s.shred.RLock()
+	defer s.shred.RUnlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketResults)
 		var err error
 		if seq, err = b.NextSequence(); err != nil {
 			return err
 		}
-		k := binary.BigEndian.AppendUint64(userPrefix(userKey), seq)
-		v := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
-		return b.Put(k, append(v, blob...))
+		return s.putResult(b, userKey, seq, blob, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: put result: %w", err)
@@ -166,22 +332,41 @@ func (s *Store) PutResult(userKey, blob []byte, now time.Time) (uint64, error) {
 	return seq, nil
 }
 
+// putResult stores blob as result seq of userKey, sealed under the key of
+// DayOf(now). The value is the created time (int64 BE Unix ns, in the clear
+// for Expire) and the sealed blob.
+func (s *Store) putResult(b *bolt.Bucket, userKey []byte, seq uint64, blob []byte, now time.Time) error {
+	dk, err := s.keys.ensure(DayOf(now))
+	if err != nil {
+		return err
+	}
+	k := binary.BigEndian.AppendUint64(userPrefix(userKey), seq)
+	v := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	return b.Put(k, append(v, dk.seal(adResult(k, v), blob)...))
+}
+
 // Results returns the user's stored result blobs, oldest first. The blobs are
 // copies.
 func (s *Store) Results(userKey []byte) ([]Result, error) {
 	var rs []Result
 	p := userPrefix(userKey)
+	keys := s.keys.snapshot()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketResults).Cursor()
 		for k, v := c.Seek(p); k != nil && len(k) == 40 && string(k[:32]) == string(p); k, v = c.Next() {
 			if len(v) < 8 {
 				return fmt.Errorf("corrupt result entry")
 			}
-			rs = append(rs, Result{
-				Seq:     binary.BigEndian.Uint64(k[32:]),
-				Created: time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(),
-				Blob:    append([]byte(nil), v[8:]...),
-			})
+			created := time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
+			dk, err := s.keyFor(keys, DayOf(created))
+			if err != nil {
+				return err
+			}
+			blob, err := dk.open(nil, adResult(k, v[:8]), v[8:])
+			if err != nil {
+				return err
+			}
+			rs = append(rs, Result{Seq: binary.BigEndian.Uint64(k[32:]), Created: created, Blob: blob})
 		}
 		return nil
 	})
@@ -189,6 +374,19 @@ func (s *Store) Results(userKey []byte) ([]Result, error) {
 		return nil, fmt.Errorf("store: results: %w", err)
 	}
 	return rs, nil
+}
+
+// keyFor returns day d's key from a snapshot taken before the reading
+// transaction began, or from the live keys if it was created since.
+func (s *Store) keyFor(snap map[Day]*dayKey, d Day) (*dayKey, error) {
+	if dk := snap[d]; dk != nil {
+		return dk, nil
+	}
+	if dk := s.keys.get(d); dk != nil {
+		snap[d] = dk
+		return dk, nil
+	}
+	return nil, fmt.Errorf("%w (day %s)", ErrKeyGone, d)
 }
 
 // DeleteResults deletes the user's results with Seq <= through, after the
@@ -254,9 +452,10 @@ func (s *Store) Publish(p *Publication, now time.Time) error {
 			return err
 		}
 	}
+	s.shred.RLock()
+	defer s.shred.RUnlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketResults)
-		v0 := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 		for _, r := range p.Results {
 			pre := userPrefix(r.UserKey)
 			c := b.Cursor()
@@ -269,18 +468,17 @@ func (s *Store) Publish(p *Publication, now time.Time) error {
 			if err != nil {
 				return err
 			}
-			k := binary.BigEndian.AppendUint64(userPrefix(r.UserKey), seq)
-			if err := b.Put(k, append(append([]byte(nil), v0...), r.Blob...)); err != nil {
+			if err := s.putResult(b, r.UserKey, seq, r.Blob, now); err != nil {
 				return err
 			}
 		}
 		for _, r := range p.DeleteRuns {
-			if err := deleteRun(tx, r); err != nil {
+			if err := deleteRun(tx, []byte(r)); err != nil {
 				return err
 			}
 		}
 		for _, o := range p.Outputs {
-			if err := addRunInput(tx, o.Run, o.Data, now); err != nil {
+			if err := s.addRunInput(tx, o.Run, o.Data, 0, now); err != nil {
 				return err
 			}
 		}

@@ -198,7 +198,7 @@ func TestExpire(t *testing.T) {
 	}
 	// Uploads expire by time: the one stored at 00:00 of day today-14 is more
 	// than 14 days before t0 (12:00), while its records' day is still kept.
-	want := Expired{Records: 6, Uploads: 7, Codes: 1, Results: 1, Runs: 1}
+	want := Expired{Records: 6, Uploads: 7, Codes: 1, Results: 1, Runs: 1, DayKeys: 6}
 	if e != want {
 		t.Fatalf("expired %+v, want %+v", e, want)
 	}

@@ -77,11 +77,19 @@ func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 		}
 	}
 	var rc Receipt
+	s.shred.RLock()
+	defer s.shred.RUnlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		ub := tx.Bucket(bucketUploads)
 		old, done, err := beginUpload(tx, u, now)
 		if err != nil || done {
 			rc = old
+			return err
+		}
+		if err := s.checkRoom(tx, int64(len(u.Records))); err != nil {
+			return err
+		}
+		if err := s.countUserDays(tx, u.Records); err != nil {
 			return err
 		}
 		rb := tx.Bucket(bucketRecords)
@@ -93,20 +101,72 @@ func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 			if rb.Get(k) != nil {
 				return fmt.Errorf("%w (day %s, record %d of the upload)", ErrRecordExists, r.Day, i)
 			}
-			if err := rb.Put(k, encodeRecord(&r)); err != nil {
+			dk, err := s.keys.ensure(r.Day)
+			if err != nil {
 				return err
 			}
+			if err := rb.Put(k, dk.seal(adRecord(k), encodeRecord(&r))); err != nil {
+				return err
+			}
+		}
+		if err := addCounter(tx, metaRecords, int64(len(u.Records))); err != nil {
+			return err
 		}
 		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: len(u.Records), Stored: time.Unix(0, now.UnixNano()).UTC()}
 		return ub.Put(u.ID, encodeReceipt(rc))
 	})
 	if err != nil {
-		if errors.Is(err, ErrCodeUsed) || errors.Is(err, ErrUploadReused) || errors.Is(err, ErrRecordExists) {
+		if isClientError(err) {
 			return Receipt{}, err
 		}
 		return Receipt{}, fmt.Errorf("store: put upload: %w", err)
 	}
 	return rc, nil
+}
+
+// isClientError reports whether err is one that callers branch on, returned
+// without a "put upload" prefix.
+func isClientError(err error) bool {
+	for _, e := range []error{ErrCodeUsed, ErrUploadReused, ErrRecordExists, ErrFull, ErrQuota} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// countUserDays adds recs to the per-user-day counters, or returns ErrQuota
+// if one would pass Options.MaxRecordsPerUserDay. The counters are keyed by
+// day and an HMAC of the result key under the day's key, so after expiry they
+// cannot be linked to the user.
+func (s *Store) countUserDays(tx *bolt.Tx, recs []Record) error {
+	type userDay struct {
+		day Day
+		key string
+	}
+	n := map[userDay]int{}
+	for i := range recs {
+		n[userDay{recs[i].Day, string(recs[i].ResultKey)}]++
+	}
+	b := tx.Bucket(bucketQuota)
+	for ud, c := range n {
+		dk, err := s.keys.ensure(ud.day)
+		if err != nil {
+			return err
+		}
+		k := dk.quotaKey(ud.day, []byte(ud.key))
+		cur := 0
+		if v := b.Get(k); len(v) == 4 {
+			cur = int(binary.BigEndian.Uint32(v))
+		}
+		if s.opt.MaxRecordsPerUserDay >= 0 && cur+c > s.opt.MaxRecordsPerUserDay {
+			return fmt.Errorf("%w (day %s: %d stored, %d more, limit %d)", ErrQuota, ud.day, cur, c, s.opt.MaxRecordsPerUserDay)
+		}
+		if err := b.Put(k, binary.BigEndian.AppendUint32(nil, uint32(cur+c))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Upload returns the receipt of a stored upload id, if any.
@@ -130,16 +190,35 @@ func (s *Store) Upload(id []byte) (Receipt, bool, error) {
 // (day, id). The Record and its slices are valid only during the call; copy
 // what must be kept. An error from fn stops the iteration and is returned.
 func (s *Store) ForEachRecord(from, to Day, fn func(r *Record) error) error {
+	keys := s.keys.snapshot()
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRecords).Cursor()
 		start := binary.BigEndian.AppendUint32(nil, uint32(from))
+		var buf []byte
+		var dk *dayKey
+		var kd Day
 		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
-			r, err := decodeRecord(k, v)
-			if err != nil {
+			if len(k) < 5 {
+				return errCorrupt
+			}
+			d := Day(binary.BigEndian.Uint32(k))
+			if d > to {
+				break
+			}
+			if dk == nil || d != kd {
+				var err error
+				if dk, err = s.keyFor(keys, d); err != nil {
+					return err
+				}
+				kd = d
+			}
+			var err error
+			if buf, err = dk.open(buf, adRecord(k), v); err != nil {
 				return err
 			}
-			if r.Day > to {
-				break
+			r, err := decodeRecord(k, buf)
+			if err != nil {
+				return err
 			}
 			if err := fn(r); err != nil {
 				return err
@@ -160,7 +239,7 @@ func recordKey(d Day, id []byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(d)), id...)
 }
 
-// Record values: version 1, kind, created (int64 BE Unix ns), then upload id,
+// Record values (sealed under the day key, see keys.go): version 1, kind, created (int64 BE Unix ns), then upload id,
 // result key and share, each with a uvarint length.
 const recordVersion = 1
 
