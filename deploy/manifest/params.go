@@ -100,8 +100,9 @@ func DefaultParams() Params {
 			// A day of 10-minute buckets at a venue and a GPS cell, with
 			// room for encounters.
 			UserDayRecords: 2 * 144 * 2,
-			// About 13 GB of shares per party with their indexes.
-			StoreRecords: 50_000_000,
+			// Well below the 1.7e7 records at which one epoch's shuffle
+			// message outgrows the mesh's frame limit.
+			StoreRecords: 5_000_000,
 		},
 		MinNewUploads: 10,
 		KAnonymity:    10,

@@ -101,8 +101,25 @@ func (h host) Admit(a *compute.Admission) (wire.Message, error) {
 		return nil, werr(wire.CodeUploadReused, "%v", err)
 	case errors.Is(err, store.ErrRecordExists):
 		return nil, werr(wire.CodeRecordExists, "%v", err)
+	case errors.Is(err, store.ErrFull):
+		return nil, werr(wire.CodeFull, "the party's store is full; try again after the next expiry")
+	case errors.Is(err, store.ErrQuota):
+		return nil, werr(wire.CodeQuota, "%v", err)
 	case err != nil:
 		return nil, err
 	}
 	return s.receipt(rc), nil
+}
+
+// StoreOptions returns the store budgets of manifest m (budget
+// store_records and user_day_records; 0 there means no limit).
+func StoreOptions(m *manifest.Manifest) store.Options {
+	o := store.Options{MaxRecords: m.Params.Budget.StoreRecords, MaxRecordsPerUserDay: m.Params.Budget.UserDayRecords}
+	if o.MaxRecords == 0 {
+		o.MaxRecords = -1
+	}
+	if o.MaxRecordsPerUserDay == 0 {
+		o.MaxRecordsPerUserDay = -1
+	}
+	return o
 }

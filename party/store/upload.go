@@ -135,7 +135,8 @@ func isClientError(err error) bool {
 	return false
 }
 
-// countUserDays adds recs to the per-user-day counters, or returns ErrQuota
+// countUserDays adds recs with a result key to the per-user-day counters,
+// or returns ErrQuota
 // if one would pass Options.MaxRecordsPerUserDay. The counters are keyed by
 // day and an HMAC of the result key under the day's key, so after expiry they
 // cannot be linked to the user.
@@ -146,6 +147,11 @@ func (s *Store) countUserDays(tx *bolt.Tx, recs []Record) error {
 	}
 	n := map[userDay]int{}
 	for i := range recs {
+		// Records without a result key (positive reports) count for nobody;
+		// the authority codes bound them.
+		if len(recs[i].ResultKey) == 0 {
+			continue
+		}
 		n[userDay{recs[i].Day, string(recs[i].ResultKey)}]++
 	}
 	b := tx.Bucket(bucketQuota)

@@ -72,7 +72,7 @@ func partyServe(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return err
 	}
-	st, err := store.Open(filepath.Join(*data, "party.db"))
+	st, err := store.Open(filepath.Join(*data, "party.db"), server.StoreOptions(m))
 	if err != nil {
 		return err
 	}

@@ -130,7 +130,7 @@ func StartWith(tb testing.TB, n, t int, opts Options) *Deployment {
 	d.wg.Go(func() { relayserve.Serve(ctx, d.Relay, ln, "/ws") })
 	dir := tb.TempDir()
 	for _, k := range ld.Parties {
-		st, err := store.Open(filepath.Join(dir, fmt.Sprintf("party%d.db", k.ID)))
+		st, err := store.Open(filepath.Join(dir, fmt.Sprintf("party%d.db", k.ID)), server.StoreOptions(ld.Manifest))
 		if err != nil {
 			tb.Fatal(err)
 		}
