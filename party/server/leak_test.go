@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -123,4 +126,89 @@ func TestLeakReplySizes(t *testing.T) {
 			t.Errorf("the relay tells %q (%d B) from %q (%d B) by size", s.what, s.size, sizes[0].what, sizes[0].size)
 		}
 	}
+}
+
+// countFields are the summary fields that count records, reports or users.
+var countFields = map[string]bool{"records": true, "positive_records": true, "held": true, "reports": true,
+	"rejected_reports": true, "users": true, "user_days": true, "unsealable": true, "uploads": true, "rejected": true}
+
+// checkPublicCounts fails for every count in the JSON value v (a summary
+// or a list of them) that is a number below k, and adds the counts it saw
+// to seen by field name.
+func checkPublicCounts(t *testing.T, where string, v any, k int, seen map[string][]string) {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		for name, x := range v {
+			if countFields[name] {
+				seen[name] = append(seen[name], fmt.Sprint(x))
+				switch x := x.(type) {
+				case float64:
+					if int(x) < k {
+						t.Errorf("%s: %s = %v, an exact count below k = %d", where, name, x, k)
+					}
+				case string:
+					if x != compute.BelowK {
+						t.Errorf("%s: %s = %q", where, name, x)
+					}
+				default:
+					t.Errorf("%s: %s = %v (%T)", where, name, x, x)
+				}
+				continue
+			}
+			checkPublicCounts(t, where, x, k, seen)
+		}
+	case []any:
+		for _, x := range v {
+			checkPublicCounts(t, where, x, k, seen)
+		}
+	}
+}
+
+// TestLeakSmallCounts plays an outsider after an epoch over three users and
+// one positive report: it asks a party for the run's status (an
+// unauthenticated StatusRequest through the relay) and reads GET /v1/epochs,
+// and finds no count below k: the users (3) and reports (1) show as "< k".
+func TestLeakSmallCounts(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	k := d.Manifest().Params.KAnonymity
+	if k <= 3 {
+		t.Fatalf("k = %d; the test needs k > 3", k)
+	}
+	vs, _ := honestStory(t, d)
+	runEpoch(t, d, vs[0].c)
+	id := lastRunID(t, d)
+
+	_, m := asRelay(t, d, func(rk [wire.KeySize]byte) wire.Message {
+		return &wire.StatusRequest{ReplyKey: rk, Name: "exposure", RunID: id}
+	})
+	st, ok := m.(*wire.RunStatus)
+	if !ok || st.State != wire.RunDone {
+		t.Fatalf("status request answered %T %+v", m, m)
+	}
+	var status any
+	if err := json.Unmarshal([]byte(st.Text), &status); err != nil {
+		t.Fatalf("status text %q: %v", st.Text, err)
+	}
+	seen := map[string][]string{}
+	checkPublicCounts(t, "status reply", status, k, seen)
+
+	rec := httptest.NewRecorder()
+	d.Servers[0].HTTPHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/epochs", nil))
+	var epochs any
+	if err := json.Unmarshal(rec.Body.Bytes(), &epochs); err != nil {
+		t.Fatalf("/v1/epochs: %v: %s", err, rec.Body.String())
+	}
+	checkPublicCounts(t, "/v1/epochs", epochs, k, seen)
+	for _, name := range []string{"users", "reports"} {
+		if len(seen[name]) < 2 {
+			t.Errorf("%s: seen %v, want it in the status reply and /v1/epochs", name, seen[name])
+		}
+		for _, v := range seen[name] {
+			if v != compute.BelowK {
+				t.Errorf("%s shown as %s", name, v)
+			}
+		}
+	}
+	t.Logf("status text: %s", st.Text)
 }

@@ -7,8 +7,10 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 
+	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap/regionjob"
 	"github.com/safetrace/safetrace/wire"
@@ -25,15 +27,16 @@ type metrics struct {
 	runsStarted   atomic.Uint64
 	runsDone      atomic.Uint64
 	runsFailed    atomic.Uint64
-	// The last exposure epoch's public counters.
-	epochRecords, epochReports, epochRejected, epochUsers atomic.Int64
+	// The last exposure epoch's public counters, under the k rule.
+	epochMu     sync.Mutex
+	epochCounts map[string]compute.Count
 }
 
-func (m *metrics) epoch(records, reports, rejected, users int) {
-	m.epochRecords.Store(int64(records))
-	m.epochReports.Store(int64(reports))
-	m.epochRejected.Store(int64(rejected))
-	m.epochUsers.Store(int64(users))
+// epoch keeps the public counters of an exposure epoch's summary.
+func (m *metrics) epoch(c map[string]compute.Count) {
+	m.epochMu.Lock()
+	m.epochCounts = c
+	m.epochMu.Unlock()
 }
 
 func (m *metrics) init() {
@@ -95,16 +98,23 @@ func (s *Server) writeMetrics(w io.Writer) {
 	for _, name := range slices.Sorted(maps.Keys(last)) {
 		fmt.Fprintf(w, "safetrace_party_run_last_seconds{computation=%q} %g\n", name, last[name])
 	}
-	fmt.Fprintln(w, "# HELP safetrace_party_epoch_records Records in the last exposure epoch (after the record-set agreement).")
-	fmt.Fprintln(w, "# TYPE safetrace_party_epoch_records gauge")
-	fmt.Fprintf(w, "safetrace_party_epoch_records %d\n", m.epochRecords.Load())
-	fmt.Fprintln(w, "# HELP safetrace_party_epoch_reports Positive reports in the last exposure epoch, and those rejected by validation.")
-	fmt.Fprintln(w, "# TYPE safetrace_party_epoch_reports gauge")
-	fmt.Fprintf(w, "safetrace_party_epoch_reports{validation=\"any\"} %d\n", m.epochReports.Load())
-	fmt.Fprintf(w, "safetrace_party_epoch_reports{validation=\"rejected\"} %d\n", m.epochRejected.Load())
-	fmt.Fprintln(w, "# HELP safetrace_party_epoch_users Users (result keys) in the last exposure epoch.")
-	fmt.Fprintln(w, "# TYPE safetrace_party_epoch_users gauge")
-	fmt.Fprintf(w, "safetrace_party_epoch_users %d\n", m.epochUsers.Load())
+	m.epochMu.Lock()
+	counts := m.epochCounts
+	m.epochMu.Unlock()
+	fmt.Fprintln(w, "# HELP safetrace_party_epoch_count Counts of the last exposure epoch (records, reports, rejected_reports, users) that are at least k; smaller ones are left out and marked in safetrace_party_epoch_below_k.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_epoch_count gauge")
+	for _, name := range slices.Sorted(maps.Keys(counts)) {
+		if n, ok := counts[name].Value(); ok {
+			fmt.Fprintf(w, "safetrace_party_epoch_count{count=%q} %d\n", name, n)
+		}
+	}
+	fmt.Fprintln(w, "# HELP safetrace_party_epoch_below_k 1 for each count of the last exposure epoch that is below k and so not shown.")
+	fmt.Fprintln(w, "# TYPE safetrace_party_epoch_below_k gauge")
+	for _, name := range slices.Sorted(maps.Keys(counts)) {
+		if _, ok := counts[name].Value(); !ok {
+			fmt.Fprintf(w, "safetrace_party_epoch_below_k{count=%q} 1\n", name)
+		}
+	}
 	fmt.Fprintln(w, "# HELP safetrace_party_relays_registered Relays at which the party is registered.")
 	fmt.Fprintln(w, "# TYPE safetrace_party_relays_registered gauge")
 	fmt.Fprintf(w, "safetrace_party_relays_registered %d\n", s.RelaysRegistered())
@@ -142,7 +152,9 @@ func (s *Server) HTTPHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /v1/epochs", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"epochs": s.Runs()})
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false) // counts below k read "< k"
+		enc.Encode(map[string]any{"epochs": s.Runs()})
 	})
 	mux.HandleFunc("GET /v1/regionmap", func(w http.ResponseWriter, _ *http.Request) {
 		rm, err := regionjob.Latest(s.host())
@@ -156,14 +168,14 @@ func (s *Server) HTTPHandler() http.Handler {
 		}
 		type region struct {
 			Region string `json:"region"`
-			Count  uint32 `json:"count"`
+			Count  uint32 `json:"count"` // at least k: the map releases no others
 		}
 		out := struct {
-			Day     string   `json:"day"`
-			K       uint32   `json:"k"`
-			Uploads uint32   `json:"uploads"`
-			Regions []region `json:"regions"`
-		}{Day: store.Day(rm.Day).String(), K: rm.K, Uploads: rm.Uploads, Regions: []region{}}
+			Day     string        `json:"day"`
+			K       uint32        `json:"k"`
+			Uploads compute.Count `json:"uploads"`
+			Regions []region      `json:"regions"`
+		}{Day: store.Day(rm.Day).String(), K: rm.K, Uploads: compute.KCount(int(rm.Uploads), int(rm.K)), Regions: []region{}}
 		for _, rc := range rm.Released {
 			if int(rc.Region) < len(s.m.Params.Regions) {
 				out.Regions = append(out.Regions, region{s.m.Params.Regions[rc.Region], rc.Count})
