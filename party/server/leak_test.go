@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -210,5 +214,191 @@ func TestLeakSmallCounts(t *testing.T) {
 			}
 		}
 	}
+
+	// /metrics, scraped now and two hours later (after the slots of the
+	// four uploads): no exact count below k, and the epoch's users and
+	// reports marked as below k.
+	for range 2 {
+		body := scrape(t, d, 0)
+		checkMetricCounts(t, body, k)
+		m := samples(t, body)
+		for _, name := range []string{"users", "reports"} {
+			if _, ok := m[`safetrace_party_epoch_count{count="`+name+`"}`]; ok {
+				t.Errorf("/metrics shows the epoch's %s", name)
+			}
+			if m[`safetrace_party_epoch_below_k{count="`+name+`"}`] != 1 {
+				t.Errorf("/metrics does not mark the epoch's %s as below k", name)
+			}
+		}
+		later := time.Now().Add(2 * time.Hour)
+		server.SetMetricsClock(d.Servers[0], func() time.Time { return later })
+	}
 	t.Logf("status text: %s", st.Text)
+}
+
+// scrape reads party i's /metrics (i from 0) as the operator's listener
+// serves it.
+func scrape(t *testing.T, d *fabrictest.Deployment, i int) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	d.Servers[i].HTTPHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("/metrics: %d %s", rec.Code, rec.Body.String())
+	}
+	return rec.Body.String()
+}
+
+// samples returns the metric lines of a scrape, by series.
+func samples(t *testing.T, body string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for line := range strings.Lines(body) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+// countingSeries are the metric series that count people, uploads,
+// reports or records. A latency histogram's buckets are not among them:
+// they split a step of at least k requests published together by how long
+// each took, so one bucket may hold fewer than k of them.
+func countingSeries(name string) bool {
+	for _, p := range []string{"safetrace_party_uploads_total", "safetrace_party_records_total", "safetrace_party_upload_retries_total",
+		"safetrace_party_results_served_total", "safetrace_party_rejected_total", "safetrace_party_request_seconds_count",
+		"safetrace_party_epoch_count", "safetrace_party_codes_used_total"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkMetricCounts fails for every counting series whose value is
+// neither 0 nor at least k.
+func checkMetricCounts(t *testing.T, body string, k int) {
+	t.Helper()
+	for name, v := range samples(t, body) {
+		if countingSeries(name) && v != 0 && v < float64(k) {
+			t.Errorf("/metrics: %s = %v, a count below k = %d", name, v, k)
+		}
+	}
+}
+
+// TestLeakMetrics plays whoever can scrape a party's /metrics and also
+// knows, from the relay, exactly when each connection's request reached
+// the party. Before, the counters were live and by kind: a scrape after
+// each request showed which one was a positive report (uploads_total
+// {kind="positive"}, codes_used_total) and which was refused, and why. Now
+// no scrape between requests changes at all, nothing is counted by kind,
+// counts below k are never published, and once k uploads have waited for
+// the end of an hour they appear together, with the latency histograms.
+func TestLeakMetrics(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	k := d.Manifest().Params.KAnonymity
+	var mu sync.Mutex
+	clock := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	server.SetMetricsClock(d.Servers[0], func() time.Time { mu.Lock(); defer mu.Unlock(); return clock })
+	advance := func(dt time.Duration) { mu.Lock(); clock = clock.Add(dt); mu.Unlock() }
+	w := d.Manifest().Params.Window(time.Now())
+	codes, err := authority.Issue(d.Authority, k, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload := func(kind wire.Kind, code string, day uint32) func([wire.KeySize]byte) wire.Message {
+		u := rawUpload(t, 3, 1, day)[0]
+		u.Kind, u.Code = kind, code
+		return func(rk [wire.KeySize]byte) wire.Message { u.ReplyKey = rk; return u }
+	}
+	var token [32]byte
+	rand.Read(token[:])
+	requests := []struct {
+		what string
+		msg  func([wire.KeySize]byte) wire.Message
+	}{
+		{"ordinary upload", upload(wire.KindOrdinary, "", w.Today)},
+		{"positive report", upload(wire.KindPositive, codes[0], w.Today)},
+		{"report with a used code", upload(wire.KindPositive, codes[0], w.Today)},
+		{"report with a bad code", upload(wire.KindPositive, "nope", w.Today)},
+		{"upload of a bad day", upload(wire.KindOrdinary, "", w.Today+3)},
+		{"result request", func(rk [wire.KeySize]byte) wire.Message { return &wire.ResultRequest{ReplyKey: rk, Token: token} }},
+	}
+	before := scrape(t, d, 0)
+	for _, name := range []string{"kind=", "positive", "codes_used"} {
+		if strings.Contains(before, name) {
+			t.Errorf("/metrics mentions %q", name)
+		}
+	}
+	for _, r := range requests {
+		asRelay(t, d, r.msg)
+		if after := scrape(t, d, 0); after != before {
+			t.Errorf("a scrape right after the %s differs from the one before it:\n%s", r.what, diffLines(before, after))
+		}
+	}
+	// After the hour, fewer than k uploads are still not shown.
+	advance(time.Hour)
+	got := scrape(t, d, 0)
+	checkMetricCounts(t, got, k)
+	if after := scrape(t, d, 0); after != got {
+		t.Errorf("scrapes in one slot differ:\n%s", diffLines(got, after))
+	}
+	if v := samples(t, got)["safetrace_party_uploads_total"]; v != 0 {
+		t.Errorf("uploads_total = %v after 2 uploads, k = %d", v, k)
+	}
+	// k-1 more uploads, half of them positive reports, and the next hour.
+	for i := range k - 1 {
+		if i%2 == 0 {
+			asRelay(t, d, upload(wire.KindPositive, codes[1+i/2], w.Today))
+		} else {
+			asRelay(t, d, upload(wire.KindOrdinary, "", w.Today))
+		}
+	}
+	if after := scrape(t, d, 0); after != got {
+		t.Errorf("a scrape within the hour of the uploads differs:\n%s", diffLines(got, after))
+	}
+	advance(time.Hour)
+	got = scrape(t, d, 0)
+	checkMetricCounts(t, got, k)
+	s := samples(t, got)
+	for series, want := range map[string]float64{
+		"safetrace_party_uploads_total":                                      float64(k + 1),
+		"safetrace_party_records_total":                                      float64(k + 1),
+		`safetrace_party_request_seconds_count{request="upload"}`:            float64(k + 4),
+		`safetrace_party_request_seconds_bucket{request="upload",le="+Inf"}`: float64(k + 4),
+		`safetrace_party_request_seconds_count{request="results"}`:           0,
+		`safetrace_party_rejected_total{reason="code_used"}`:                 0,
+	} {
+		if s[series] != want {
+			t.Errorf("%s = %v, want %v", series, s[series], want)
+		}
+	}
+	for _, name := range []string{"kind=", "positive", "codes_used"} {
+		if strings.Contains(got, name) {
+			t.Errorf("/metrics mentions %q", name)
+		}
+	}
+	t.Logf("published after two hours:\n%s", got)
+}
+
+// diffLines lists the lines of b that are not in a.
+func diffLines(a, b string) string {
+	old := map[string]bool{}
+	for l := range strings.Lines(a) {
+		old[l] = true
+	}
+	var out strings.Builder
+	for l := range strings.Lines(b) {
+		if !old[l] {
+			out.WriteString("+ " + l)
+		}
+	}
+	return out.String()
 }
