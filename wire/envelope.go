@@ -100,8 +100,25 @@ const (
 )
 
 // ReplyLabel starts the HPKE info of sealed replies, followed by the
-// manifest hash and the party id as a big-endian uint16 (SealInfo).
-const ReplyLabel = "safetrace reply v1"
+// manifest hash and the party id as a big-endian uint16 (SealInfo). v2
+// replies carry a padded message (ReplyBuckets); the label changed with the
+// padding so that a v1 client fails to open a v2 reply instead of
+// misreading it.
+const ReplyLabel = "safetrace reply v2"
+
+// ReplyOverhead is what the reply form adds to a padded message: version and
+// form bytes, then for a sealed reply the HPKE encapsulated key and tag.
+const ReplyOverhead = 2 + SealOverhead
+
+// ReplyBuckets are the padded sizes of reply messages (Pad), sealed and
+// clear. The first, 4 KiB, holds a receipt, every error (MaxMessage bytes
+// of text at most) and a ResultResponse with one result for every day of
+// the longest retention window the manifest allows (60 days), so that a
+// relay cannot tell these apart by size. Larger replies (status texts,
+// region maps, many results) take 16, 64 and 256 KiB, and the largest size
+// whose sealed reply fits one relay payload.
+var ReplyBuckets = []int{4 << 10, 16 << 10, 64 << 10, 256 << 10,
+	relaywire.MaxPayload - ReplyOverhead}
 
 var (
 	kem  = hpke.DHKEM(ecdh.X25519())
@@ -109,32 +126,42 @@ var (
 	aead = hpke.ChaCha20Poly1305()
 )
 
-// SealReply encrypts msg to the request's reply key:
-// version || 1 || HPKE ciphertext. A bad reply key gives a clear Error
-// reply instead.
+// SealReply pads msg to a reply bucket and encrypts it to the request's
+// reply key: version || 1 || HPKE ciphertext of Pad(msg, ReplyBuckets). A
+// message too large for the largest bucket is replaced by a sealed
+// CodeInternal Error; a bad reply key gives a clear Error reply instead.
 func SealReply(replyKey [KeySize]byte, mhash manifest.Hash, party int, msg Message) []byte {
 	enc, err := msg.AppendBinary(nil)
 	if err != nil {
 		return ClearReply(&Error{Code: CodeInternal, Message: "reply not encodable: " + err.Error()})
 	}
+	padded, err := Pad(enc, ReplyBuckets)
+	if err != nil {
+		enc, _ = (&Error{Code: CodeInternal, Message: fmt.Sprintf("reply of %d bytes is too large", len(enc))}).AppendBinary(nil)
+		if padded, err = Pad(enc, ReplyBuckets); err != nil {
+			return ClearReply(&Error{Code: CodeInternal, Message: "reply not paddable"})
+		}
+	}
 	pk, err := kem.NewPublicKey(replyKey[:])
 	if err != nil {
 		return ClearReply(&Error{Code: CodeBadKey, Message: "reply key: " + err.Error()})
 	}
-	ct, err := hpke.Seal(pk, kdf, aead, SealInfo(ReplyLabel, mhash, party), enc)
+	ct, err := hpke.Seal(pk, kdf, aead, SealInfo(ReplyLabel, mhash, party), padded)
 	if err != nil {
 		return ClearReply(&Error{Code: CodeBadKey, Message: "reply key: " + err.Error()})
 	}
 	return append([]byte{Version, replySealed}, ct...)
 }
 
-// ClearReply returns the reply version || 2 || e.
+// ClearReply returns the reply version || 2 || Pad(e, ReplyBuckets). Every
+// Error fits the first bucket, so every clear reply has the same size.
 func ClearReply(e *Error) []byte {
-	b, err := e.AppendBinary([]byte{Version, replyClear})
+	enc, err := e.AppendBinary(nil)
 	if err != nil {
-		b, _ = (&Error{Code: CodeInternal, Message: "error not encodable"}).AppendBinary([]byte{Version, replyClear})
+		enc, _ = (&Error{Code: CodeInternal, Message: "error not encodable"}).AppendBinary(nil)
 	}
-	return b
+	padded, _ := Pad(enc, ReplyBuckets) // every Error fits the first bucket
+	return append([]byte{Version, replyClear}, padded...)
 }
 
 // ReplyKey is a client's key pair for the replies to its requests. One key
@@ -178,7 +205,11 @@ func (k *ReplyKey) OpenReply(mhash manifest.Hash, party int, b []byte) (Message,
 	}
 	switch b[1] {
 	case replyClear:
-		e, err := DecodeError(b[2:])
+		enc, err := Unpad(b[2:], ReplyBuckets)
+		if err != nil {
+			return nil, malformed("clear reply: %v", err)
+		}
+		e, err := DecodeError(enc)
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +219,11 @@ func (k *ReplyKey) OpenReply(mhash manifest.Hash, party int, b []byte) (Message,
 		if err != nil {
 			return nil, malformed("sealed reply does not open")
 		}
-		m, err := Decode(pt)
+		enc, err := Unpad(pt, ReplyBuckets)
+		if err != nil {
+			return nil, malformed("sealed reply: %v", err)
+		}
+		m, err := Decode(enc)
 		if err != nil {
 			return nil, err
 		}

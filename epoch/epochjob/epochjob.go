@@ -21,20 +21,23 @@ import (
 )
 
 // Summary is the public outcome of an exposure epoch at one party: only
-// what the parties learn anyway (design section 2).
+// what the parties learn anyway (design section 2), and of that only what
+// everyone may learn: every count of records, reports or users is a
+// compute.Count, released when at least K and shown as "< k" otherwise.
 type Summary struct {
-	Records         int `json:"records"`
-	PositiveRecords int `json:"positive_records"`
-	Held            int `json:"held"` // records this party held before the agreement
-	Reports         int `json:"reports"`
-	RejectedReports int `json:"rejected_reports"`
-	Users           int `json:"users"`
-	UserDays        int `json:"user_days"`
+	K               int           `json:"k"` // the manifest's k_anonymity
+	Records         compute.Count `json:"records"`
+	PositiveRecords compute.Count `json:"positive_records"`
+	Held            compute.Count `json:"held"` // records this party held before the agreement
+	Reports         compute.Count `json:"reports"`
+	RejectedReports compute.Count `json:"rejected_reports"`
+	Users           compute.Count `json:"users"`
+	UserDays        compute.Count `json:"user_days"`
+	Unsealable      compute.Count `json:"unsealable,omitzero"` // users whose result key could not be sealed to; left out below k
 	// Deferred is set when the epoch held fewer new uploads than
 	// min_new_uploads: it published nothing and the users keep their
 	// older results.
-	Deferred   bool `json:"deferred,omitempty"`
-	Unsealable int  `json:"unsealable,omitempty"` // users whose result key could not be sealed to
+	Deferred bool `json:"deferred,omitempty"`
 	// GroupSizes[s] is the number of (place, time) keys shared by exactly s
 	// records; sizes with fewer than k keys are left out (k-anonymity).
 	GroupSizes map[int]int        `json:"group_sizes"`
@@ -142,7 +145,8 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 			return nil, err
 		}
 		run.Log.Info("epoch deferred", "new_uploads_below", m.Params.MinNewUploads)
-		return &Summary{Deferred: true, Held: nHeld, GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}}, nil
+		k := m.Params.KAnonymity
+		return &Summary{Deferred: true, K: k, Held: compute.KCount(nHeld, k), GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}}, nil
 	}
 
 	// Public fields: users by their key, reports by their upload.
@@ -226,13 +230,16 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	}
 
 	st := out.Stats
+	k := m.Params.KAnonymity
 	sum := &Summary{
-		Held: nHeld, Records: st.Records, PositiveRecords: st.PositiveRecords, Reports: st.Reports,
-		RejectedReports: len(st.RejectedReports), Users: len(userKeys), UserDays: len(out.Results), Unsealable: unsealable,
+		K: k, Held: compute.KCount(nHeld, k), Records: compute.KCount(st.Records, k),
+		PositiveRecords: compute.KCount(st.PositiveRecords, k), Reports: compute.KCount(st.Reports, k),
+		RejectedReports: compute.KCount(len(st.RejectedReports), k), Users: compute.KCount(len(userKeys), k),
+		UserDays: compute.KCount(len(out.Results), k), Unsealable: compute.KCount(unsealable, k),
 		GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}, Rounds: st.Rounds,
 	}
 	for size, count := range st.GroupSizes {
-		if count >= m.Params.KAnonymity {
+		if count >= k {
 			sum.GroupSizes[size] = count
 		}
 	}
@@ -243,9 +250,12 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	return sum, nil
 }
 
-// Counts returns the public counters the party's metrics show.
-func (s *Summary) Counts() (records, reports, rejected, users int) {
-	return s.Records, s.Reports, s.RejectedReports, s.Users
+// Counts returns the public counters the party's metrics show, by name,
+// each under the k rule.
+func (s *Summary) Counts() map[string]compute.Count {
+	return map[string]compute.Count{
+		"records": s.Records, "reports": s.Reports, "rejected_reports": s.RejectedReports, "users": s.Users,
+	}
 }
 
 // uploadsRun keeps the upload ids of the last published epoch.

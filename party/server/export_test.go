@@ -1,7 +1,18 @@
 package server
 
-import "github.com/safetrace/safetrace/compute"
+import (
+	"time"
+
+	"github.com/safetrace/safetrace/compute"
+)
 
 // SetTestHook makes s call hook at stages of its exposure epochs ("agreed",
 // "sealed"); an error from hook aborts the attempt there.
 func SetTestHook(s *Server, hook func(run *compute.Run, stage string) error) { s.hook = hook }
+
+// SetMetricsClock makes s's metrics read the time from now (their slots).
+func SetMetricsClock(s *Server, now func() time.Time) {
+	s.metrics.mu.Lock()
+	s.metrics.now = now
+	s.metrics.mu.Unlock()
+}

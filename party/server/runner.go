@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -276,14 +277,10 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 		s.metrics.runsFailed.Add(1)
 		log.Error("run failed", "attempts", attempts, "aborted", aborted(err), "seconds", s.now().Sub(rec.start).Seconds(), "err", err)
 	} else {
-		b, jerr := json.Marshal(summary)
-		if jerr != nil {
-			b, _ = json.Marshal(map[string]string{"summary_error": jerr.Error()})
-		}
-		text = string(b)
+		text = summaryText(summary)
 		s.metrics.runsDone.Add(1)
 		if c, ok := summary.(interface {
-			Counts() (records, reports, rejected, users int)
+			Counts() map[string]compute.Count
 		}); ok {
 			s.metrics.epoch(c.Counts())
 		}
@@ -305,6 +302,19 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 	r.lastSeconds[rec.name] = rec.finish.Sub(rec.start).Seconds()
 	delete(r.active, rec.name)
 	r.mu.Unlock()
+}
+
+// summaryText is the JSON of a run's summary for its status text, without
+// HTML escapes (a count below k reads "< k", not "\u003c k").
+func summaryText(summary compute.Summary) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(summary); err != nil {
+		b.Reset()
+		enc.Encode(map[string]string{"summary_error": err.Error()})
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // aborted reports whether err is a clean abort: a lost or silent party.

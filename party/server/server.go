@@ -153,7 +153,7 @@ func New(cfg Config) (*Server, error) {
 		log: log.With("party", cfg.Key.ID), base: log, now: cfg.Now,
 		handlers: make(map[wire.Type]Handler),
 	}
-	s.metrics.init()
+	s.metrics.init(s)
 	s.runs.init()
 	s.Register(wire.TypeRunRequest, s.handleRun)
 	s.Register(wire.TypeStatusRequest, s.handleStatus)
@@ -252,6 +252,7 @@ func (s *Server) Expire() {
 // Handle answers one envelope forwarded by a relay. It is the
 // relayclient.Handler of the party.
 func (s *Server) Handle(ctx context.Context, env []byte) []byte {
+	start := time.Now()
 	req, e := wire.OpenEnvelope(s.key, s.m, s.mhash, env)
 	if e != nil {
 		s.reject(0, e)
@@ -291,7 +292,9 @@ func (s *Server) Handle(ctx context.Context, env []byte) []byte {
 		s.reject(t, we)
 		msg = we
 	}
-	return wire.SealReply(replyKey, s.mhash, s.key.ID, msg)
+	reply := wire.SealReply(replyKey, s.mhash, s.key.ID, msg)
+	s.metrics.request(t, time.Since(start))
+	return reply
 }
 
 func (s *Server) reject(t wire.Type, e *wire.Error) {

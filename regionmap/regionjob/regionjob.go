@@ -181,12 +181,13 @@ type Summary struct {
 	Days []Day `json:"days"`
 }
 
-// Day summarises one released map.
+// Day summarises one released map. Uploads and Rejected count people's
+// uploads: they are released at k or more and shown as "< k" otherwise.
 type Day struct {
-	Day      string `json:"day"`
-	Uploads  uint32 `json:"uploads"`
-	Rejected uint32 `json:"rejected"`
-	Released int    `json:"regions_released"`
+	Day      string        `json:"day"`
+	Uploads  compute.Count `json:"uploads"`
+	Rejected compute.Count `json:"rejected"`
+	Released int           `json:"regions_released"` // regions, not people
 }
 
 // Run is one attempt of a region-map run.
@@ -199,9 +200,11 @@ func (c *RegionMap) Run(ctx context.Context, h compute.Host, run *compute.Run) (
 	if err != nil {
 		return nil, err
 	}
+	k := h.Manifest().Params.KAnonymity
 	sum := Summary{Days: []Day{}}
 	for _, m := range maps {
-		sum.Days = append(sum.Days, Day{Day: store.Day(m.Day).String(), Uploads: m.Uploads, Rejected: m.Rejected, Released: len(m.Released)})
+		sum.Days = append(sum.Days, Day{Day: store.Day(m.Day).String(), Uploads: compute.KCount(int(m.Uploads), k),
+			Rejected: compute.KCount(int(m.Rejected), k), Released: len(m.Released)})
 	}
 	return sum, nil
 }
