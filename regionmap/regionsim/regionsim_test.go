@@ -22,12 +22,11 @@ func TestSimulate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	key := d.Deployment.Parties[0]
 	cfg := Config{
 		Participants: 60, Seed: 3, Positive: 0.5,
 		Codes: func(n int) ([]string, error) { return authority.Issue(d.Authority, n, time.Hour) },
 		Run: func(ctx context.Context) error {
-			_, err := operator.Run(ctx, c, manifest.ComputationRegionMap, key.ID, key.Sign, 200*time.Millisecond)
+			_, err := operator.Run(ctx, c, manifest.ComputationRegionMap, d.Quorum(), 200*time.Millisecond)
 			return err
 		},
 	}
