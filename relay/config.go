@@ -84,6 +84,12 @@ type Config struct {
 	SendBuffer      int
 	PartySendBuffer int
 
+	// MetricsListen, if set, is the address ("127.0.0.1:9102") of the
+	// operator listener on which New serves GET /metrics (Prometheus text
+	// format). Metrics are never served on the public handler. Port 0
+	// picks a free port; see Server.MetricsAddr.
+	MetricsListen string
+
 	// WriteWait, PongWait and HelloWait are the deadlines described at
 	// DefaultWriteWait, DefaultPongWait and DefaultHelloWait. Pings go out
 	// every 9/10 of PongWait.

@@ -8,8 +8,9 @@
 // Forward with a Reply that the relay routes back to the asking client
 // connection only. The frame format is package wire/relaywire and
 // docs/relay.md; the client and party connectors are package
-// relay/relayclient. /metrics serves Prometheus text metrics and /healthz a
-// liveness check.
+// relay/relayclient. /healthz is a liveness check. Metrics (Prometheus text
+// format) are served only on a separate operator listener
+// (Config.MetricsListen), never on the public one.
 //
 // Use [New] with a [Config], then [Server.Serve] (or mount the Server as an
 // http.Handler and call [Server.Shutdown]).

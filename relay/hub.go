@@ -193,8 +193,8 @@ func (h *hub) request(m hubMsg) {
 	}
 	c.outstanding[m.reqID] = p
 	p.pending[pendingKey{c.id, m.reqID}] = struct{}{}
-	h.s.metrics.frames[roleParty].Add(1)
-	h.s.metrics.bytes[roleParty].Add(uint64(m.size))
+	h.s.metrics.frames[roleParty].Inc()
+	h.s.metrics.bytes[roleParty].Add(float64(m.size))
 }
 
 func (h *hub) reply(m hubMsg) {
@@ -210,8 +210,8 @@ func (h *hub) reply(m hubMsg) {
 	c := h.clients[m.connID]
 	delete(c.outstanding, m.reqID)
 	if h.send(c, m.frame) {
-		h.s.metrics.frames[roleClient].Add(1)
-		h.s.metrics.bytes[roleClient].Add(uint64(m.size))
+		h.s.metrics.frames[roleClient].Inc()
+		h.s.metrics.bytes[roleClient].Add(float64(m.size))
 	}
 }
 

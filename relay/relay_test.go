@@ -51,7 +51,7 @@ func TestRouting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := get(t, r.HTTP+"/metrics")
+	m := get(t, r.Metrics+"/metrics")
 	for _, want := range []string{
 		`safetrace_relay_frames_forwarded_total{to="party"} 53`,
 		`safetrace_relay_frames_forwarded_total{to="client"} 53`,
@@ -233,7 +233,7 @@ func TestOversizedMessage(t *testing.T) {
 	if n := calls.Load(); n != 0 {
 		t.Fatalf("oversized request reached the party %d times", n)
 	}
-	if m := get(t, r.HTTP+"/metrics"); !strings.Contains(m, `safetrace_relay_rejected_total{reason="too_large"} 1`) {
+	if m := get(t, r.Metrics+"/metrics"); !strings.Contains(m, `safetrace_relay_rejected_total{reason="too_large"} 1`) {
 		t.Errorf("too_large not counted:\n%s", m)
 	}
 }

@@ -18,16 +18,20 @@ import (
 )
 
 // Server is a relay. Create it with New; it is an http.Handler serving
-// /client, /party, /metrics and /healthz. Its methods are safe for
-// concurrent use.
+// /client, /party and /healthz. Metrics are served apart, on the operator
+// listener (Config.MetricsListen) or by MetricsHandler. Its methods are
+// safe for concurrent use.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	hub      *hub
-	metrics  metrics
+	metrics  *metrics
 	mux      *http.ServeMux
 	upgrader websocket.Upgrader
 	nextID   atomic.Uint64
+
+	metricsLn  net.Listener // nil without Config.MetricsListen
+	metricsSrv *http.Server
 
 	mu      sync.Mutex
 	closing bool
@@ -35,14 +39,26 @@ type Server struct {
 	conns   sync.WaitGroup // one per connection; Add only while !closing
 }
 
-// New returns a relay configured by cfg and starts its hub. Stop it with
-// Shutdown or Close.
+// New returns a relay configured by cfg and starts its hub, and its
+// operator listener if cfg.MetricsListen is set. Stop it with Shutdown or
+// Close.
 func New(cfg Config) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, perAddr: make(map[string]int)}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), perAddr: make(map[string]int)}
+	if cfg.MetricsListen != "" {
+		s.metricsLn, err = net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			return nil, fmt.Errorf("relay: metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.MetricsHandler())
+		s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+		go s.metricsSrv.Serve(s.metricsLn)
+	}
 	s.hub = newHub(s)
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -53,13 +69,26 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /client", s.handleClient)
 	s.mux.HandleFunc("GET /party", s.handleParty)
-	s.mux.Handle("GET /metrics", &s.metrics)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
 	go s.hub.run()
 	return s, nil
+}
+
+// MetricsHandler returns a handler of the relay's metrics in the Prometheus
+// text format, for an operator's own listener. The public handler (the
+// Server itself) never serves them: they show live traffic.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
+// MetricsAddr returns the address of the operator listener, or nil if
+// Config.MetricsListen was empty.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.metricsLn == nil {
+		return nil
+	}
+	return s.metricsLn.Addr()
 }
 
 // ServeHTTP implements http.Handler.
@@ -103,6 +132,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	if !already {
 		s.hub.submit(hubMsg{op: opShutdown})
+		if s.metricsSrv != nil {
+			s.metricsSrv.Close()
+		}
 	}
 	done := make(chan struct{})
 	go func() { s.conns.Wait(); close(done) }()
@@ -193,8 +225,8 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, ro role) *conn {
 		buf = s.cfg.PartySendBuffer
 	}
 	c := &conn{s: s, ws: ws, id: s.nextID.Add(1), role: ro, addr: addr, send: make(chan []byte, buf)}
-	s.metrics.connsTotal[ro].Add(1)
-	s.metrics.connsOpen[ro].Add(1)
+	s.metrics.connsTotal[ro].Inc()
+	s.metrics.connsOpen[ro].Inc()
 	return c
 }
 
@@ -210,7 +242,7 @@ func (s *Server) release(addr string) {
 // finish closes c's socket if it is still open and releases its slot.
 func (s *Server) finish(c *conn) {
 	c.ws.Close()
-	s.metrics.connsOpen[c.role].Add(-1)
+	s.metrics.connsOpen[c.role].Dec()
 	s.release(c.addr)
 }
 
