@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -26,9 +27,9 @@ type conn struct {
 	// Owned by the hub goroutine. closeMsg is written before send is
 	// closed and read by the write pump after, which orders the accesses.
 	dropped     bool
-	closeMsg    []byte                  // body of the close frame to send
-	outstanding map[uint64]*conn        // client: request id -> party it went to
-	pending     map[pendingKey]struct{} // party: requests forwarded to it
+	closeMsg    []byte                        // body of the close frame to send
+	outstanding map[uint64]relaywire.Handle   // client: request id -> its handle
+	pending     map[relaywire.Handle]struct{} // party: requests forwarded to it
 }
 
 // errTooLarge reports a message over the size limit.
@@ -118,16 +119,21 @@ func (c *conn) handle(f relaywire.Frame, limiter *tokenBucket) bool {
 			c.s.metrics.reject(rejRateLimited)
 			return c.sendSelf(errorFrame(f.RequestID, relaywire.CodeRateLimited, "rate limit exceeded"))
 		}
-		fwd := relaywire.Encode(&relaywire.Forward{ConnID: c.id, RequestID: f.RequestID, Payload: f.Payload})
+		// A fresh random handle per request, so that the party cannot tell
+		// which requests share a connection (docs/relay.md, Routing).
+		var hd relaywire.Handle
+		rand.Read(hd[:])
+		fwd := relaywire.Encode(&relaywire.Forward{Handle: hd, Payload: f.Payload})
 		c.s.log.Debug("request", "conn", c.id, "party", f.Dest, "request", f.RequestID, "size", len(f.Payload))
-		return c.s.hub.submit(hubMsg{op: opRequest, c: c, dest: f.Dest, reqID: f.RequestID, size: len(f.Payload), frame: fwd})
+		return c.s.hub.submit(hubMsg{op: opRequest, c: c, dest: f.Dest, handle: hd, reqID: f.RequestID, size: len(f.Payload), frame: fwd})
 	case *relaywire.Reply:
 		if c.role != roleParty {
 			break
 		}
-		resp := relaywire.Encode(&relaywire.Response{From: c.party, RequestID: f.RequestID, Payload: f.Payload})
-		c.s.log.Debug("reply", "party", c.party, "conn", f.ConnID, "request", f.RequestID, "size", len(f.Payload))
-		return c.s.hub.submit(hubMsg{op: opReply, c: c, connID: f.ConnID, reqID: f.RequestID, size: len(f.Payload), frame: resp})
+		// The hub fills in the client's request id.
+		resp := relaywire.Encode(&relaywire.Response{From: c.party, Payload: f.Payload})
+		c.s.log.Debug("reply", "party", c.party, "size", len(f.Payload))
+		return c.s.hub.submit(hubMsg{op: opReply, c: c, handle: f.Handle, size: len(f.Payload), frame: resp})
 	}
 	c.s.metrics.reject(rejBadFrame)
 	return c.sendSelf(errorFrame(0, relaywire.CodeBadFrame, fmt.Sprintf("a %v may not send %v frames", c.role, f.Type())))

@@ -21,6 +21,10 @@
 // full is not dropped: the request is refused with a retryable "party busy"
 // error instead, so that one slow moment does not disconnect a party.
 //
+// The relay forwards each request to its party under a fresh random
+// [relaywire.Handle] and keeps the handle-to-asker map to itself, so that a
+// party cannot link the requests of one client connection.
+//
 // Warning: the relay is untrusted by design. Payloads are opaque sealed bytes
 // (HPKE, sealed by the client to the destination party); the relay never
 // decrypts, parses or logs them, and stores nothing. It does see who

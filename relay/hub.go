@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/gorilla/websocket"
@@ -13,8 +15,8 @@ type hubOp int
 const (
 	opRegister   hubOp = iota // add c (a client, or a verified party) to the tables
 	opUnregister              // c's read pump ended
-	opRequest                 // client c sent a request; fwd is the encoded Forward
-	opReply                   // party c sent a reply; resp is the encoded Response
+	opRequest                 // client c sent a request; frame is the encoded Forward
+	opReply                   // party c sent a reply; frame is the encoded Response
 	opSend                    // queue frame on c itself (an Error)
 	opClose                   // queue frame on c, then close it with closeMsg
 	opShutdown                // close every connection and stop
@@ -25,18 +27,20 @@ const (
 type hubMsg struct {
 	op       hubOp
 	c        *conn
-	dest     uint8  // opRequest: destination party
-	connID   uint64 // opReply: the client connection
-	reqID    uint64 // opRequest, opReply
-	size     int    // payload size, for metrics
-	frame    []byte // the frame to send
-	closeMsg []byte // opClose: the close frame's body
+	dest     uint8            // opRequest: destination party
+	handle   relaywire.Handle // opRequest: the handle in frame; opReply: the reply's
+	reqID    uint64           // opRequest: the client's request id
+	size     int              // payload size, for metrics
+	frame    []byte           // the frame to send
+	closeMsg []byte           // opClose: the close frame's body
 }
 
-// pendingKey names one request in flight: the client connection and its
-// request id.
-type pendingKey struct {
-	conn, req uint64
+// route is one request in flight: which client connection asked, under
+// which request id, and which party has it.
+type route struct {
+	client *conn
+	reqID  uint64
+	party  *conn
 }
 
 // hub owns the routing tables. Only its run goroutine touches them, the
@@ -47,6 +51,9 @@ type hub struct {
 	done    chan struct{} // closed when run returns
 	clients map[uint64]*conn
 	parties map[uint8]*conn
+	// routes maps the random handle of every forwarded request to its
+	// asker. An entry lives until the reply, or until either side drops.
+	routes map[relaywire.Handle]route
 }
 
 func newHub(s *Server) *hub {
@@ -56,6 +63,7 @@ func newHub(s *Server) *hub {
 		done:    make(chan struct{}),
 		clients: make(map[uint64]*conn),
 		parties: make(map[uint8]*conn),
+		routes:  make(map[relaywire.Handle]route),
 	}
 }
 
@@ -103,11 +111,11 @@ func (h *hub) run() {
 
 func (h *hub) register(c *conn) {
 	if c.role == roleClient {
-		c.outstanding = make(map[uint64]*conn)
+		c.outstanding = make(map[uint64]relaywire.Handle)
 		h.clients[c.id] = c
 		return
 	}
-	c.pending = make(map[pendingKey]struct{})
+	c.pending = make(map[relaywire.Handle]struct{})
 	if old := h.parties[c.party]; old != nil {
 		h.s.log.Info("party re-registered, closing its old connection", "party", c.party, "old_conn", old.id, "conn", c.id)
 		h.send(old, errorFrame(0, relaywire.CodeReplaced, "a newer connection of this party replaced this one"))
@@ -129,8 +137,9 @@ func (h *hub) drop(c *conn, closeMsg []byte) {
 	close(c.send)
 	if c.role == roleClient {
 		delete(h.clients, c.id)
-		for req, p := range c.outstanding {
-			delete(p.pending, pendingKey{c.id, req})
+		for _, hd := range c.outstanding {
+			delete(h.routes[hd].party.pending, hd)
+			delete(h.routes, hd)
 		}
 		return
 	}
@@ -138,28 +147,37 @@ func (h *hub) drop(c *conn, closeMsg []byte) {
 		delete(h.parties, c.party)
 	}
 	msg := fmt.Sprintf("party %d disconnected before answering", c.party)
-	for k := range c.pending {
-		if cl := h.clients[k.conn]; cl != nil {
-			delete(cl.outstanding, k.req)
-			h.send(cl, errorFrame(k.req, relaywire.CodePartyGone, msg))
-		}
+	for hd := range c.pending {
+		r := h.routes[hd]
+		delete(h.routes, hd)
+		delete(r.client.outstanding, r.reqID)
+		h.send(r.client, errorFrame(r.reqID, relaywire.CodePartyGone, msg))
 	}
 }
 
-// send queues frame for c; a client whose buffer is full is dropped.
-func (h *hub) send(c *conn, frame []byte) bool {
-	if c.dropped {
-		return false
-	}
+// enqueue queues frame for c if c's send queue has room for it, and
+// reports whether it did.
+func (h *hub) enqueue(c *conn, frame []byte) bool {
 	select {
 	case c.send <- frame:
 		return true
 	default:
-		h.s.metrics.reject(rejSlowConsumer)
-		h.s.log.Info("dropping slow connection", "role", c.role, "conn", c.id)
-		h.drop(c, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send buffer full"))
 		return false
 	}
+}
+
+// send queues frame for c; a connection whose queue is full is dropped.
+func (h *hub) send(c *conn, frame []byte) bool {
+	if c.dropped {
+		return false
+	}
+	if h.enqueue(c, frame) {
+		return true
+	}
+	h.s.metrics.reject(rejSlowConsumer)
+	h.s.log.Info("dropping slow connection", "role", c.role, "conn", c.id)
+	h.drop(c, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send buffer full"))
+	return false
 }
 
 func (h *hub) request(m hubMsg) {
@@ -184,32 +202,39 @@ func (h *hub) request(m hubMsg) {
 		fail(rejPartyNotConnected, relaywire.CodePartyNotConnected, fmt.Sprintf("party %d not connected", m.dest))
 		return
 	}
-	select {
-	case p.send <- m.frame:
-	default:
+	hd := m.handle
+	for _, taken := h.routes[hd]; taken; _, taken = h.routes[hd] {
+		// 128 random bits do not collide in practice; if they ever do,
+		// draw again rather than misroute a reply.
+		rand.Read(hd[:])
+		setForwardHandle(m.frame, hd)
+	}
+	if !h.enqueue(p, m.frame) {
 		// Refuse the request rather than drop the party: see the package doc.
 		fail(rejPartyBusy, relaywire.CodePartyBusy, fmt.Sprintf("party %d busy", m.dest))
 		return
 	}
-	c.outstanding[m.reqID] = p
-	p.pending[pendingKey{c.id, m.reqID}] = struct{}{}
+	c.outstanding[m.reqID] = hd
+	p.pending[hd] = struct{}{}
+	h.routes[hd] = route{client: c, reqID: m.reqID, party: p}
 	h.s.metrics.frames[roleParty].Inc()
 	h.s.metrics.bytes[roleParty].Add(float64(m.size))
 }
 
 func (h *hub) reply(m hubMsg) {
 	p := m.c
-	k := pendingKey{m.connID, m.reqID}
-	if _, ok := p.pending[k]; !ok || p.dropped {
+	r, ok := h.routes[m.handle]
+	if !ok || r.party != p || p.dropped {
 		// Unknown, closed or already answered: a party may answer only
 		// requests the relay forwarded to it, once.
 		h.s.metrics.reject(rejUnknownReply)
 		return
 	}
-	delete(p.pending, k)
-	c := h.clients[m.connID]
-	delete(c.outstanding, m.reqID)
-	if h.send(c, m.frame) {
+	delete(h.routes, m.handle)
+	delete(p.pending, m.handle)
+	delete(r.client.outstanding, r.reqID)
+	setResponseRequestID(m.frame, r.reqID)
+	if h.send(r.client, m.frame) {
 		h.s.metrics.frames[roleClient].Inc()
 		h.s.metrics.bytes[roleClient].Add(float64(m.size))
 	}
@@ -217,4 +242,20 @@ func (h *hub) reply(m hubMsg) {
 
 func errorFrame(reqID uint64, code relaywire.Code, msg string) []byte {
 	return relaywire.Encode(&relaywire.Error{RequestID: reqID, Code: code, Message: msg})
+}
+
+// The read pumps encode Forward and Response frames, so that the hub does
+// not copy payloads; the hub then writes the fields only it knows in place.
+// The offsets are those of docs/relay.md: version, type, then the body.
+const (
+	forwardHandleOffset     = 2 // Forward: handle (16) · payload
+	responseRequestIDOffset = 3 // Response: from party (1) · request id (8) · payload
+)
+
+func setForwardHandle(frame []byte, hd relaywire.Handle) {
+	copy(frame[forwardHandleOffset:], hd[:])
+}
+
+func setResponseRequestID(frame []byte, id uint64) {
+	binary.BigEndian.PutUint64(frame[responseRequestIDOffset:], id)
 }

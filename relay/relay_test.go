@@ -93,18 +93,21 @@ func TestReplyOnlyToAsker(t *testing.T) {
 
 	writeFrame(t, a, &relaywire.Request{Dest: 1, RequestID: 1, Payload: []byte(marker + "a")})
 	fwd := readFrame(t, party).(*relaywire.Forward)
-	if string(fwd.Payload) != marker+"a" || fwd.RequestID != 1 {
+	if string(fwd.Payload) != marker+"a" {
 		t.Fatalf("forward %+v", fwd)
 	}
-	// Forged replies to every other connection id, then the real one twice.
-	for id := uint64(0); id < 20; id++ {
-		if id != fwd.ConnID {
-			writeFrame(t, party, &relaywire.Reply{ConnID: id, RequestID: 1, Payload: []byte("forged")})
+	// Forged replies to guessed handles and to the real one with a bit
+	// flipped, then the real one twice.
+	for i := range 20 {
+		forged := relaywire.Handle{0: byte(i)}
+		if i > 0 {
+			forged = fwd.Handle
+			forged[(i-1)%relaywire.HandleSize] ^= 1 << (i % 8)
 		}
+		writeFrame(t, party, &relaywire.Reply{Handle: forged, Payload: []byte("forged")})
 	}
-	writeFrame(t, party, &relaywire.Reply{ConnID: fwd.ConnID, RequestID: 2, Payload: []byte("forged")})
-	writeFrame(t, party, &relaywire.Reply{ConnID: fwd.ConnID, RequestID: 1, Payload: []byte("answer")})
-	writeFrame(t, party, &relaywire.Reply{ConnID: fwd.ConnID, RequestID: 1, Payload: []byte("again")})
+	writeFrame(t, party, &relaywire.Reply{Handle: fwd.Handle, Payload: []byte("answer")})
+	writeFrame(t, party, &relaywire.Reply{Handle: fwd.Handle, Payload: []byte("again")})
 
 	resp := readFrame(t, a).(*relaywire.Response)
 	if resp.From != 1 || resp.RequestID != 1 || string(resp.Payload) != "answer" {
@@ -173,7 +176,7 @@ func TestImpostorParty(t *testing.T) {
 			return h
 		}},
 		{"not a hello", func(*relaywire.Challenge) relaywire.Frame {
-			return &relaywire.Reply{ConnID: 1, RequestID: 1, Payload: []byte(marker)}
+			return &relaywire.Reply{Handle: relaywire.Handle{1}, Payload: []byte(marker)}
 		}},
 	}
 	for _, tt := range tests {
@@ -346,7 +349,7 @@ func TestBadFrames(t *testing.T) {
 	ws.WriteMessage(websocket.BinaryMessage, b[:len(b)-1])
 	wantError(t, readFrame(t, ws), relaywire.CodeBadFrame)
 	// Clients may not send party frames.
-	writeFrame(t, ws, &relaywire.Reply{ConnID: 1, RequestID: 1, Payload: []byte(marker)})
+	writeFrame(t, ws, &relaywire.Reply{Handle: relaywire.Handle{1}, Payload: []byte(marker)})
 	wantError(t, readFrame(t, ws), relaywire.CodeBadFrame)
 	// The connection survives bad frames.
 	writeFrame(t, ws, &relaywire.Request{Dest: 1, RequestID: 1, Payload: []byte(marker)})
