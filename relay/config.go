@@ -38,6 +38,16 @@ const (
 	// DefaultPartySendBuffer is the number of messages queued for a party
 	// before new requests for it are refused as "party busy".
 	DefaultPartySendBuffer = 4096
+	// DefaultPartyQueueBytes bounds the bytes of the frames queued for one
+	// party connection and not yet written to it. A request whose Forward
+	// would pass it is refused as "party busy"; the party stays connected.
+	// Without it the count bound alone allowed DefaultPartySendBuffer
+	// frames of a MiB each, 4 GiB per party.
+	DefaultPartyQueueBytes = 32 << 20
+	// DefaultClientQueueBytes bounds the bytes queued for one client
+	// connection: two frames of the largest size. A client whose queue
+	// would pass it is dropped as too slow (close 1013).
+	DefaultClientQueueBytes = 2 * relaywire.MaxFrameSize
 )
 
 // pingPeriod is how often pings are sent: it must be less than pongWait.
@@ -80,9 +90,15 @@ type Config struct {
 	// larger one closes the connection.
 	MaxMessageSize int
 	// SendBuffer and PartySendBuffer are the per-connection send queue
-	// lengths for clients and parties.
+	// lengths, in frames, for clients and parties.
 	SendBuffer      int
 	PartySendBuffer int
+	// ClientQueueBytes and PartyQueueBytes bound the bytes queued per
+	// connection and not yet written, for clients and parties (see
+	// DefaultClientQueueBytes and DefaultPartyQueueBytes). Each must hold
+	// at least one frame of relaywire.MaxFrameSize bytes.
+	ClientQueueBytes int
+	PartyQueueBytes  int
 
 	// MetricsListen, if set, is the address ("127.0.0.1:9102") of the
 	// operator listener on which New serves GET /metrics (Prometheus text
@@ -131,6 +147,11 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.MaxMessageSize, DefaultMaxMessageSize)
 	setDefault(&c.SendBuffer, DefaultSendBuffer)
 	setDefault(&c.PartySendBuffer, DefaultPartySendBuffer)
+	setDefault(&c.ClientQueueBytes, DefaultClientQueueBytes)
+	setDefault(&c.PartyQueueBytes, DefaultPartyQueueBytes)
+	if min(c.ClientQueueBytes, c.PartyQueueBytes) < relaywire.MaxFrameSize {
+		return c, fmt.Errorf("relay: send queue budgets of %d and %d bytes; each must hold a frame of %d", c.ClientQueueBytes, c.PartyQueueBytes, relaywire.MaxFrameSize)
+	}
 	setDefault(&c.WriteWait, DefaultWriteWait)
 	setDefault(&c.PongWait, DefaultPongWait)
 	setDefault(&c.HelloWait, DefaultHelloWait)

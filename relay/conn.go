@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -21,8 +22,11 @@ type conn struct {
 	addr  string // remote address, for logs and the per-address cap
 
 	// send queues encoded frames for the write pump. Only the hub sends on
-	// it and closes it.
-	send chan []byte
+	// it and closes it. queued is the bytes in send or being written: the
+	// hub adds (up to queueLimit) and the write pump subtracts.
+	send       chan []byte
+	queued     atomic.Int64
+	queueLimit int64
 
 	// Owned by the hub goroutine. closeMsg is written before send is
 	// closed and read by the write pump after, which orders the accesses.
@@ -145,7 +149,10 @@ func (c *conn) sendSelf(frame []byte) bool {
 
 // writePump writes queued frames and pings until the hub closes send, then
 // sends a close frame and closes the socket. Only the write pump writes to
-// the socket once the pumps run, and only it closes the socket.
+// the socket once the pumps run, and only it closes the socket. After a
+// failed write it closes the socket, which ends the read pump and so makes
+// the hub close send, and discards what is still queued, so that queued
+// always returns to 0.
 func (c *conn) writePump() {
 	ticker := time.NewTicker(pingPeriod(c.s.cfg.PongWait))
 	defer func() {
@@ -153,26 +160,33 @@ func (c *conn) writePump() {
 		c.ws.Close()
 	}()
 	writeWait := c.s.cfg.WriteWait
+	failed := false
+	write := func(typ int, b []byte) {
+		if failed {
+			return
+		}
+		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := c.ws.WriteMessage(typ, b); err != nil {
+			failed = true
+			c.ws.Close()
+		}
+	}
 	for {
 		select {
 		case b, ok := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			if !ok {
 				msg := c.closeMsg
 				if msg == nil {
 					msg = websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 				}
-				c.ws.WriteMessage(websocket.CloseMessage, msg)
+				write(websocket.CloseMessage, msg)
 				return
 			}
-			if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
-				return
-			}
+			write(websocket.BinaryMessage, b)
+			c.queued.Add(-int64(len(b)))
+			c.s.metrics.queued[c.role].Sub(float64(len(b)))
 		case <-ticker.C:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
-				return
-			}
+			write(websocket.PingMessage, nil)
 		}
 	}
 }

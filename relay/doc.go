@@ -17,9 +17,11 @@
 //
 // The server follows the gorilla/websocket chat example: one hub goroutine
 // owns the routing table; each connection has a read pump and a write pump; a
-// client whose send buffer is full is dropped. A party whose send buffer is
-// full is not dropped: the request is refused with a retryable "party busy"
-// error instead, so that one slow moment does not disconnect a party.
+// client whose send queue is full is dropped. Send queues are bounded by
+// bytes as well as by frames (Config.ClientQueueBytes, PartyQueueBytes). A
+// party whose send queue is full is not dropped: the request is refused with
+// a retryable "party busy" error instead, so that one slow moment does not
+// disconnect a party.
 //
 // The relay forwards each request to its party under a fresh random
 // [relaywire.Handle] and keeps the handle-to-asker map to itself, so that a
@@ -29,6 +31,7 @@
 // (HPKE, sealed by the client to the destination party); the relay never
 // decrypts, parses or logs them, and stores nothing. It does see who
 // connects, when, and message sizes. It authenticates parties but not
-// clients; its limits (message size, connections per address, rate, requests
-// in flight) bound abuse, they do not prevent it.
+// clients; its limits (message size, connections per address, bytes queued
+// per connection, rate, requests in flight) bound abuse, they do not
+// prevent it.
 package relay

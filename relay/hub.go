@@ -155,15 +155,25 @@ func (h *hub) drop(c *conn, closeMsg []byte) {
 	}
 }
 
-// enqueue queues frame for c if c's send queue has room for it, and
-// reports whether it did.
+// enqueue queues frame for c if c's send queue has room for it, by count
+// and by bytes, and reports whether it did.
 func (h *hub) enqueue(c *conn, frame []byte) bool {
+	n := int64(len(frame))
+	if c.queued.Load()+n > c.queueLimit {
+		return false
+	}
+	// Only the hub adds to queued and the write pump only subtracts, so
+	// the check above still holds here.
 	select {
 	case c.send <- frame:
-		return true
 	default:
 		return false
 	}
+	if q := c.queued.Add(n); q > h.s.peakQueued[c.role].Load() {
+		h.s.peakQueued[c.role].Store(q)
+	}
+	h.s.metrics.queued[c.role].Add(float64(n))
+	return true
 }
 
 // send queues frame for c; a connection whose queue is full is dropped.
@@ -175,7 +185,7 @@ func (h *hub) send(c *conn, frame []byte) bool {
 		return true
 	}
 	h.s.metrics.reject(rejSlowConsumer)
-	h.s.log.Info("dropping slow connection", "role", c.role, "conn", c.id)
+	h.s.log.Info("dropping slow connection", "role", c.role, "conn", c.id, "queued_bytes", c.queued.Load())
 	h.drop(c, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send buffer full"))
 	return false
 }
@@ -211,7 +221,7 @@ func (h *hub) request(m hubMsg) {
 	}
 	if !h.enqueue(p, m.frame) {
 		// Refuse the request rather than drop the party: see the package doc.
-		fail(rejPartyBusy, relaywire.CodePartyBusy, fmt.Sprintf("party %d busy", m.dest))
+		fail(rejPartyBusy, relaywire.CodePartyBusy, fmt.Sprintf("party %d busy: its send queue is full (%d bytes or %d frames)", m.dest, p.queueLimit, cap(p.send)))
 		return
 	}
 	c.outstanding[m.reqID] = hd

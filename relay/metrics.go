@@ -56,6 +56,7 @@ type metrics struct {
 	connsOpen  [numRoles]prometheus.Gauge
 	frames     [numRoles]prometheus.Counter // frames forwarded to a connection of this role
 	bytes      [numRoles]prometheus.Counter // payload bytes forwarded to this role
+	queued     [numRoles]prometheus.Gauge   // bytes queued for connections of this role
 	rejected   [numReasons]prometheus.Counter
 }
 
@@ -75,6 +76,7 @@ func newMetrics() *metrics {
 	connsOpen := gauges("safetrace_relay_connections", "WebSocket connections open now.")
 	frames := counters("safetrace_relay_frames_forwarded_total", "Frames forwarded, by the role of the receiver.", "to")
 	bytes := counters("safetrace_relay_payload_bytes_forwarded_total", "Payload bytes forwarded, by the role of the receiver.", "to")
+	queued := gauges("safetrace_relay_send_queue_bytes", "Bytes queued for connections and not yet written, by role.")
 	rejected := counters("safetrace_relay_rejected_total", "Connections, requests and frames rejected, by reason.", "reason")
 	// Every series exists from the start, at 0.
 	for r := range numRoles {
@@ -83,6 +85,7 @@ func newMetrics() *metrics {
 		m.connsOpen[r] = connsOpen.WithLabelValues(l)
 		m.frames[r] = frames.WithLabelValues(l)
 		m.bytes[r] = bytes.WithLabelValues(l)
+		m.queued[r] = queued.WithLabelValues(l)
 	}
 	for r := range numReasons {
 		m.rejected[r] = rejected.WithLabelValues(r.String())

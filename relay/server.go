@@ -29,6 +29,9 @@ type Server struct {
 	mux      *http.ServeMux
 	upgrader websocket.Upgrader
 	nextID   atomic.Uint64
+	// peakQueued is the most bytes ever queued for one connection of each
+	// role; written by the hub only.
+	peakQueued [numRoles]atomic.Int64
 
 	metricsLn  net.Listener // nil without Config.MetricsListen
 	metricsSrv *http.Server
@@ -220,11 +223,12 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, ro role) *conn {
 		s.release(addr) // Upgrade has answered with an HTTP error
 		return nil
 	}
-	buf := s.cfg.SendBuffer
+	buf, limit := s.cfg.SendBuffer, s.cfg.ClientQueueBytes
 	if ro == roleParty {
-		buf = s.cfg.PartySendBuffer
+		buf, limit = s.cfg.PartySendBuffer, s.cfg.PartyQueueBytes
 	}
-	c := &conn{s: s, ws: ws, id: s.nextID.Add(1), role: ro, addr: addr, send: make(chan []byte, buf)}
+	c := &conn{s: s, ws: ws, id: s.nextID.Add(1), role: ro, addr: addr,
+		send: make(chan []byte, buf), queueLimit: int64(limit)}
 	s.metrics.connsTotal[ro].Inc()
 	s.metrics.connsOpen[ro].Inc()
 	return c
