@@ -3,6 +3,9 @@ package relay_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -150,5 +153,104 @@ func TestAttackRelayClientQueueBytes(t *testing.T) {
 	}
 	if got := doRetry(t, newClient(t, r.URL), 1, []byte("honest")); string(got) != "honest" {
 		t.Fatalf("answer %q", got)
+	}
+}
+
+// TestAttackRelayConnectionFlood opens more client connections than the
+// relay admits, from many (forwarded) addresses so that the per-address cap
+// does not stop them. The excess is refused with 503 before the upgrade, the
+// registered party stays connected and a party can still register during
+// the flood, and an honest client works once the flood ends.
+func TestAttackRelayConnectionFlood(t *testing.T) {
+	const (
+		limit = 40
+		flood = 100
+	)
+	k := newKeys(2)
+	r := startRelay(t, k, relay.Config{MaxConns: limit, TrustForwardedFor: true})
+	p := startParty(t, k, 1, nil, r.URL)
+
+	var open []*websocket.Conn
+	refused := 0
+	for i := range flood {
+		hdr := http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i%25)}}
+		ws, resp, err := websocket.DefaultDialer.Dial(r.URL+"/client", hdr)
+		if err == nil {
+			open = append(open, ws)
+			continue
+		}
+		if resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("connection %d: %v %v", i, err, resp)
+		}
+		refused++
+	}
+	if len(open) != limit || refused != flood-limit {
+		t.Fatalf("%d connections accepted, %d refused; want %d and %d", len(open), refused, limit, flood-limit)
+	}
+	if p.Registered() != 1 {
+		t.Fatal("party lost its registration in the flood")
+	}
+	// Parties have slots of their own.
+	registerRaw(t, r, k, 2).Close()
+	for _, ws := range open {
+		ws.Close()
+	}
+	if got := doRetry(t, newClient(t, r.URL), 1, []byte("after")); string(got) != "p1:after" {
+		t.Fatalf("answer %q", got)
+	}
+}
+
+// TestAttackRelayIdleConnections holds connections open without sending a
+// frame, only pongs: the relay closes them after FirstFrameWait, so that
+// they free their slots; a connection that has sent a frame stays.
+func TestAttackRelayIdleConnections(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	k := newKeys(1)
+	r := startRelay(t, k, relay.Config{MaxConns: 5, FirstFrameWait: wait})
+	startParty(t, k, 1, nil, r.URL)
+	busy := dialRaw(t, r.URL+"/client", nil)
+	writeFrame(t, busy, &relaywire.Request{Dest: 1, RequestID: 1, Payload: []byte(marker)})
+	readFrame(t, busy)
+	idle := make([]*websocket.Conn, 4)
+	for i := range idle {
+		idle[i] = dialRaw(t, r.URL+"/client", nil)
+	}
+	// Pongs extend an active connection's read deadline, not this one.
+	stop := make(chan struct{})
+	var pongs sync.WaitGroup
+	for _, ws := range idle {
+		pongs.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				if ws.WriteMessage(websocket.PongMessage, nil) != nil {
+					return
+				}
+			}
+		})
+	}
+	defer func() { close(stop); pongs.Wait() }()
+	start := time.Now()
+	for _, ws := range idle {
+		_, err := tryReadFrame(ws, 5*time.Second)
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure || !strings.Contains(ce.Text, "no frame within") {
+			t.Fatalf("idle connection: got %v, want a close frame saying why", err)
+		}
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("idle connections closed after %v, want about %v", d, wait)
+	}
+	// The slots are free again; the connection in use was kept (its pongs
+	// keep it alive once it has sent a frame).
+	for range 4 {
+		dialRaw(t, r.URL+"/client", nil)
+	}
+	writeFrame(t, busy, &relaywire.Request{Dest: 1, RequestID: 2, Payload: []byte(marker)})
+	if f := readFrame(t, busy); f.Type() != relaywire.TypeResponse {
+		t.Fatalf("busy connection got %#v", f)
 	}
 }

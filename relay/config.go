@@ -48,7 +48,19 @@ const (
 	// connection: two frames of the largest size. A client whose queue
 	// would pass it is dropped as too slow (close 1013).
 	DefaultClientQueueBytes = 2 * relaywire.MaxFrameSize
+	// DefaultMaxConns caps the client connections open at once, over all
+	// addresses. An idle connection costs about 35 KiB, so the default
+	// holds the relay's idle cost near 150 MiB.
+	DefaultMaxConns = 4096
+	// DefaultFirstFrameWait is the time a client connection has to send
+	// its first frame; one that sends nothing is closed. (A party has
+	// HelloWait to register.)
+	DefaultFirstFrameWait = 30 * time.Second
 )
+
+// defaultMaxPartyConns is MaxPartyConns for a manifest of n parties: room
+// for each party's connection and a few reconnections overlapping it.
+func defaultMaxPartyConns(n int) int { return max(4*n, 8) }
 
 // pingPeriod is how often pings are sent: it must be less than pongWait.
 func pingPeriod(pongWait time.Duration) time.Duration { return pongWait * 9 / 10 }
@@ -99,6 +111,16 @@ type Config struct {
 	// at least one frame of relaywire.MaxFrameSize bytes.
 	ClientQueueBytes int
 	PartyQueueBytes  int
+	// MaxConns caps the client connections open at once; more are refused
+	// with HTTP 503 before the WebSocket upgrade. MaxPartyConns caps the
+	// connections to /party, registered or not (default: 4 per party of
+	// the manifest, at least 8), so that a flood of clients never locks
+	// the parties out. Negative means no cap.
+	MaxConns      int
+	MaxPartyConns int
+	// FirstFrameWait is how long a client connection may stay open
+	// without sending its first frame (DefaultFirstFrameWait).
+	FirstFrameWait time.Duration
 
 	// MetricsListen, if set, is the address ("127.0.0.1:9102") of the
 	// operator listener on which New serves GET /metrics (Prometheus text
@@ -149,6 +171,9 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.PartySendBuffer, DefaultPartySendBuffer)
 	setDefault(&c.ClientQueueBytes, DefaultClientQueueBytes)
 	setDefault(&c.PartyQueueBytes, DefaultPartyQueueBytes)
+	setDefault(&c.MaxConns, DefaultMaxConns)
+	setDefault(&c.MaxPartyConns, defaultMaxPartyConns(len(c.Parties)))
+	setDefault(&c.FirstFrameWait, DefaultFirstFrameWait)
 	if min(c.ClientQueueBytes, c.PartyQueueBytes) < relaywire.MaxFrameSize {
 		return c, fmt.Errorf("relay: send queue budgets of %d and %d bytes; each must hold a frame of %d", c.ClientQueueBytes, c.PartyQueueBytes, relaywire.MaxFrameSize)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync/atomic"
 	"time"
 
@@ -65,8 +66,18 @@ func (c *conn) readMessage() ([]byte, error) {
 func (c *conn) readPump() {
 	defer c.s.hub.submit(hubMsg{op: opUnregister, c: c})
 	pongWait := c.s.cfg.PongWait
-	c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	// A party has registered already; a client must send its first frame
+	// within FirstFrameWait, and pongs alone do not extend that.
+	started := c.role == roleParty
+	if started {
+		c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	} else {
+		c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.FirstFrameWait))
+	}
 	c.ws.SetPongHandler(func(string) error {
+		if !started {
+			return nil
+		}
 		return c.ws.SetReadDeadline(time.Now().Add(pongWait))
 	})
 	var limiter *tokenBucket
@@ -75,6 +86,14 @@ func (c *conn) readPump() {
 	}
 	for {
 		b, err := c.readMessage()
+		var ne net.Error
+		if !started && errors.As(err, &ne) && ne.Timeout() {
+			c.s.metrics.reject(rejIdle)
+			c.s.log.Info("closing connection: no frame in time", "role", c.role, "conn", c.id, "wait", c.s.cfg.FirstFrameWait)
+			c.s.hub.submit(hubMsg{op: opClose, c: c,
+				closeMsg: websocket.FormatCloseMessage(websocket.CloseNormalClosure, fmt.Sprintf("no frame within %v", c.s.cfg.FirstFrameWait))})
+			return
+		}
 		if errors.Is(err, errTooLarge) {
 			c.s.metrics.reject(rejTooLarge)
 			c.s.log.Info("closing connection: message too large", "role", c.role, "conn", c.id, "limit", c.s.cfg.MaxMessageSize)
@@ -93,6 +112,7 @@ func (c *conn) readPump() {
 		if b == nil {
 			continue
 		}
+		started = true
 		c.ws.SetReadDeadline(time.Now().Add(pongWait))
 		f, err := relaywire.Decode(b)
 		if err != nil {

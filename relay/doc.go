@@ -31,7 +31,7 @@
 // (HPKE, sealed by the client to the destination party); the relay never
 // decrypts, parses or logs them, and stores nothing. It does see who
 // connects, when, and message sizes. It authenticates parties but not
-// clients; its limits (message size, connections per address, bytes queued
-// per connection, rate, requests in flight) bound abuse, they do not
-// prevent it.
+// clients; its limits (message size, connections in all and per address,
+// bytes queued per connection, rate, requests in flight) bound abuse, they
+// do not prevent it.
 package relay

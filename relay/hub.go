@@ -18,7 +18,7 @@ const (
 	opRequest                 // client c sent a request; frame is the encoded Forward
 	opReply                   // party c sent a reply; frame is the encoded Response
 	opSend                    // queue frame on c itself (an Error)
-	opClose                   // queue frame on c, then close it with closeMsg
+	opClose                   // queue frame (if any) on c, then close it with closeMsg
 	opShutdown                // close every connection and stop
 )
 
@@ -93,7 +93,9 @@ func (h *hub) run() {
 			h.send(m.c, m.frame)
 		case opClose:
 			if !m.c.dropped {
-				h.send(m.c, m.frame)
+				if m.frame != nil {
+					h.send(m.c, m.frame)
+				}
 				h.drop(m.c, m.closeMsg)
 			}
 		case opShutdown:

@@ -36,6 +36,8 @@ const (
 	rejUnauthorized
 	rejSlowConsumer
 	rejUnknownReply
+	rejTotalConnLimit
+	rejIdle
 	numReasons
 )
 
@@ -43,6 +45,7 @@ var reasonNames = [numReasons]string{
 	"origin", "conn_limit", "shutting_down", "too_large", "bad_frame", "version",
 	"rate_limited", "in_flight", "duplicate_request", "party_not_connected",
 	"party_busy", "unauthorized", "slow_consumer", "unknown_reply",
+	"total_conn_limit", "idle",
 }
 
 func (r reason) String() string { return reasonNames[r] }

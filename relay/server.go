@@ -39,6 +39,7 @@ type Server struct {
 	mu      sync.Mutex
 	closing bool
 	perAddr map[string]int
+	open    [numRoles]int  // connections accepted and not finished
 	conns   sync.WaitGroup // one per connection; Add only while !closing
 }
 
@@ -207,6 +208,13 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, ro role) *conn {
 		http.Error(w, "relay: shutting down", http.StatusServiceUnavailable)
 		return nil
 	}
+	if limit := s.connLimit(ro); limit > 0 && s.open[ro] >= limit {
+		s.mu.Unlock()
+		s.metrics.reject(rejTotalConnLimit)
+		s.log.Info("rejected connection: relay full", "role", ro, "addr", addr, "limit", limit)
+		http.Error(w, "relay: too many connections, try again later", http.StatusServiceUnavailable)
+		return nil
+	}
 	if s.cfg.MaxConnsPerAddr > 0 && s.perAddr[addr] >= s.cfg.MaxConnsPerAddr {
 		s.mu.Unlock()
 		s.metrics.reject(rejConnLimit)
@@ -215,12 +223,13 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, ro role) *conn {
 		return nil
 	}
 	s.perAddr[addr]++
+	s.open[ro]++
 	s.conns.Add(1)
 	s.mu.Unlock()
 
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		s.release(addr) // Upgrade has answered with an HTTP error
+		s.release(ro, addr) // Upgrade has answered with an HTTP error
 		return nil
 	}
 	buf, limit := s.cfg.SendBuffer, s.cfg.ClientQueueBytes
@@ -234,11 +243,20 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, ro role) *conn {
 	return c
 }
 
-func (s *Server) release(addr string) {
+// connLimit is the cap on open connections of role ro; 0 or less is none.
+func (s *Server) connLimit(ro role) int {
+	if ro == roleParty {
+		return s.cfg.MaxPartyConns
+	}
+	return s.cfg.MaxConns
+}
+
+func (s *Server) release(ro role, addr string) {
 	s.mu.Lock()
 	if s.perAddr[addr]--; s.perAddr[addr] <= 0 {
 		delete(s.perAddr, addr)
 	}
+	s.open[ro]--
 	s.mu.Unlock()
 	s.conns.Done()
 }
@@ -247,7 +265,7 @@ func (s *Server) release(addr string) {
 func (s *Server) finish(c *conn) {
 	c.ws.Close()
 	s.metrics.connsOpen[c.role].Dec()
-	s.release(c.addr)
+	s.release(c.role, c.addr)
 }
 
 // serve registers c with the hub and runs its pumps until it ends.
