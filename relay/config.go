@@ -56,6 +56,10 @@ const (
 	// its first frame; one that sends nothing is closed. (A party has
 	// HelloWait to register.)
 	DefaultFirstFrameWait = 30 * time.Second
+	// DefaultRequestTimeout is how long the relay waits for a party's
+	// reply before it fails the request with a "timeout" error and forgets
+	// its handle: twice the time a SafeTrace client waits for one attempt.
+	DefaultRequestTimeout = 60 * time.Second
 )
 
 // defaultMaxPartyConns is MaxPartyConns for a manifest of n parties: room
@@ -121,6 +125,10 @@ type Config struct {
 	// FirstFrameWait is how long a client connection may stay open
 	// without sending its first frame (DefaultFirstFrameWait).
 	FirstFrameWait time.Duration
+	// RequestTimeout is how long a forwarded request waits for its reply
+	// (DefaultRequestTimeout); then the client gets Error{id, 13 timeout},
+	// its in-flight slot is free again and a late reply is dropped.
+	RequestTimeout time.Duration
 
 	// MetricsListen, if set, is the address ("127.0.0.1:9102") of the
 	// operator listener on which New serves GET /metrics (Prometheus text
@@ -174,6 +182,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.MaxConns, DefaultMaxConns)
 	setDefault(&c.MaxPartyConns, defaultMaxPartyConns(len(c.Parties)))
 	setDefault(&c.FirstFrameWait, DefaultFirstFrameWait)
+	setDefault(&c.RequestTimeout, DefaultRequestTimeout)
 	if min(c.ClientQueueBytes, c.PartyQueueBytes) < relaywire.MaxFrameSize {
 		return c, fmt.Errorf("relay: send queue budgets of %d and %d bytes; each must hold a frame of %d", c.ClientQueueBytes, c.PartyQueueBytes, relaywire.MaxFrameSize)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/safetrace/safetrace/wire/relaywire"
@@ -19,6 +20,7 @@ const (
 	opReply                   // party c sent a reply; frame is the encoded Response
 	opSend                    // queue frame on c itself (an Error)
 	opClose                   // queue frame (if any) on c, then close it with closeMsg
+	opTimeout                 // the request with handle has waited RequestTimeout
 	opShutdown                // close every connection and stop
 )
 
@@ -28,7 +30,7 @@ type hubMsg struct {
 	op       hubOp
 	c        *conn
 	dest     uint8            // opRequest: destination party
-	handle   relaywire.Handle // opRequest: the handle in frame; opReply: the reply's
+	handle   relaywire.Handle // opRequest: the handle in frame; opReply: the reply's; opTimeout
 	reqID    uint64           // opRequest: the client's request id
 	size     int              // payload size, for metrics
 	frame    []byte           // the frame to send
@@ -41,6 +43,7 @@ type route struct {
 	client *conn
 	reqID  uint64
 	party  *conn
+	timer  *time.Timer // fires opTimeout
 }
 
 // hub owns the routing tables. Only its run goroutine touches them, the
@@ -52,7 +55,8 @@ type hub struct {
 	clients map[uint64]*conn
 	parties map[uint8]*conn
 	// routes maps the random handle of every forwarded request to its
-	// asker. An entry lives until the reply, or until either side drops.
+	// asker. An entry lives until the reply, the timeout, or until either
+	// side drops.
 	routes map[relaywire.Handle]route
 }
 
@@ -89,6 +93,8 @@ func (h *hub) run() {
 			h.request(m)
 		case opReply:
 			h.reply(m)
+		case opTimeout:
+			h.timeout(m.handle)
 		case opSend:
 			h.send(m.c, m.frame)
 		case opClose:
@@ -140,8 +146,7 @@ func (h *hub) drop(c *conn, closeMsg []byte) {
 	if c.role == roleClient {
 		delete(h.clients, c.id)
 		for _, hd := range c.outstanding {
-			delete(h.routes[hd].party.pending, hd)
-			delete(h.routes, hd)
+			h.forget(hd)
 		}
 		return
 	}
@@ -150,11 +155,20 @@ func (h *hub) drop(c *conn, closeMsg []byte) {
 	}
 	msg := fmt.Sprintf("party %d disconnected before answering", c.party)
 	for hd := range c.pending {
-		r := h.routes[hd]
-		delete(h.routes, hd)
-		delete(r.client.outstanding, r.reqID)
+		r := h.forget(hd)
 		h.send(r.client, errorFrame(r.reqID, relaywire.CodePartyGone, msg))
 	}
+}
+
+// forget removes the request with handle hd from the tables and stops its
+// timer, and returns its route.
+func (h *hub) forget(hd relaywire.Handle) route {
+	r := h.routes[hd]
+	delete(h.routes, hd)
+	delete(r.party.pending, hd)
+	delete(r.client.outstanding, r.reqID)
+	r.timer.Stop()
+	return r
 }
 
 // enqueue queues frame for c if c's send queue has room for it, by count
@@ -228,7 +242,8 @@ func (h *hub) request(m hubMsg) {
 	}
 	c.outstanding[m.reqID] = hd
 	p.pending[hd] = struct{}{}
-	h.routes[hd] = route{client: c, reqID: m.reqID, party: p}
+	h.routes[hd] = route{client: c, reqID: m.reqID, party: p,
+		timer: time.AfterFunc(h.s.cfg.RequestTimeout, func() { h.submit(hubMsg{op: opTimeout, handle: hd}) })}
 	h.s.metrics.frames[roleParty].Inc()
 	h.s.metrics.bytes[roleParty].Add(float64(m.size))
 }
@@ -242,14 +257,23 @@ func (h *hub) reply(m hubMsg) {
 		h.s.metrics.reject(rejUnknownReply)
 		return
 	}
-	delete(h.routes, m.handle)
-	delete(p.pending, m.handle)
-	delete(r.client.outstanding, r.reqID)
+	h.forget(m.handle)
 	setResponseRequestID(m.frame, r.reqID)
 	if h.send(r.client, m.frame) {
 		h.s.metrics.frames[roleClient].Inc()
 		h.s.metrics.bytes[roleClient].Add(float64(m.size))
 	}
+}
+
+// timeout fails the request with handle hd if it is still unanswered.
+func (h *hub) timeout(hd relaywire.Handle) {
+	if _, ok := h.routes[hd]; !ok {
+		return // answered, or a side dropped, as the timer fired
+	}
+	r := h.forget(hd)
+	h.s.metrics.reject(rejTimeout)
+	h.s.log.Info("request timed out", "party", r.party.party, "conn", r.client.id, "after", h.s.cfg.RequestTimeout)
+	h.send(r.client, errorFrame(r.reqID, relaywire.CodeTimeout, fmt.Sprintf("party %d did not answer within %v", r.party.party, h.s.cfg.RequestTimeout)))
 }
 
 func errorFrame(reqID uint64, code relaywire.Code, msg string) []byte {

@@ -38,6 +38,7 @@ const (
 	rejUnknownReply
 	rejTotalConnLimit
 	rejIdle
+	rejTimeout
 	numReasons
 )
 
@@ -45,7 +46,7 @@ var reasonNames = [numReasons]string{
 	"origin", "conn_limit", "shutting_down", "too_large", "bad_frame", "version",
 	"rate_limited", "in_flight", "duplicate_request", "party_not_connected",
 	"party_busy", "unauthorized", "slow_consumer", "unknown_reply",
-	"total_conn_limit", "idle",
+	"total_conn_limit", "idle", "timeout",
 }
 
 func (r reason) String() string { return reasonNames[r] }

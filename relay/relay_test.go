@@ -508,3 +508,33 @@ func TestNoPlaintextInLogs(t *testing.T) {
 	}
 	checkLogs(t, r.logs)
 }
+
+// TestRequestTimeout checks that a request the party never answers fails
+// with a retryable "timeout" after RequestTimeout, that its in-flight slot
+// and handle are freed, and that the late reply is dropped.
+func TestRequestTimeout(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	k := newKeys(1)
+	r := startRelay(t, k, relay.Config{RequestTimeout: timeout, MaxInFlight: 1})
+	party := registerRaw(t, r, k, 1)
+	ws := dialRaw(t, r.URL+"/client", nil)
+	start := time.Now()
+	writeFrame(t, ws, &relaywire.Request{Dest: 1, RequestID: 1, Payload: []byte(marker)})
+	silent := readFrame(t, party).(*relaywire.Forward)
+	e := wantError(t, readFrame(t, ws), relaywire.CodeTimeout)
+	if d := time.Since(start); e.RequestID != 1 || d < timeout || !e.Code.Retryable() {
+		t.Fatalf("error %+v after %v", e, d)
+	}
+	// The slot is free: the next request is forwarded and answered.
+	writeFrame(t, ws, &relaywire.Request{Dest: 1, RequestID: 2, Payload: []byte(marker)})
+	fwd := readFrame(t, party).(*relaywire.Forward)
+	writeFrame(t, party, &relaywire.Reply{Handle: silent.Handle, Payload: []byte("late")})
+	writeFrame(t, party, &relaywire.Reply{Handle: fwd.Handle, Payload: []byte("answer")})
+	resp := readFrame(t, ws).(*relaywire.Response)
+	if resp.RequestID != 2 || string(resp.Payload) != "answer" {
+		t.Fatalf("got %+v", resp)
+	}
+	if f, err := tryReadFrame(ws, 200*time.Millisecond); err == nil {
+		t.Fatalf("late reply delivered: %#v", f)
+	}
+}
