@@ -50,7 +50,7 @@ const (
 	DefaultClientQueueBytes = 2 * relaywire.MaxFrameSize
 	// DefaultMaxConns caps the client connections open at once, over all
 	// addresses. An idle connection costs about 35 KiB, so the default
-	// holds the relay's idle cost near 150 MiB.
+	// holds the relay's idle cost near 140 MiB.
 	DefaultMaxConns = 4096
 	// DefaultFirstFrameWait is the time a client connection has to send
 	// its first frame; one that sends nothing is closed. (A party has

@@ -28,7 +28,7 @@ func runRelay(ctx context.Context, args []string) error {
 	metricsListen := fs.String("metrics-listen", "", "`address` of the operator listener serving /metrics (e.g. 127.0.0.1:9102; default none)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safetrace relay --listen ADDR --manifest FILE [--name URL] [--origin ORIGIN ...]")
+		fmt.Fprintln(fs.Output(), "usage: safetrace relay --listen ADDR --manifest FILE [--name URL] [--origin ORIGIN ...] [--metrics-listen ADDR]")
 		fmt.Fprintln(fs.Output(), "\nRun a stateless WebSocket relay between clients and parties.")
 		fs.PrintDefaults()
 	}
