@@ -38,7 +38,33 @@ const (
 	// DefaultPartySendBuffer is the number of messages queued for a party
 	// before new requests for it are refused as "party busy".
 	DefaultPartySendBuffer = 4096
+	// DefaultPartyQueueBytes bounds the bytes of the frames queued for one
+	// party connection and not yet written to it. A request whose Forward
+	// would pass it is refused as "party busy"; the party stays connected.
+	// Without it the count bound alone allowed DefaultPartySendBuffer
+	// frames of a MiB each, 4 GiB per party.
+	DefaultPartyQueueBytes = 32 << 20
+	// DefaultClientQueueBytes bounds the bytes queued for one client
+	// connection: two frames of the largest size. A client whose queue
+	// would pass it is dropped as too slow (close 1013).
+	DefaultClientQueueBytes = 2 * relaywire.MaxFrameSize
+	// DefaultMaxConns caps the client connections open at once, over all
+	// addresses. An idle connection costs about 35 KiB, so the default
+	// holds the relay's idle cost near 140 MiB.
+	DefaultMaxConns = 4096
+	// DefaultFirstFrameWait is the time a client connection has to send
+	// its first frame; one that sends nothing is closed. (A party has
+	// HelloWait to register.)
+	DefaultFirstFrameWait = 30 * time.Second
+	// DefaultRequestTimeout is how long the relay waits for a party's
+	// reply before it fails the request with a "timeout" error and forgets
+	// its handle: twice the time a SafeTrace client waits for one attempt.
+	DefaultRequestTimeout = 60 * time.Second
 )
+
+// defaultMaxPartyConns is MaxPartyConns for a manifest of n parties: room
+// for each party's connection and a few reconnections overlapping it.
+func defaultMaxPartyConns(n int) int { return max(4*n, 8) }
 
 // pingPeriod is how often pings are sent: it must be less than pongWait.
 func pingPeriod(pongWait time.Duration) time.Duration { return pongWait * 9 / 10 }
@@ -80,9 +106,35 @@ type Config struct {
 	// larger one closes the connection.
 	MaxMessageSize int
 	// SendBuffer and PartySendBuffer are the per-connection send queue
-	// lengths for clients and parties.
+	// lengths, in frames, for clients and parties.
 	SendBuffer      int
 	PartySendBuffer int
+	// ClientQueueBytes and PartyQueueBytes bound the bytes queued per
+	// connection and not yet written, for clients and parties (see
+	// DefaultClientQueueBytes and DefaultPartyQueueBytes). Each must hold
+	// at least one frame of relaywire.MaxFrameSize bytes.
+	ClientQueueBytes int
+	PartyQueueBytes  int
+	// MaxConns caps the client connections open at once; more are refused
+	// with HTTP 503 before the WebSocket upgrade. MaxPartyConns caps the
+	// connections to /party, registered or not (default: 4 per party of
+	// the manifest, at least 8), so that a flood of clients never locks
+	// the parties out. Negative means no cap.
+	MaxConns      int
+	MaxPartyConns int
+	// FirstFrameWait is how long a client connection may stay open
+	// without sending its first frame (DefaultFirstFrameWait).
+	FirstFrameWait time.Duration
+	// RequestTimeout is how long a forwarded request waits for its reply
+	// (DefaultRequestTimeout); then the client gets Error{id, 13 timeout},
+	// its in-flight slot is free again and a late reply is dropped.
+	RequestTimeout time.Duration
+
+	// MetricsListen, if set, is the address ("127.0.0.1:9102") of the
+	// operator listener on which New serves GET /metrics (Prometheus text
+	// format). Metrics are never served on the public handler. Port 0
+	// picks a free port; see Server.MetricsAddr.
+	MetricsListen string
 
 	// WriteWait, PongWait and HelloWait are the deadlines described at
 	// DefaultWriteWait, DefaultPongWait and DefaultHelloWait. Pings go out
@@ -125,6 +177,15 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.MaxMessageSize, DefaultMaxMessageSize)
 	setDefault(&c.SendBuffer, DefaultSendBuffer)
 	setDefault(&c.PartySendBuffer, DefaultPartySendBuffer)
+	setDefault(&c.ClientQueueBytes, DefaultClientQueueBytes)
+	setDefault(&c.PartyQueueBytes, DefaultPartyQueueBytes)
+	setDefault(&c.MaxConns, DefaultMaxConns)
+	setDefault(&c.MaxPartyConns, defaultMaxPartyConns(len(c.Parties)))
+	setDefault(&c.FirstFrameWait, DefaultFirstFrameWait)
+	setDefault(&c.RequestTimeout, DefaultRequestTimeout)
+	if min(c.ClientQueueBytes, c.PartyQueueBytes) < relaywire.MaxFrameSize {
+		return c, fmt.Errorf("relay: send queue budgets of %d and %d bytes; each must hold a frame of %d", c.ClientQueueBytes, c.PartyQueueBytes, relaywire.MaxFrameSize)
+	}
 	setDefault(&c.WriteWait, DefaultWriteWait)
 	setDefault(&c.PongWait, DefaultPongWait)
 	setDefault(&c.HelloWait, DefaultHelloWait)

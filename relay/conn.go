@@ -1,9 +1,12 @@
 package relay
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -20,15 +23,18 @@ type conn struct {
 	addr  string // remote address, for logs and the per-address cap
 
 	// send queues encoded frames for the write pump. Only the hub sends on
-	// it and closes it.
-	send chan []byte
+	// it and closes it. queued is the bytes in send or being written: the
+	// hub adds (up to queueLimit) and the write pump subtracts.
+	send       chan []byte
+	queued     atomic.Int64
+	queueLimit int64
 
 	// Owned by the hub goroutine. closeMsg is written before send is
 	// closed and read by the write pump after, which orders the accesses.
 	dropped     bool
-	closeMsg    []byte                  // body of the close frame to send
-	outstanding map[uint64]*conn        // client: request id -> party it went to
-	pending     map[pendingKey]struct{} // party: requests forwarded to it
+	closeMsg    []byte                        // body of the close frame to send
+	outstanding map[uint64]relaywire.Handle   // client: request id -> its handle
+	pending     map[relaywire.Handle]struct{} // party: requests forwarded to it
 }
 
 // errTooLarge reports a message over the size limit.
@@ -60,8 +66,18 @@ func (c *conn) readMessage() ([]byte, error) {
 func (c *conn) readPump() {
 	defer c.s.hub.submit(hubMsg{op: opUnregister, c: c})
 	pongWait := c.s.cfg.PongWait
-	c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	// A party has registered already; a client must send its first frame
+	// within FirstFrameWait, and pongs alone do not extend that.
+	started := c.role == roleParty
+	if started {
+		c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	} else {
+		c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.FirstFrameWait))
+	}
 	c.ws.SetPongHandler(func(string) error {
+		if !started {
+			return nil
+		}
 		return c.ws.SetReadDeadline(time.Now().Add(pongWait))
 	})
 	var limiter *tokenBucket
@@ -70,6 +86,14 @@ func (c *conn) readPump() {
 	}
 	for {
 		b, err := c.readMessage()
+		var ne net.Error
+		if !started && errors.As(err, &ne) && ne.Timeout() {
+			c.s.metrics.reject(rejIdle)
+			c.s.log.Info("closing connection: no frame in time", "role", c.role, "conn", c.id, "wait", c.s.cfg.FirstFrameWait)
+			c.s.hub.submit(hubMsg{op: opClose, c: c,
+				closeMsg: websocket.FormatCloseMessage(websocket.CloseNormalClosure, fmt.Sprintf("no frame within %v", c.s.cfg.FirstFrameWait))})
+			return
+		}
 		if errors.Is(err, errTooLarge) {
 			c.s.metrics.reject(rejTooLarge)
 			c.s.log.Info("closing connection: message too large", "role", c.role, "conn", c.id, "limit", c.s.cfg.MaxMessageSize)
@@ -88,6 +112,7 @@ func (c *conn) readPump() {
 		if b == nil {
 			continue
 		}
+		started = true
 		c.ws.SetReadDeadline(time.Now().Add(pongWait))
 		f, err := relaywire.Decode(b)
 		if err != nil {
@@ -118,16 +143,21 @@ func (c *conn) handle(f relaywire.Frame, limiter *tokenBucket) bool {
 			c.s.metrics.reject(rejRateLimited)
 			return c.sendSelf(errorFrame(f.RequestID, relaywire.CodeRateLimited, "rate limit exceeded"))
 		}
-		fwd := relaywire.Encode(&relaywire.Forward{ConnID: c.id, RequestID: f.RequestID, Payload: f.Payload})
+		// A fresh random handle per request, so that the party cannot tell
+		// which requests share a connection (docs/relay.md, Routing).
+		var hd relaywire.Handle
+		rand.Read(hd[:])
+		fwd := relaywire.Encode(&relaywire.Forward{Handle: hd, Payload: f.Payload})
 		c.s.log.Debug("request", "conn", c.id, "party", f.Dest, "request", f.RequestID, "size", len(f.Payload))
-		return c.s.hub.submit(hubMsg{op: opRequest, c: c, dest: f.Dest, reqID: f.RequestID, size: len(f.Payload), frame: fwd})
+		return c.s.hub.submit(hubMsg{op: opRequest, c: c, dest: f.Dest, handle: hd, reqID: f.RequestID, size: len(f.Payload), frame: fwd})
 	case *relaywire.Reply:
 		if c.role != roleParty {
 			break
 		}
-		resp := relaywire.Encode(&relaywire.Response{From: c.party, RequestID: f.RequestID, Payload: f.Payload})
-		c.s.log.Debug("reply", "party", c.party, "conn", f.ConnID, "request", f.RequestID, "size", len(f.Payload))
-		return c.s.hub.submit(hubMsg{op: opReply, c: c, connID: f.ConnID, reqID: f.RequestID, size: len(f.Payload), frame: resp})
+		// The hub fills in the client's request id.
+		resp := relaywire.Encode(&relaywire.Response{From: c.party, Payload: f.Payload})
+		c.s.log.Debug("reply", "party", c.party, "size", len(f.Payload))
+		return c.s.hub.submit(hubMsg{op: opReply, c: c, handle: f.Handle, size: len(f.Payload), frame: resp})
 	}
 	c.s.metrics.reject(rejBadFrame)
 	return c.sendSelf(errorFrame(0, relaywire.CodeBadFrame, fmt.Sprintf("a %v may not send %v frames", c.role, f.Type())))
@@ -139,7 +169,10 @@ func (c *conn) sendSelf(frame []byte) bool {
 
 // writePump writes queued frames and pings until the hub closes send, then
 // sends a close frame and closes the socket. Only the write pump writes to
-// the socket once the pumps run, and only it closes the socket.
+// the socket once the pumps run, and only it closes the socket. After a
+// failed write it closes the socket, which ends the read pump and so makes
+// the hub close send, and discards what is still queued, so that queued
+// always returns to 0.
 func (c *conn) writePump() {
 	ticker := time.NewTicker(pingPeriod(c.s.cfg.PongWait))
 	defer func() {
@@ -147,26 +180,33 @@ func (c *conn) writePump() {
 		c.ws.Close()
 	}()
 	writeWait := c.s.cfg.WriteWait
+	failed := false
+	write := func(typ int, b []byte) {
+		if failed {
+			return
+		}
+		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := c.ws.WriteMessage(typ, b); err != nil {
+			failed = true
+			c.ws.Close()
+		}
+	}
 	for {
 		select {
 		case b, ok := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			if !ok {
 				msg := c.closeMsg
 				if msg == nil {
 					msg = websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 				}
-				c.ws.WriteMessage(websocket.CloseMessage, msg)
+				write(websocket.CloseMessage, msg)
 				return
 			}
-			if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
-				return
-			}
+			write(websocket.BinaryMessage, b)
+			c.queued.Add(-int64(len(b)))
+			c.s.metrics.queued[c.role].Sub(float64(len(b)))
 		case <-ticker.C:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
-				return
-			}
+			write(websocket.PingMessage, nil)
 		}
 	}
 }

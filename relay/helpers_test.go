@@ -57,9 +57,10 @@ func newKeys(n int) keys {
 
 type testRelay struct {
 	*relay.Server
-	URL  string // ws://127.0.0.1:port
-	HTTP string // http://127.0.0.1:port
-	logs *syncBuffer
+	URL     string // ws://127.0.0.1:port
+	HTTP    string // http://127.0.0.1:port
+	Metrics string // http://127.0.0.1:port of the operator listener
+	logs    *syncBuffer
 }
 
 // startRelay runs a relay on a fresh loopback port under httptest. cfg's
@@ -70,11 +71,15 @@ func startRelay(t testing.TB, k keys, cfg relay.Config) *testRelay {
 	ts := httptest.NewUnstartedServer(nil)
 	r := &testRelay{URL: "ws://" + ts.Listener.Addr().String(), HTTP: "http://" + ts.Listener.Addr().String(), logs: &syncBuffer{}}
 	fill(&cfg, k, r.URL, r.logs)
+	if cfg.MetricsListen == "" {
+		cfg.MetricsListen = "127.0.0.1:0"
+	}
 	s, err := relay.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Server = s
+	r.Metrics = "http://" + s.MetricsAddr().String()
 	ts.Config.Handler = s
 	ts.Start()
 	t.Cleanup(func() {

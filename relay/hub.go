@@ -1,7 +1,10 @@
 package relay
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/safetrace/safetrace/wire/relaywire"
@@ -13,10 +16,11 @@ type hubOp int
 const (
 	opRegister   hubOp = iota // add c (a client, or a verified party) to the tables
 	opUnregister              // c's read pump ended
-	opRequest                 // client c sent a request; fwd is the encoded Forward
-	opReply                   // party c sent a reply; resp is the encoded Response
+	opRequest                 // client c sent a request; frame is the encoded Forward
+	opReply                   // party c sent a reply; frame is the encoded Response
 	opSend                    // queue frame on c itself (an Error)
-	opClose                   // queue frame on c, then close it with closeMsg
+	opClose                   // queue frame (if any) on c, then close it with closeMsg
+	opTimeout                 // the request with handle has waited RequestTimeout
 	opShutdown                // close every connection and stop
 )
 
@@ -25,18 +29,21 @@ const (
 type hubMsg struct {
 	op       hubOp
 	c        *conn
-	dest     uint8  // opRequest: destination party
-	connID   uint64 // opReply: the client connection
-	reqID    uint64 // opRequest, opReply
-	size     int    // payload size, for metrics
-	frame    []byte // the frame to send
-	closeMsg []byte // opClose: the close frame's body
+	dest     uint8            // opRequest: destination party
+	handle   relaywire.Handle // opRequest: the handle in frame; opReply: the reply's; opTimeout
+	reqID    uint64           // opRequest: the client's request id
+	size     int              // payload size, for metrics
+	frame    []byte           // the frame to send
+	closeMsg []byte           // opClose: the close frame's body
 }
 
-// pendingKey names one request in flight: the client connection and its
-// request id.
-type pendingKey struct {
-	conn, req uint64
+// route is one request in flight: which client connection asked, under
+// which request id, and which party has it.
+type route struct {
+	client *conn
+	reqID  uint64
+	party  *conn
+	timer  *time.Timer // fires opTimeout
 }
 
 // hub owns the routing tables. Only its run goroutine touches them, the
@@ -47,6 +54,10 @@ type hub struct {
 	done    chan struct{} // closed when run returns
 	clients map[uint64]*conn
 	parties map[uint8]*conn
+	// routes maps the random handle of every forwarded request to its
+	// asker. An entry lives until the reply, the timeout, or until either
+	// side drops.
+	routes map[relaywire.Handle]route
 }
 
 func newHub(s *Server) *hub {
@@ -56,6 +67,7 @@ func newHub(s *Server) *hub {
 		done:    make(chan struct{}),
 		clients: make(map[uint64]*conn),
 		parties: make(map[uint8]*conn),
+		routes:  make(map[relaywire.Handle]route),
 	}
 }
 
@@ -81,11 +93,15 @@ func (h *hub) run() {
 			h.request(m)
 		case opReply:
 			h.reply(m)
+		case opTimeout:
+			h.timeout(m.handle)
 		case opSend:
 			h.send(m.c, m.frame)
 		case opClose:
 			if !m.c.dropped {
-				h.send(m.c, m.frame)
+				if m.frame != nil {
+					h.send(m.c, m.frame)
+				}
 				h.drop(m.c, m.closeMsg)
 			}
 		case opShutdown:
@@ -103,11 +119,11 @@ func (h *hub) run() {
 
 func (h *hub) register(c *conn) {
 	if c.role == roleClient {
-		c.outstanding = make(map[uint64]*conn)
+		c.outstanding = make(map[uint64]relaywire.Handle)
 		h.clients[c.id] = c
 		return
 	}
-	c.pending = make(map[pendingKey]struct{})
+	c.pending = make(map[relaywire.Handle]struct{})
 	if old := h.parties[c.party]; old != nil {
 		h.s.log.Info("party re-registered, closing its old connection", "party", c.party, "old_conn", old.id, "conn", c.id)
 		h.send(old, errorFrame(0, relaywire.CodeReplaced, "a newer connection of this party replaced this one"))
@@ -129,8 +145,8 @@ func (h *hub) drop(c *conn, closeMsg []byte) {
 	close(c.send)
 	if c.role == roleClient {
 		delete(h.clients, c.id)
-		for req, p := range c.outstanding {
-			delete(p.pending, pendingKey{c.id, req})
+		for _, hd := range c.outstanding {
+			h.forget(hd)
 		}
 		return
 	}
@@ -138,28 +154,56 @@ func (h *hub) drop(c *conn, closeMsg []byte) {
 		delete(h.parties, c.party)
 	}
 	msg := fmt.Sprintf("party %d disconnected before answering", c.party)
-	for k := range c.pending {
-		if cl := h.clients[k.conn]; cl != nil {
-			delete(cl.outstanding, k.req)
-			h.send(cl, errorFrame(k.req, relaywire.CodePartyGone, msg))
-		}
+	for hd := range c.pending {
+		r := h.forget(hd)
+		h.send(r.client, errorFrame(r.reqID, relaywire.CodePartyGone, msg))
 	}
 }
 
-// send queues frame for c; a client whose buffer is full is dropped.
+// forget removes the request with handle hd from the tables and stops its
+// timer, and returns its route.
+func (h *hub) forget(hd relaywire.Handle) route {
+	r := h.routes[hd]
+	delete(h.routes, hd)
+	delete(r.party.pending, hd)
+	delete(r.client.outstanding, r.reqID)
+	r.timer.Stop()
+	return r
+}
+
+// enqueue queues frame for c if c's send queue has room for it, by count
+// and by bytes, and reports whether it did.
+func (h *hub) enqueue(c *conn, frame []byte) bool {
+	n := int64(len(frame))
+	if c.queued.Load()+n > c.queueLimit {
+		return false
+	}
+	// Only the hub adds to queued and the write pump only subtracts, so
+	// the check above still holds here.
+	select {
+	case c.send <- frame:
+	default:
+		return false
+	}
+	if q := c.queued.Add(n); q > h.s.peakQueued[c.role].Load() {
+		h.s.peakQueued[c.role].Store(q)
+	}
+	h.s.metrics.queued[c.role].Add(float64(n))
+	return true
+}
+
+// send queues frame for c; a connection whose queue is full is dropped.
 func (h *hub) send(c *conn, frame []byte) bool {
 	if c.dropped {
 		return false
 	}
-	select {
-	case c.send <- frame:
+	if h.enqueue(c, frame) {
 		return true
-	default:
-		h.s.metrics.reject(rejSlowConsumer)
-		h.s.log.Info("dropping slow connection", "role", c.role, "conn", c.id)
-		h.drop(c, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send buffer full"))
-		return false
 	}
+	h.s.metrics.reject(rejSlowConsumer)
+	h.s.log.Info("dropping slow connection", "role", c.role, "conn", c.id, "queued_bytes", c.queued.Load())
+	h.drop(c, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send buffer full"))
+	return false
 }
 
 func (h *hub) request(m hubMsg) {
@@ -184,37 +228,70 @@ func (h *hub) request(m hubMsg) {
 		fail(rejPartyNotConnected, relaywire.CodePartyNotConnected, fmt.Sprintf("party %d not connected", m.dest))
 		return
 	}
-	select {
-	case p.send <- m.frame:
-	default:
+	hd := m.handle
+	for _, taken := h.routes[hd]; taken; _, taken = h.routes[hd] {
+		// 128 random bits do not collide in practice; if they ever do,
+		// draw again rather than misroute a reply.
+		rand.Read(hd[:])
+		setForwardHandle(m.frame, hd)
+	}
+	if !h.enqueue(p, m.frame) {
 		// Refuse the request rather than drop the party: see the package doc.
-		fail(rejPartyBusy, relaywire.CodePartyBusy, fmt.Sprintf("party %d busy", m.dest))
+		fail(rejPartyBusy, relaywire.CodePartyBusy, fmt.Sprintf("party %d busy: its send queue is full (%d bytes or %d frames)", m.dest, p.queueLimit, cap(p.send)))
 		return
 	}
-	c.outstanding[m.reqID] = p
-	p.pending[pendingKey{c.id, m.reqID}] = struct{}{}
-	h.s.metrics.frames[roleParty].Add(1)
-	h.s.metrics.bytes[roleParty].Add(uint64(m.size))
+	c.outstanding[m.reqID] = hd
+	p.pending[hd] = struct{}{}
+	h.routes[hd] = route{client: c, reqID: m.reqID, party: p,
+		timer: time.AfterFunc(h.s.cfg.RequestTimeout, func() { h.submit(hubMsg{op: opTimeout, handle: hd}) })}
+	h.s.metrics.frames[roleParty].Inc()
+	h.s.metrics.bytes[roleParty].Add(float64(m.size))
 }
 
 func (h *hub) reply(m hubMsg) {
 	p := m.c
-	k := pendingKey{m.connID, m.reqID}
-	if _, ok := p.pending[k]; !ok || p.dropped {
+	r, ok := h.routes[m.handle]
+	if !ok || r.party != p || p.dropped {
 		// Unknown, closed or already answered: a party may answer only
 		// requests the relay forwarded to it, once.
 		h.s.metrics.reject(rejUnknownReply)
 		return
 	}
-	delete(p.pending, k)
-	c := h.clients[m.connID]
-	delete(c.outstanding, m.reqID)
-	if h.send(c, m.frame) {
-		h.s.metrics.frames[roleClient].Add(1)
-		h.s.metrics.bytes[roleClient].Add(uint64(m.size))
+	h.forget(m.handle)
+	setResponseRequestID(m.frame, r.reqID)
+	if h.send(r.client, m.frame) {
+		h.s.metrics.frames[roleClient].Inc()
+		h.s.metrics.bytes[roleClient].Add(float64(m.size))
 	}
+}
+
+// timeout fails the request with handle hd if it is still unanswered.
+func (h *hub) timeout(hd relaywire.Handle) {
+	if _, ok := h.routes[hd]; !ok {
+		return // answered, or a side dropped, as the timer fired
+	}
+	r := h.forget(hd)
+	h.s.metrics.reject(rejTimeout)
+	h.s.log.Info("request timed out", "party", r.party.party, "conn", r.client.id, "after", h.s.cfg.RequestTimeout)
+	h.send(r.client, errorFrame(r.reqID, relaywire.CodeTimeout, fmt.Sprintf("party %d did not answer within %v", r.party.party, h.s.cfg.RequestTimeout)))
 }
 
 func errorFrame(reqID uint64, code relaywire.Code, msg string) []byte {
 	return relaywire.Encode(&relaywire.Error{RequestID: reqID, Code: code, Message: msg})
+}
+
+// The read pumps encode Forward and Response frames, so that the hub does
+// not copy payloads; the hub then writes the fields only it knows in place.
+// The offsets are those of docs/relay.md: version, type, then the body.
+const (
+	forwardHandleOffset     = 2 // Forward: handle (16) · payload
+	responseRequestIDOffset = 3 // Response: from party (1) · request id (8) · payload
+)
+
+func setForwardHandle(frame []byte, hd relaywire.Handle) {
+	copy(frame[forwardHandleOffset:], hd[:])
+}
+
+func setResponseRequestID(frame []byte, id uint64) {
+	binary.BigEndian.PutUint64(frame[responseRequestIDOffset:], id)
 }

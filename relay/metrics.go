@@ -1,10 +1,10 @@
 package relay
 
 import (
-	"fmt"
-	"io"
 	"net/http"
-	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // role is the kind of a connection.
@@ -36,6 +36,9 @@ const (
 	rejUnauthorized
 	rejSlowConsumer
 	rejUnknownReply
+	rejTotalConnLimit
+	rejIdle
+	rejTimeout
 	numReasons
 )
 
@@ -43,51 +46,60 @@ var reasonNames = [numReasons]string{
 	"origin", "conn_limit", "shutting_down", "too_large", "bad_frame", "version",
 	"rate_limited", "in_flight", "duplicate_request", "party_not_connected",
 	"party_busy", "unauthorized", "slow_consumer", "unknown_reply",
+	"total_conn_limit", "idle", "timeout",
 }
 
 func (r reason) String() string { return reasonNames[r] }
 
-// metrics are the relay's counters, written by many goroutines.
+// metrics are the relay's counters, written by many goroutines, in a
+// registry of their own (not the process-wide default one). They count
+// connections, frames and bytes, never anything about payloads.
 type metrics struct {
-	connsTotal [numRoles]atomic.Uint64
-	connsOpen  [numRoles]atomic.Int64
-	frames     [numRoles]atomic.Uint64 // frames forwarded to a connection of this role
-	bytes      [numRoles]atomic.Uint64 // payload bytes forwarded to this role
-	rejected   [numReasons]atomic.Uint64
+	reg        *prometheus.Registry
+	connsTotal [numRoles]prometheus.Counter
+	connsOpen  [numRoles]prometheus.Gauge
+	frames     [numRoles]prometheus.Counter // frames forwarded to a connection of this role
+	bytes      [numRoles]prometheus.Counter // payload bytes forwarded to this role
+	queued     [numRoles]prometheus.Gauge   // bytes queued for connections of this role
+	rejected   [numReasons]prometheus.Counter
 }
 
-func (m *metrics) reject(r reason) { m.rejected[r].Add(1) }
-
-// write writes m in the Prometheus text exposition format, version 0.0.4.
-func (m *metrics) write(w io.Writer) {
-	fmt.Fprintln(w, "# HELP safetrace_relay_connections_total WebSocket connections accepted.")
-	fmt.Fprintln(w, "# TYPE safetrace_relay_connections_total counter")
-	for r := range numRoles {
-		fmt.Fprintf(w, "safetrace_relay_connections_total{role=%q} %d\n", r, m.connsTotal[r].Load())
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	counters := func(name, help, label string) *prometheus.CounterVec {
+		v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
+		m.reg.MustRegister(v)
+		return v
 	}
-	fmt.Fprintln(w, "# HELP safetrace_relay_connections WebSocket connections open now.")
-	fmt.Fprintln(w, "# TYPE safetrace_relay_connections gauge")
-	for r := range numRoles {
-		fmt.Fprintf(w, "safetrace_relay_connections{role=%q} %d\n", r, m.connsOpen[r].Load())
+	gauges := func(name, help string) *prometheus.GaugeVec {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"role"})
+		m.reg.MustRegister(v)
+		return v
 	}
-	fmt.Fprintln(w, "# HELP safetrace_relay_frames_forwarded_total Frames forwarded, by the role of the receiver.")
-	fmt.Fprintln(w, "# TYPE safetrace_relay_frames_forwarded_total counter")
+	connsTotal := counters("safetrace_relay_connections_total", "WebSocket connections accepted.", "role")
+	connsOpen := gauges("safetrace_relay_connections", "WebSocket connections open now.")
+	frames := counters("safetrace_relay_frames_forwarded_total", "Frames forwarded, by the role of the receiver.", "to")
+	bytes := counters("safetrace_relay_payload_bytes_forwarded_total", "Payload bytes forwarded, by the role of the receiver.", "to")
+	queued := gauges("safetrace_relay_send_queue_bytes", "Bytes queued for connections and not yet written, by role.")
+	rejected := counters("safetrace_relay_rejected_total", "Connections, requests and frames rejected, by reason.", "reason")
+	// Every series exists from the start, at 0.
 	for r := range numRoles {
-		fmt.Fprintf(w, "safetrace_relay_frames_forwarded_total{to=%q} %d\n", r, m.frames[r].Load())
+		l := r.String()
+		m.connsTotal[r] = connsTotal.WithLabelValues(l)
+		m.connsOpen[r] = connsOpen.WithLabelValues(l)
+		m.frames[r] = frames.WithLabelValues(l)
+		m.bytes[r] = bytes.WithLabelValues(l)
+		m.queued[r] = queued.WithLabelValues(l)
 	}
-	fmt.Fprintln(w, "# HELP safetrace_relay_payload_bytes_forwarded_total Payload bytes forwarded, by the role of the receiver.")
-	fmt.Fprintln(w, "# TYPE safetrace_relay_payload_bytes_forwarded_total counter")
-	for r := range numRoles {
-		fmt.Fprintf(w, "safetrace_relay_payload_bytes_forwarded_total{to=%q} %d\n", r, m.bytes[r].Load())
-	}
-	fmt.Fprintln(w, "# HELP safetrace_relay_rejected_total Connections, requests and frames rejected, by reason.")
-	fmt.Fprintln(w, "# TYPE safetrace_relay_rejected_total counter")
 	for r := range numReasons {
-		fmt.Fprintf(w, "safetrace_relay_rejected_total{reason=%q} %d\n", r, m.rejected[r].Load())
+		m.rejected[r] = rejected.WithLabelValues(r.String())
 	}
+	return m
 }
 
-func (m *metrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	m.write(w)
+func (m *metrics) reject(r reason) { m.rejected[r].Inc() }
+
+// handler serves the metrics in the Prometheus text exposition format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }

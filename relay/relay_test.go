@@ -51,7 +51,7 @@ func TestRouting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := get(t, r.HTTP+"/metrics")
+	m := get(t, r.Metrics+"/metrics")
 	for _, want := range []string{
 		`safetrace_relay_frames_forwarded_total{to="party"} 53`,
 		`safetrace_relay_frames_forwarded_total{to="client"} 53`,
@@ -93,18 +93,21 @@ func TestReplyOnlyToAsker(t *testing.T) {
 
 	writeFrame(t, a, &relaywire.Request{Dest: 1, RequestID: 1, Payload: []byte(marker + "a")})
 	fwd := readFrame(t, party).(*relaywire.Forward)
-	if string(fwd.Payload) != marker+"a" || fwd.RequestID != 1 {
+	if string(fwd.Payload) != marker+"a" {
 		t.Fatalf("forward %+v", fwd)
 	}
-	// Forged replies to every other connection id, then the real one twice.
-	for id := uint64(0); id < 20; id++ {
-		if id != fwd.ConnID {
-			writeFrame(t, party, &relaywire.Reply{ConnID: id, RequestID: 1, Payload: []byte("forged")})
+	// Forged replies to guessed handles and to the real one with a bit
+	// flipped, then the real one twice.
+	for i := range 20 {
+		forged := relaywire.Handle{0: byte(i)}
+		if i > 0 {
+			forged = fwd.Handle
+			forged[(i-1)%relaywire.HandleSize] ^= 1 << (i % 8)
 		}
+		writeFrame(t, party, &relaywire.Reply{Handle: forged, Payload: []byte("forged")})
 	}
-	writeFrame(t, party, &relaywire.Reply{ConnID: fwd.ConnID, RequestID: 2, Payload: []byte("forged")})
-	writeFrame(t, party, &relaywire.Reply{ConnID: fwd.ConnID, RequestID: 1, Payload: []byte("answer")})
-	writeFrame(t, party, &relaywire.Reply{ConnID: fwd.ConnID, RequestID: 1, Payload: []byte("again")})
+	writeFrame(t, party, &relaywire.Reply{Handle: fwd.Handle, Payload: []byte("answer")})
+	writeFrame(t, party, &relaywire.Reply{Handle: fwd.Handle, Payload: []byte("again")})
 
 	resp := readFrame(t, a).(*relaywire.Response)
 	if resp.From != 1 || resp.RequestID != 1 || string(resp.Payload) != "answer" {
@@ -173,7 +176,7 @@ func TestImpostorParty(t *testing.T) {
 			return h
 		}},
 		{"not a hello", func(*relaywire.Challenge) relaywire.Frame {
-			return &relaywire.Reply{ConnID: 1, RequestID: 1, Payload: []byte(marker)}
+			return &relaywire.Reply{Handle: relaywire.Handle{1}, Payload: []byte(marker)}
 		}},
 	}
 	for _, tt := range tests {
@@ -233,7 +236,7 @@ func TestOversizedMessage(t *testing.T) {
 	if n := calls.Load(); n != 0 {
 		t.Fatalf("oversized request reached the party %d times", n)
 	}
-	if m := get(t, r.HTTP+"/metrics"); !strings.Contains(m, `safetrace_relay_rejected_total{reason="too_large"} 1`) {
+	if m := get(t, r.Metrics+"/metrics"); !strings.Contains(m, `safetrace_relay_rejected_total{reason="too_large"} 1`) {
 		t.Errorf("too_large not counted:\n%s", m)
 	}
 }
@@ -346,7 +349,7 @@ func TestBadFrames(t *testing.T) {
 	ws.WriteMessage(websocket.BinaryMessage, b[:len(b)-1])
 	wantError(t, readFrame(t, ws), relaywire.CodeBadFrame)
 	// Clients may not send party frames.
-	writeFrame(t, ws, &relaywire.Reply{ConnID: 1, RequestID: 1, Payload: []byte(marker)})
+	writeFrame(t, ws, &relaywire.Reply{Handle: relaywire.Handle{1}, Payload: []byte(marker)})
 	wantError(t, readFrame(t, ws), relaywire.CodeBadFrame)
 	// The connection survives bad frames.
 	writeFrame(t, ws, &relaywire.Request{Dest: 1, RequestID: 1, Payload: []byte(marker)})
@@ -504,4 +507,34 @@ func TestNoPlaintextInLogs(t *testing.T) {
 		t.Fatalf("expected request and rejection logs, got:\n%s", logs)
 	}
 	checkLogs(t, r.logs)
+}
+
+// TestRequestTimeout checks that a request the party never answers fails
+// with a retryable "timeout" after RequestTimeout, that its in-flight slot
+// and handle are freed, and that the late reply is dropped.
+func TestRequestTimeout(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	k := newKeys(1)
+	r := startRelay(t, k, relay.Config{RequestTimeout: timeout, MaxInFlight: 1})
+	party := registerRaw(t, r, k, 1)
+	ws := dialRaw(t, r.URL+"/client", nil)
+	start := time.Now()
+	writeFrame(t, ws, &relaywire.Request{Dest: 1, RequestID: 1, Payload: []byte(marker)})
+	silent := readFrame(t, party).(*relaywire.Forward)
+	e := wantError(t, readFrame(t, ws), relaywire.CodeTimeout)
+	if d := time.Since(start); e.RequestID != 1 || d < timeout || !e.Code.Retryable() {
+		t.Fatalf("error %+v after %v", e, d)
+	}
+	// The slot is free: the next request is forwarded and answered.
+	writeFrame(t, ws, &relaywire.Request{Dest: 1, RequestID: 2, Payload: []byte(marker)})
+	fwd := readFrame(t, party).(*relaywire.Forward)
+	writeFrame(t, party, &relaywire.Reply{Handle: silent.Handle, Payload: []byte("late")})
+	writeFrame(t, party, &relaywire.Reply{Handle: fwd.Handle, Payload: []byte("answer")})
+	resp := readFrame(t, ws).(*relaywire.Response)
+	if resp.RequestID != 2 || string(resp.Payload) != "answer" {
+		t.Fatalf("got %+v", resp)
+	}
+	if f, err := tryReadFrame(ws, 200*time.Millisecond); err == nil {
+		t.Fatalf("late reply delivered: %#v", f)
+	}
 }

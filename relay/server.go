@@ -18,31 +18,51 @@ import (
 )
 
 // Server is a relay. Create it with New; it is an http.Handler serving
-// /client, /party, /metrics and /healthz. Its methods are safe for
-// concurrent use.
+// /client, /party and /healthz. Metrics are served apart, on the operator
+// listener (Config.MetricsListen) or by MetricsHandler. Its methods are
+// safe for concurrent use.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	hub      *hub
-	metrics  metrics
+	metrics  *metrics
 	mux      *http.ServeMux
 	upgrader websocket.Upgrader
 	nextID   atomic.Uint64
+	// peakQueued is the most bytes ever queued for one connection of each
+	// role; written by the hub only.
+	peakQueued [numRoles]atomic.Int64
+
+	metricsLn  net.Listener // nil without Config.MetricsListen
+	metricsSrv *http.Server
 
 	mu      sync.Mutex
 	closing bool
 	perAddr map[string]int
+	open    [numRoles]int  // connections accepted and not finished
 	conns   sync.WaitGroup // one per connection; Add only while !closing
 }
 
-// New returns a relay configured by cfg and starts its hub. Stop it with
-// Shutdown or Close.
+// New returns a relay configured by cfg and starts its hub, and its
+// operator listener if cfg.MetricsListen is set. Stop it with Shutdown or
+// Close.
 func New(cfg Config) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, perAddr: make(map[string]int)}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), perAddr: make(map[string]int)}
+	if cfg.MetricsListen != "" {
+		s.metricsLn, err = net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			return nil, fmt.Errorf("relay: metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.MetricsHandler())
+		s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+		go s.metricsSrv.Serve(s.metricsLn)
+	}
 	s.hub = newHub(s)
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -53,13 +73,26 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /client", s.handleClient)
 	s.mux.HandleFunc("GET /party", s.handleParty)
-	s.mux.Handle("GET /metrics", &s.metrics)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
 	go s.hub.run()
 	return s, nil
+}
+
+// MetricsHandler returns a handler of the relay's metrics in the Prometheus
+// text format, for an operator's own listener. The public handler (the
+// Server itself) never serves them: they show live traffic.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
+// MetricsAddr returns the address of the operator listener, or nil if
+// Config.MetricsListen was empty.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.metricsLn == nil {
+		return nil
+	}
+	return s.metricsLn.Addr()
 }
 
 // ServeHTTP implements http.Handler.
@@ -103,6 +136,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	if !already {
 		s.hub.submit(hubMsg{op: opShutdown})
+		if s.metricsSrv != nil {
+			s.metricsSrv.Close()
+		}
 	}
 	done := make(chan struct{})
 	go func() { s.conns.Wait(); close(done) }()
@@ -172,6 +208,13 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, ro role) *conn {
 		http.Error(w, "relay: shutting down", http.StatusServiceUnavailable)
 		return nil
 	}
+	if limit := s.connLimit(ro); limit > 0 && s.open[ro] >= limit {
+		s.mu.Unlock()
+		s.metrics.reject(rejTotalConnLimit)
+		s.log.Info("rejected connection: relay full", "role", ro, "addr", addr, "limit", limit)
+		http.Error(w, "relay: too many connections, try again later", http.StatusServiceUnavailable)
+		return nil
+	}
 	if s.cfg.MaxConnsPerAddr > 0 && s.perAddr[addr] >= s.cfg.MaxConnsPerAddr {
 		s.mu.Unlock()
 		s.metrics.reject(rejConnLimit)
@@ -180,29 +223,40 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, ro role) *conn {
 		return nil
 	}
 	s.perAddr[addr]++
+	s.open[ro]++
 	s.conns.Add(1)
 	s.mu.Unlock()
 
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		s.release(addr) // Upgrade has answered with an HTTP error
+		s.release(ro, addr) // Upgrade has answered with an HTTP error
 		return nil
 	}
-	buf := s.cfg.SendBuffer
+	buf, limit := s.cfg.SendBuffer, s.cfg.ClientQueueBytes
 	if ro == roleParty {
-		buf = s.cfg.PartySendBuffer
+		buf, limit = s.cfg.PartySendBuffer, s.cfg.PartyQueueBytes
 	}
-	c := &conn{s: s, ws: ws, id: s.nextID.Add(1), role: ro, addr: addr, send: make(chan []byte, buf)}
-	s.metrics.connsTotal[ro].Add(1)
-	s.metrics.connsOpen[ro].Add(1)
+	c := &conn{s: s, ws: ws, id: s.nextID.Add(1), role: ro, addr: addr,
+		send: make(chan []byte, buf), queueLimit: int64(limit)}
+	s.metrics.connsTotal[ro].Inc()
+	s.metrics.connsOpen[ro].Inc()
 	return c
 }
 
-func (s *Server) release(addr string) {
+// connLimit is the cap on open connections of role ro; 0 or less is none.
+func (s *Server) connLimit(ro role) int {
+	if ro == roleParty {
+		return s.cfg.MaxPartyConns
+	}
+	return s.cfg.MaxConns
+}
+
+func (s *Server) release(ro role, addr string) {
 	s.mu.Lock()
 	if s.perAddr[addr]--; s.perAddr[addr] <= 0 {
 		delete(s.perAddr, addr)
 	}
+	s.open[ro]--
 	s.mu.Unlock()
 	s.conns.Done()
 }
@@ -210,8 +264,8 @@ func (s *Server) release(addr string) {
 // finish closes c's socket if it is still open and releases its slot.
 func (s *Server) finish(c *conn) {
 	c.ws.Close()
-	s.metrics.connsOpen[c.role].Add(-1)
-	s.release(c.addr)
+	s.metrics.connsOpen[c.role].Dec()
+	s.release(c.role, c.addr)
 }
 
 // serve registers c with the hub and runs its pumps until it ends.

@@ -7,8 +7,9 @@ import (
 )
 
 // TestDeps keeps the browser build of the client free of server code and of
-// gorilla/websocket (which cannot dial from a browser), and the wire format
-// free of third-party imports.
+// gorilla/websocket (which cannot dial from a browser), every build of it
+// free of the relay's metrics library, and the wire format free of
+// third-party imports.
 func TestDeps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -29,6 +30,11 @@ func TestDeps(t *testing.T) {
 	for _, d := range js {
 		if d == "github.com/safetrace/safetrace/relay" || strings.HasPrefix(d, "github.com/gorilla/") {
 			t.Errorf("relayclient for js/wasm depends on %s", d)
+		}
+	}
+	for _, d := range append(js, deps("github.com/safetrace/safetrace/relay/relayclient")...) {
+		if strings.HasPrefix(d, "github.com/prometheus/") {
+			t.Errorf("relayclient depends on %s", d)
 		}
 	}
 	for _, d := range deps("github.com/safetrace/safetrace/wire/relaywire") {

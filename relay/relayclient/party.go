@@ -171,7 +171,7 @@ func (p *Party) session(ctx context.Context, url string) (bool, error) {
 			handlers.Go(func() {
 				defer func() { <-p.sem }()
 				reply := p.cfg.Handler(ctx, f.Payload)
-				out, err := (&relaywire.Reply{ConnID: f.ConnID, RequestID: f.RequestID, Payload: reply}).AppendBinary(nil)
+				out, err := (&relaywire.Reply{Handle: f.Handle, Payload: reply}).AppendBinary(nil)
 				if err != nil {
 					p.log.Error("handler reply not sent", "relay", url, "err", err)
 					return

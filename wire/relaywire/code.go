@@ -21,6 +21,7 @@ const (
 	CodePartyBusy         Code = 10 // the party's send buffer is full
 	CodePartyGone         Code = 11 // the party disconnected before answering
 	CodeDuplicateRequest  Code = 12 // a request with this id is already in flight
+	CodeTimeout           Code = 13 // the party did not answer in time
 )
 
 func (c Code) String() string {
@@ -49,6 +50,8 @@ func (c Code) String() string {
 		return "party gone"
 	case CodeDuplicateRequest:
 		return "duplicate request"
+	case CodeTimeout:
+		return "timeout"
 	}
 	return fmt.Sprintf("code %d", uint16(c))
 }
@@ -58,7 +61,7 @@ func (c Code) String() string {
 func (c Code) Retryable() bool {
 	switch c {
 	case CodePartyNotConnected, CodeRateLimited, CodeTooManyInFlight,
-		CodeShuttingDown, CodePartyBusy, CodePartyGone:
+		CodeShuttingDown, CodePartyBusy, CodePartyGone, CodeTimeout:
 		return true
 	}
 	return false

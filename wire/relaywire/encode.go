@@ -42,16 +42,12 @@ func (f *Request) AppendBinary(b []byte) ([]byte, error) {
 
 // AppendBinary implements Frame.
 func (f *Forward) AppendBinary(b []byte) ([]byte, error) {
-	b = binary.BigEndian.AppendUint64(header(b, TypeForward), f.ConnID)
-	b = binary.BigEndian.AppendUint64(b, f.RequestID)
-	return appendPayload(b, f.Payload)
+	return appendPayload(append(header(b, TypeForward), f.Handle[:]...), f.Payload)
 }
 
 // AppendBinary implements Frame.
 func (f *Reply) AppendBinary(b []byte) ([]byte, error) {
-	b = binary.BigEndian.AppendUint64(header(b, TypeReply), f.ConnID)
-	b = binary.BigEndian.AppendUint64(b, f.RequestID)
-	return appendPayload(b, f.Payload)
+	return appendPayload(append(header(b, TypeReply), f.Handle[:]...), f.Payload)
 }
 
 // AppendBinary implements Frame.

@@ -38,7 +38,7 @@ const MaxText = 1024
 
 // MaxFrameSize is the size of the largest valid frame: the largest header
 // (Forward and Reply) followed by a payload of MaxPayload bytes.
-const MaxFrameSize = 2 + 8 + 8 + 4 + MaxPayload
+const MaxFrameSize = 2 + HandleSize + 4 + MaxPayload
 
 // Type says which frame follows the version byte.
 type Type uint8
@@ -98,19 +98,29 @@ type Request struct {
 	Payload   []byte // sealed to party Dest; opaque to the relay
 }
 
-// Forward carries a client's Request to the party. ConnID names the client
-// connection at this relay; the party echoes it in its Reply.
+// HandleSize is the size of a Handle in bytes.
+const HandleSize = 16
+
+// Handle names one forwarded request between a relay and a party. A relay
+// draws a fresh random Handle for every request it forwards, so a party
+// cannot tell which requests came over the same client connection; the party
+// echoes the Handle, unchanged, in its Reply. To a party a Handle is opaque.
+//
+// The 16 bytes take the place of the connection id (8) and request id (8)
+// of earlier relays, so the frame layout is unchanged.
+type Handle [HandleSize]byte
+
+// Forward carries a client's Request to the party. Handle is the relay's
+// name for this one request; the party echoes it in its Reply.
 type Forward struct {
-	ConnID    uint64
-	RequestID uint64
-	Payload   []byte
+	Handle  Handle
+	Payload []byte
 }
 
-// Reply is a party's answer to a Forward with the same ConnID and RequestID.
+// Reply is a party's answer to the Forward with the same Handle.
 type Reply struct {
-	ConnID    uint64
-	RequestID uint64
-	Payload   []byte
+	Handle  Handle
+	Payload []byte
 }
 
 // Response delivers party From's Reply to the client that sent the Request.
@@ -210,18 +220,18 @@ func Decode(b []byte) (Frame, error) {
 		f.Payload = p
 		return f, err
 	case TypeForward, TypeReply:
-		if len(body) < 8+8+4 {
+		if len(body) < HandleSize+4 {
 			return nil, malformed("short %v", t)
 		}
-		c, r := binary.BigEndian.Uint64(body), binary.BigEndian.Uint64(body[8:])
-		p, err := payload(body[16:])
+		h := Handle(body[:HandleSize])
+		p, err := payload(body[HandleSize:])
 		if err != nil {
 			return nil, err
 		}
 		if t == TypeForward {
-			return &Forward{ConnID: c, RequestID: r, Payload: p}, nil
+			return &Forward{Handle: h, Payload: p}, nil
 		}
-		return &Reply{ConnID: c, RequestID: r, Payload: p}, nil
+		return &Reply{Handle: h, Payload: p}, nil
 	case TypeResponse:
 		if len(body) < 1+8+4 {
 			return nil, malformed("short response")

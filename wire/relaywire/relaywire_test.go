@@ -17,8 +17,8 @@ func validFrames() []Frame {
 	return []Frame{
 		&Request{Dest: 1, RequestID: 7, Payload: []byte("sealed")},
 		&Request{Dest: 255, RequestID: 1<<64 - 1, Payload: []byte{}},
-		&Forward{ConnID: 3, RequestID: 7, Payload: []byte("sealed")},
-		&Reply{ConnID: 3, RequestID: 7, Payload: []byte("answer")},
+		&Forward{Handle: Handle{3, 7, 15: 0xff}, Payload: []byte("sealed")},
+		&Reply{Handle: Handle{3, 7, 15: 0xff}, Payload: []byte("answer")},
 		&Response{From: 2, RequestID: 7, Payload: []byte("answer")},
 		&Error{RequestID: 7, Code: CodePartyNotConnected, Message: "party 2 not connected"},
 		&Error{RequestID: 0, Code: CodeVersion, Message: ""},
@@ -51,6 +51,13 @@ func TestRoundTrip(t *testing.T) {
 func TestKnownEncoding(t *testing.T) {
 	got := Encode(&Request{Dest: 2, RequestID: 0x0102030405060708, Payload: []byte("hi")})
 	want := []byte{1, 1, 2, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 2, 'h', 'i'}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %x, want %x", got, want)
+	}
+	// A Forward's 16-byte handle sits where earlier relays put a connection
+	// id and a request id: the layout is unchanged.
+	got = Encode(&Forward{Handle: Handle{0: 0xaa, 15: 0xbb}, Payload: []byte("hi")})
+	want = []byte{1, 2, 0xaa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xbb, 0, 0, 0, 2, 'h', 'i'}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got %x, want %x", got, want)
 	}

@@ -21,8 +21,9 @@ func runRelay(ctx context.Context, args []string) error {
 	var origins stringList
 	fs.Var(&origins, "origin", "browser `origin` allowed to connect besides the manifest's app origin (repeatable; \"*\" allows any)")
 	forwarded := fs.Bool("trust-forwarded-for", false, "take client addresses from X-Forwarded-For (only behind a reverse proxy)")
+	metricsListen := fs.String("metrics-listen", "", "`address` of the operator listener serving /metrics (e.g. 127.0.0.1:9102; default none)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-	fs.Usage = usageFunc(fs, "usage: safetrace relay --listen ADDR --manifest FILE [--name URL] [--origin ORIGIN ...]\n\nRun a stateless WebSocket relay between clients and parties.")
+	fs.Usage = usageFunc(fs, "usage: safetrace relay --listen ADDR --manifest FILE [--name URL] [--origin ORIGIN ...] [--metrics-listen ADDR]\n\nRun a stateless WebSocket relay between clients and parties.")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -60,6 +61,7 @@ func runRelay(ctx context.Context, args []string) error {
 		ManifestHash:      h[:],
 		AllowedOrigins:    origins,
 		TrustForwardedFor: *forwarded,
+		MetricsListen:     *metricsListen,
 		Logger:            log,
 	})
 	if err != nil {

@@ -1,7 +1,7 @@
 // Package relayserve serves a relay.Server under a URL path prefix, as a
 // manifest's relay URL (such as ws://127.0.0.1:8081/ws) names it: the relay
-// then answers at prefix/client, prefix/party, prefix/healthz and
-// prefix/metrics, and also at /healthz.
+// then answers at prefix/client, prefix/party and prefix/healthz, and also
+// at /healthz. Metrics are on the relay's operator listener only.
 package relayserve
 
 import (
