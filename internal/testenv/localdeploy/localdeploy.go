@@ -22,7 +22,8 @@ type Options struct {
 	Origin       string // "http://localhost:8080"
 	// Params, if not nil, changes the parameters after the local defaults:
 	// manifest.DefaultParams with min_new_uploads 1, so a development
-	// deployment runs an epoch on any change.
+	// deployment runs an epoch on any change, and budget.user_day_records
+	// 100,000, for tests and demos that upload much from one device.
 	Params func(p *manifest.Params)
 }
 
@@ -92,6 +93,8 @@ func New(n, t int, o Options) (*Deployment, error) {
 func params(o Options) manifest.Params {
 	p := manifest.DefaultParams()
 	p.MinNewUploads = 1
+	// Tests and demos upload far more per device and day than a visitor.
+	p.Budget.UserDayRecords = 100_000
 	if o.Params != nil {
 		o.Params(&p)
 	}
