@@ -198,7 +198,14 @@ func TestMalformedInputs(t *testing.T) {
 		return env
 	}
 	good := seal(1, enc(up()))
-	mod := func(b []byte, f func(b []byte)) []byte { b = append([]byte(nil), b...); f(b); return b }
+	// mod alters an envelope and redoes its proof of work, so that the
+	// relay forwards it and the party sees the alteration.
+	mod := func(b []byte, f func(b []byte)) []byte {
+		b = append([]byte(nil), b...)
+		f(b)
+		wire.SetWork(b, d.Manifest().Params.Budget.WorkBits)
+		return b
+	}
 	nonCanonical := func(off int) []byte {
 		b := enc(up())
 		first := 2 + 32 + 16 + 1 + 2 + 32 + 32 + 4
@@ -214,13 +221,11 @@ func TestMalformedInputs(t *testing.T) {
 		env  []byte
 		want wire.Code
 	}{
-		{"bad framing", []byte{wire.EnvelopeVersion, 2, 3}, wire.CodeBadFrame},
 		{"old envelope version", mod(good, func(b []byte) { b[0] = 1 }), wire.CodeBadVersion},
-		{"no work", mod(good, func(b []byte) { b[100] ^= 1 }), wire.CodeNoWork},
 		{"unknown envelope version", mod(good, func(b []byte) { b[0] = 7 }), wire.CodeBadVersion},
 		{"wrong manifest hash", mod(good, func(b []byte) { b[5] ^= 1 }), wire.CodeWrongManifest},
 		{"wrong party", seal(2, enc(up())), wire.CodeWrongParty},
-		{"bad HPKE ciphertext", mod(good, func(b []byte) { b[100] ^= 1; wire.SetWork(b, d.Manifest().Params.Budget.WorkBits) }), wire.CodeBadEnvelope},
+		{"bad HPKE ciphertext", mod(good, func(b []byte) { b[100] ^= 1 }), wire.CodeBadEnvelope},
 		{"unknown message version", seal(1, mod(enc(up()), func(b []byte) { b[0] = 2 })), wire.CodeBadVersion},
 		{"unknown request type", seal(1, mod(enc(up()), func(b []byte) { b[1] = 99 })), wire.CodeUnknownType},
 		{"wrong share length", seal(1, enc(up())[:len(enc(up()))-1]), wire.CodeBadFrame},
@@ -234,6 +239,14 @@ func TestMalformedInputs(t *testing.T) {
 		_, err := rawCall(t, d, 1, cs.env, rk)
 		if got := wireCode(err); got != cs.want {
 			t.Errorf("%s: %v, want %v", cs.name, err, cs.want)
+		}
+	}
+	// Without its proof of work an envelope stops at the relay.
+	nowork := append([]byte(nil), good...)
+	nowork[100] ^= 1
+	for name, env := range map[string][]byte{"without its work": nowork, "too short for a header": {wire.EnvelopeVersion, 2, 3}} {
+		if _, err := rawCall(t, d, 1, env, rk); err == nil || !strings.Contains(err.Error(), "proof of work") {
+			t.Errorf("an envelope %s: %v, want the relay's refusal", name, err)
 		}
 	}
 	if n := count(t, d.Stores[0]); n != 0 {

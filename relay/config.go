@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
@@ -102,6 +103,10 @@ type Config struct {
 	Burst int
 	// MaxInFlight caps the unanswered requests of a client connection.
 	MaxInFlight int
+	// WorkBits is the manifest's budget.work_bits: a client request whose
+	// envelope does not carry that proof of work (wire.CheckWork) is
+	// refused before it is forwarded. Zero checks nothing.
+	WorkBits int
 	// MaxMessageSize is the largest message, in bytes, a peer may send; a
 	// larger one closes the connection.
 	MaxMessageSize int
@@ -200,4 +205,22 @@ func setDefault[T comparable](p *T, d T) {
 	if *p == zero {
 		*p = d
 	}
+}
+
+// ApplyBudget sets the limits a deployment manifest's budget names: the
+// proof of work, the rate and burst of a client connection, the client
+// connections per address and in all, and the bytes queued for a client.
+// A zero budget value turns its limit off.
+func (c *Config) ApplyBudget(b manifest.Budget) {
+	off := func(v int) int {
+		if v == 0 {
+			return -1
+		}
+		return v
+	}
+	c.WorkBits = b.WorkBits
+	c.Rate, c.Burst = float64(off(b.RelayRate)), b.RelayBurst
+	c.MaxConnsPerAddr = off(b.RelayConnsPerAddress)
+	c.MaxConns = off(b.RelayConns)
+	c.ClientQueueBytes = b.RelayQueueBytes
 }

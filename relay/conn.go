@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/safetrace/safetrace/wire"
 	"github.com/safetrace/safetrace/wire/relaywire"
 )
 
@@ -142,6 +143,12 @@ func (c *conn) handle(f relaywire.Frame, limiter *tokenBucket) bool {
 		if !limiter.allow(time.Now()) {
 			c.s.metrics.reject(rejRateLimited)
 			return c.sendSelf(errorFrame(f.RequestID, relaywire.CodeRateLimited, "rate limit exceeded"))
+		}
+		// The proof of work is checked here, with two hashes, so that a
+		// flood without it never reaches the parties.
+		if c.s.cfg.WorkBits > 0 && !wire.CheckWork(f.Payload, c.s.cfg.WorkBits) {
+			c.s.metrics.reject(rejNoWork)
+			return c.sendSelf(errorFrame(f.RequestID, relaywire.CodeNoWork, fmt.Sprintf("the envelope does not carry the proof of work of %d bits the deployment asks for", wire.WorkBits(len(f.Payload), c.s.cfg.WorkBits))))
 		}
 		// A fresh random handle per request, so that the party cannot tell
 		// which requests share a connection (docs/relay.md, Routing).

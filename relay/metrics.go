@@ -39,6 +39,7 @@ const (
 	rejTotalConnLimit
 	rejIdle
 	rejTimeout
+	rejNoWork
 	numReasons
 )
 
@@ -46,7 +47,7 @@ var reasonNames = [numReasons]string{
 	"origin", "conn_limit", "shutting_down", "too_large", "bad_frame", "version",
 	"rate_limited", "in_flight", "duplicate_request", "party_not_connected",
 	"party_busy", "unauthorized", "slow_consumer", "unknown_reply",
-	"total_conn_limit", "idle", "timeout",
+	"total_conn_limit", "idle", "timeout", "no_work",
 }
 
 func (r reason) String() string { return reasonNames[r] }

@@ -41,6 +41,16 @@ type Budget struct {
 	// StoreRecords bounds the records one party stores; beyond it uploads
 	// are refused as "store full", before the disk is.
 	StoreRecords int64 `json:"store_records"`
+	// RelayRate and RelayBurst are the requests per second, on average and
+	// in a burst, of one client connection at a relay.
+	RelayRate  int `json:"relay_rate"`
+	RelayBurst int `json:"relay_burst"`
+	// RelayConnsPerAddress and RelayConns bound a relay's client
+	// connections from one address and in all.
+	RelayConnsPerAddress int `json:"relay_conns_per_address"`
+	RelayConns           int `json:"relay_conns"`
+	// RelayQueueBytes bounds the bytes a relay queues for one client.
+	RelayQueueBytes int `json:"relay_queue_bytes"`
 }
 
 // Risk is the exposure rule: a user's score is the sum over their records of
@@ -103,6 +113,10 @@ func DefaultParams() Params {
 			// Well below the 1.7e7 records at which one epoch's shuffle
 			// message outgrows the mesh's frame limit.
 			StoreRecords: 5_000_000,
+			RelayRate:    50, RelayBurst: 100,
+			RelayConnsPerAddress: 32, RelayConns: 4096,
+			// Two of the largest frames.
+			RelayQueueBytes: 4 << 20,
 		},
 		MinNewUploads: 10,
 		KAnonymity:    10,
@@ -230,6 +244,21 @@ func (p *Params) validate() error {
 	}
 	if err := between("budget.user_day_records", p.Budget.UserDayRecords, 0, 1<<20); err != nil {
 		return err
+	}
+	for _, b := range []struct {
+		name   string
+		v, max int
+	}{
+		{"budget.relay_rate", p.Budget.RelayRate, 1 << 20}, {"budget.relay_burst", p.Budget.RelayBurst, 1 << 20},
+		{"budget.relay_conns_per_address", p.Budget.RelayConnsPerAddress, 1 << 20},
+		{"budget.relay_conns", p.Budget.RelayConns, 1 << 24}, {"budget.relay_queue_bytes", p.Budget.RelayQueueBytes, 1 << 30},
+	} {
+		if err := between(b.name, b.v, 0, b.max); err != nil {
+			return err
+		}
+	}
+	if p.Budget.RelayQueueBytes != 0 && p.Budget.RelayQueueBytes < 2<<20 {
+		return fmt.Errorf("budget.relay_queue_bytes = %d: need at least 2 MiB (a frame of the largest size)", p.Budget.RelayQueueBytes)
 	}
 	if p.Budget.StoreRecords < 0 {
 		return fmt.Errorf("budget.store_records = %d: need 0 or more", p.Budget.StoreRecords)

@@ -22,6 +22,7 @@ const (
 	CodePartyGone         Code = 11 // the party disconnected before answering
 	CodeDuplicateRequest  Code = 12 // a request with this id is already in flight
 	CodeTimeout           Code = 13 // the party did not answer in time
+	CodeNoWork            Code = 14 // the payload does not carry the proof of work the deployment asks for
 )
 
 func (c Code) String() string {
@@ -52,6 +53,8 @@ func (c Code) String() string {
 		return "duplicate request"
 	case CodeTimeout:
 		return "timeout"
+	case CodeNoWork:
+		return "no work"
 	}
 	return fmt.Sprintf("code %d", uint16(c))
 }

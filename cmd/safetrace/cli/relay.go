@@ -55,7 +55,7 @@ func runRelay(ctx context.Context, args []string) error {
 	}
 	origins = append(origins, m.AppOrigin, strings.Replace(m.AppOrigin, "//localhost:", "//127.0.0.1:", 1))
 	h := m.Hash()
-	srv, err := relay.New(relay.Config{
+	cfg := relay.Config{
 		Name:              *name,
 		Parties:           parties,
 		ManifestHash:      h[:],
@@ -63,7 +63,9 @@ func runRelay(ctx context.Context, args []string) error {
 		TrustForwardedFor: *forwarded,
 		MetricsListen:     *metricsListen,
 		Logger:            log,
-	})
+	}
+	cfg.ApplyBudget(m.Params.Budget)
+	srv, err := relay.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -120,10 +120,13 @@ func StartWith(tb testing.TB, n, t int, opts Options) *Deployment {
 	for _, p := range ld.Manifest.Parties {
 		parties[p.ID] = p.SignKey
 	}
-	d.Relay, err = relay.New(relay.Config{
-		Name: url, Parties: parties, ManifestHash: h[:], Rate: -1, MaxInFlight: 1024,
+	rcfg := relay.Config{
+		Name: url, Parties: parties, ManifestHash: h[:], MaxInFlight: 1024,
 		Logger: slog.New(slog.NewTextHandler(d.RelayLog, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}
+	rcfg.ApplyBudget(ld.Manifest.Params.Budget)
+	rcfg.Rate = -1 // tests send faster than a visitor does
+	d.Relay, err = relay.New(rcfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
