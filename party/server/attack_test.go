@@ -9,55 +9,32 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/deploy/authority"
+	"github.com/safetrace/safetrace/deploy/manifest"
+	"github.com/safetrace/safetrace/internal/testenv/attack"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
-	"github.com/safetrace/safetrace/mpc/field"
-	"github.com/safetrace/safetrace/mpc/group"
-	"github.com/safetrace/safetrace/mpc/shamir"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
 
+// env is d as the attack rig sees it.
+func env(d *fabrictest.Deployment) attack.Env {
+	return attack.Env{
+		Manifest: d.Manifest(), Authority: d.Authority, Quorum: d.Quorum(), RelayURL: d.RelayURL,
+		NewClient: func(tb testing.TB) *client.Client { return newVisitor(tb.(*testing.T), d, "").c },
+	}
+}
+
 // honestStory uploads the records of three honest visitors and one positive
-// report (b's): a and b met at a cafe, c was at a gym. It returns the
-// visitors and the oracle's uploads.
+// report (b's; attack.HonestStory) and returns the visitors and the
+// oracle's uploads.
 func honestStory(t *testing.T, d *fabrictest.Deployment) ([]*visitor, []trace.Upload) {
 	t.Helper()
-	p := trace.DefaultParams()
-	now := time.Now().UTC()
-	var cafe, gym [32]byte
-	rand.Read(cafe[:])
-	rand.Read(gym[:])
-	at := func(ago time.Duration) time.Time { return now.Add(-ago).Truncate(time.Minute) }
-	venue := func(secret [32]byte, from, to time.Duration) []trace.Record {
-		recs, err := trace.VenueRecords(secret, at(from), at(to), p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return recs
+	s := attack.HonestStory(t, env(d))
+	var vs []*visitor
+	for _, v := range s.Visitors {
+		vs = append(vs, &visitor{name: v.Name, c: v.C, recs: v.Recs})
 	}
-	a, b, c := newVisitor(t, d, "a"), newVisitor(t, d, "b"), newVisitor(t, d, "c")
-	a.upload(t, client.Ordinary, "", venue(cafe, 3*time.Hour, 2*time.Hour+20*time.Minute))
-	b.upload(t, client.Ordinary, "", venue(cafe, 3*time.Hour+10*time.Minute, 2*time.Hour))
-	c.upload(t, client.Ordinary, "", venue(gym, 3*time.Hour, 2*time.Hour))
-	report, err := trace.PositiveReport(trace.Report{
-		Visits: []trace.Visit{{Secret: cafe, Arrive: at(3*time.Hour + 10*time.Minute), Depart: at(2 * time.Hour)}},
-		Onset:  trace.DayOf(now),
-	}, p, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codes, err := authority.Issue(d.Authority, 1, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.upload(t, client.Positive, codes[0], report)
-	uploads := []trace.Upload{{User: "b", Positive: true, Records: report}}
-	vs := []*visitor{a, b, c}
-	for _, v := range vs {
-		uploads = append(uploads, trace.Upload{User: v.name, Records: v.recs})
-	}
-	return vs, uploads
+	return vs, s.Uploads
 }
 
 // checkHonest runs an epoch and checks every honest visitor's result
@@ -79,54 +56,11 @@ func checkHonest(t *testing.T, d *fabrictest.Deployment, vs []*visitor, uploads 
 // rawUpload shares one record the way a client does and returns party i's
 // upload message (i from 0), ready to be altered by an attacker.
 func rawUpload(t *testing.T, n, tt int, day uint32) []*wire.Upload {
-	t.Helper()
-	var sf field.ScalarField
-	pt := group.HashToPoint("attack", []byte{byte(day)})
-	ps, err := shamir.SplitPoints(tt, n, []group.Point{pt}, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := shamir.Split(sf, tt, n, []field.Scalar{sf.FromUint64(0), sf.FromUint64(10)}, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rk, err := wire.GenerateResultKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id, rid [wire.IDSize]byte
-	rand.Read(id[:])
-	rand.Read(rid[:])
-	out := make([]*wire.Upload, n)
-	for i := range out {
-		u := &wire.Upload{ID: id, Kind: wire.KindOrdinary}
-		copy(u.ResultKey[:], rk.PublicKey())
-		rand.Read(u.TokenHash[:])
-		u.Records = []wire.Record{{ID: rid, Day: day, Point: ps[i].Y[0], Weight: ss[i].Y[0], Minutes: ss[i].Y[1]}}
-		out[i] = u
-	}
-	return out
+	return attack.Shares(t, &manifest.Manifest{N: n, T: tt}, day, [][]byte{{byte(day), byte(day >> 8)}}, 0)
 }
 
 // send sends party i+1 its upload through the relay, as raw messages.
-func send(t *testing.T, c *client.Client, ups []*wire.Upload) []error {
-	t.Helper()
-	errs := make([]error, len(ups))
-	for i, u := range ups {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		msg, err := c.Request(ctx, i+1, func(rk [wire.KeySize]byte) wire.Message { u.ReplyKey = rk; return u })
-		cancel()
-		if err == nil {
-			if e, ok := msg.(*wire.Error); ok {
-				err = e
-			} else if _, ok := msg.(*wire.Receipt); !ok {
-				t.Fatalf("party %d answered %T", i+1, msg)
-			}
-		}
-		errs[i] = err
-	}
-	return errs
-}
+func send(t *testing.T, c *client.Client, ups []*wire.Upload) []error { return attack.Send(t, c, ups) }
 
 // TestAttackLowOrderResultKey: an anonymous upload whose result key is 32
 // zero bytes (a low-order X25519 point: it parses, but nothing can be
