@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -61,63 +62,44 @@ func (Exposure) Scheduled(m *manifest.Manifest) time.Duration {
 	return d
 }
 
-type held struct {
-	id  compute.ID
-	rec store.Record
-}
-
 // Run is one attempt of the exposure epoch at this party. Stages for tests:
 // "agreed" after the record-set agreement, "sealed" before publishing.
 func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (compute.Summary, error) {
 	start := time.Now()
 	m := h.Manifest()
 	w := m.Params.Window(h.Now())
-	var recs []held
-	err := h.Inputs().ForEachRecord(store.Day(w.Oldest), store.Day(w.Today)+1, func(r *store.Record) error {
-		e := held{id: compute.RecordID(r), rec: *r}
-		e.rec.UploadID = bytes.Clone(r.UploadID)
-		e.rec.ResultKey = bytes.Clone(r.ResultKey)
-		e.rec.Share = bytes.Clone(r.Share)
-		recs = append(recs, e)
+	in := h.Inputs()
+	p := run.Party
+
+	// The uploads every party holds, agreed first: the batching rule below
+	// needs them before any day's records are read.
+	held := map[[16]byte]bool{}
+	nHeld := 0
+	err := in.ForEachRecord(store.Day(w.Oldest), store.Day(w.Today)+1, func(r *store.Record) error {
+		nHeld++
+		held[[16]byte(r.UploadID)] = true
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	cmp := func(a, b held) int { return bytes.Compare(a.id[:], b.id[:]) }
-	slices.SortFunc(recs, cmp)
-	recs = slices.CompactFunc(recs, func(a, b held) bool { return a.id == b.id })
-
-	// Erase the epoch's shares from memory when done, whatever happens (as
-	// far as Go lets us: the store's pages and the garbage collector may
-	// keep copies).
-	defer func() {
-		for i := range recs {
-			clear(recs[i].rec.Share)
-		}
-	}()
-	nHeld := len(recs)
-	p := run.Party
-	ids := make([]compute.ID, len(recs))
-	for i := range recs {
-		ids[i] = recs[i].id
+	uploadIDs := make([]compute.ID, 0, len(held))
+	for u := range held {
+		var id compute.ID
+		copy(id[:], u[:])
+		uploadIDs = append(uploadIDs, id)
 	}
-	common, _, err := compute.Agree(ctx, p, ids)
+	slices.SortFunc(uploadIDs, func(a, b compute.ID) int { return bytes.Compare(a[:], b[:]) })
+	commonUploads, _, err := compute.Agree(ctx, p, uploadIDs)
 	if err != nil {
-		return nil, fmt.Errorf("agreeing on records: %w", err)
+		return nil, fmt.Errorf("agreeing on uploads: %w", err)
 	}
-	kept := recs[:0]
-	for _, e := range recs {
-		if len(common) > 0 && common[0] == e.id {
-			kept = append(kept, e)
-			common = common[1:]
-		} else {
-			clear(e.rec.Share)
-		}
+	uploads := make([][16]byte, len(commonUploads))
+	for i, id := range commonUploads {
+		copy(uploads[i][:], id[:16])
 	}
-	recs = kept
 	loaded := time.Since(start)
-	run.Log.Info("epoch records agreed", "held", nHeld, "agreed", len(recs), "seconds", loaded.Seconds())
+	run.Log.Info("epoch uploads agreed", "held", len(held), "agreed", len(uploads), "seconds", loaded.Seconds())
 	if err := run.Stage("agreed"); err != nil {
 		return nil, err
 	}
@@ -127,7 +109,6 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	// set again, less what expired) or at least min_new_uploads. Every
 	// party holds the same agreed set and the same previous set (published
 	// with the previous results), so all decide alike.
-	uploads := uploadSet(recs)
 	prev, err := previousUploads(h)
 	if err != nil {
 		return nil, err
@@ -149,42 +130,12 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 		return &Summary{Deferred: true, K: k, Held: compute.KCount(nHeld, k), GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}}, nil
 	}
 
-	// Public fields: users by their key, reports by their upload.
-	users := map[string]int{}
-	var userKeys []compute.UserKey
-	reports := map[string]int{}
-	in := make([]epoch.Record, len(recs))
-	defer clear(in)
-	for i, e := range recs {
-		pt, wt, mins, err := wire.DecodeShare(e.rec.Share)
-		if err != nil {
-			return nil, fmt.Errorf("stored record: %w", err)
-		}
-		r := epoch.Record{User: -1, Report: -1, Day: int32(e.rec.Day), Point: pt, Weight: wt, Minutes: mins}
-		if e.rec.Kind == store.KindPositive {
-			q, ok := reports[string(e.rec.UploadID)]
-			if !ok {
-				q = len(reports)
-				reports[string(e.rec.UploadID)] = q
-			}
-			r.Report = q
-		} else {
-			u, ok := users[string(e.rec.ResultKey)]
-			if !ok {
-				uk, err := compute.ParseUserKey(e.rec.ResultKey)
-				if err != nil {
-					return nil, err
-				}
-				u = len(userKeys)
-				users[string(e.rec.ResultKey)] = u
-				userKeys = append(userKeys, uk)
-			}
-			r.User = u
-		}
-		in[i] = r
-	}
+	// One sub-epoch per day, each day's records read, agreed on and mapped
+	// when its turn comes (epoch.RunPartitioned).
+	parts := &days{h: h, p: p, log: run.Log, next: store.Day(w.Oldest), end: store.Day(w.Today) + 1, users: map[string]int{}, reportIDs: map[string]bool{}}
+	defer parts.erase()
 	risk := m.Params.Risk
-	out, err := epoch.Run(ctx, p, in, epoch.Params{
+	out, err := epoch.RunPartitioned(ctx, p, parts, epoch.Params{
 		Threshold:       uint64(risk.ThresholdWeightedMinutes) * uint64(risk.WeightScale),
 		MaxWeight:       uint64(risk.MaxWeight),
 		MaxKeyWeight:    uint64(risk.MaxKeyWeight),
@@ -194,6 +145,8 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	if err != nil {
 		return nil, err
 	}
+	userKeys := parts.userKeys
+	loaded += parts.loading
 
 	// One sealed ResultShare per user, all published in one transaction that
 	// replaces the users' older results.
@@ -233,7 +186,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	k := m.Params.KAnonymity
 	sum := &Summary{
 		K: k, Held: compute.KCount(nHeld, k), Records: compute.KCount(st.Records, k),
-		PositiveRecords: compute.KCount(st.PositiveRecords, k), Reports: compute.KCount(st.Reports, k),
+		PositiveRecords: compute.KCount(st.PositiveRecords, k), Reports: compute.KCount(len(parts.reportIDs), k),
 		RejectedReports: compute.KCount(len(st.RejectedReports), k), Users: compute.KCount(len(userKeys), k),
 		UserDays: compute.KCount(len(out.Results), k), Unsealable: compute.KCount(unsealable, k),
 		GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}, Rounds: st.Rounds,
@@ -261,22 +214,6 @@ func (s *Summary) Counts() map[string]compute.Count {
 // uploadsRun keeps the upload ids of the last published epoch.
 const uploadsRun = "exposure/uploads"
 
-// uploadSet returns the sorted distinct upload ids of recs.
-func uploadSet(recs []held) [][16]byte {
-	seen := map[[16]byte]bool{}
-	var out [][16]byte
-	for _, e := range recs {
-		var id [16]byte
-		copy(id[:], e.rec.UploadID)
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	slices.SortFunc(out, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
-	return out
-}
-
 func encodeUploads(ids [][16]byte) []byte {
 	b := make([]byte, 0, 16*len(ids))
 	for _, id := range ids {
@@ -299,3 +236,103 @@ func previousUploads(h compute.Host) (map[[16]byte]struct{}, error) {
 	})
 	return prev, err
 }
+
+// days is the exposure epoch's epoch.Partitions at one party: it reads one
+// day's records from the store, agrees on them with the other parties by
+// compute.RecordID (every public field), and maps them to the epoch's
+// records: users numbered across the whole window by their user key,
+// reports per day by their upload.
+type days struct {
+	h         compute.Host
+	p         compute.Broadcaster
+	log       *slog.Logger
+	next, end store.Day
+	users     map[string]int
+	userKeys  []compute.UserKey
+	reportIDs map[string]bool // distinct positive uploads over all days
+	loading   time.Duration
+	recs      []epoch.Record
+}
+
+type heldRecord struct {
+	id  compute.ID
+	rec store.Record
+}
+
+func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
+	for ; d.next < d.end; d.next++ {
+		start := time.Now()
+		day := d.next
+		var recs []heldRecord
+		err := d.h.Inputs().ForEachRecord(day, day+1, func(r *store.Record) error {
+			e := heldRecord{id: compute.RecordID(r), rec: *r}
+			e.rec.UploadID = bytes.Clone(r.UploadID)
+			e.rec.ResultKey = bytes.Clone(r.ResultKey)
+			e.rec.Share = bytes.Clone(r.Share)
+			recs = append(recs, e)
+			return nil
+		})
+		if err != nil {
+			return 0, nil, false, err
+		}
+		slices.SortFunc(recs, func(a, b heldRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
+		recs = slices.CompactFunc(recs, func(a, b heldRecord) bool { return a.id == b.id })
+		ids := make([]compute.ID, len(recs))
+		for i := range recs {
+			ids[i] = recs[i].id
+		}
+		common, _, err := compute.Agree(ctx, d.p, ids)
+		if err != nil {
+			return 0, nil, false, fmt.Errorf("agreeing on the records of %s: %w", day, err)
+		}
+		reports := map[string]int{}
+		d.recs = d.recs[:0]
+		for _, e := range recs {
+			if len(common) == 0 || common[0] != e.id {
+				clear(e.rec.Share)
+				continue
+			}
+			common = common[1:]
+			pt, wt, mins, err := wire.DecodeShare(e.rec.Share)
+			clear(e.rec.Share)
+			if err != nil {
+				return 0, nil, false, fmt.Errorf("stored record: %w", err)
+			}
+			r := epoch.Record{User: -1, Report: -1, Day: int32(day), Point: pt, Weight: wt, Minutes: mins}
+			if e.rec.Kind == store.KindPositive {
+				d.reportIDs[string(e.rec.UploadID)] = true
+				q, ok := reports[string(e.rec.UploadID)]
+				if !ok {
+					q = len(reports)
+					reports[string(e.rec.UploadID)] = q
+				}
+				r.Report = q
+			} else {
+				u, ok := d.users[string(e.rec.ResultKey)]
+				if !ok {
+					uk, err := compute.ParseUserKey(e.rec.ResultKey)
+					if err != nil {
+						return 0, nil, false, err
+					}
+					u = len(d.userKeys)
+					d.users[string(e.rec.ResultKey)] = u
+					d.userKeys = append(d.userKeys, uk)
+				}
+				r.User = u
+			}
+			d.recs = append(d.recs, r)
+		}
+		d.loading += time.Since(start)
+		d.log.Debug("epoch day agreed", "day", day.String(), "held", len(recs), "agreed", len(d.recs))
+		if len(d.recs) == 0 {
+			continue // the same at every party: the agreed set is empty
+		}
+		d.next++
+		return int32(day), d.recs, true, nil
+	}
+	return 0, nil, false, nil
+}
+
+// erase clears the last day's shares (as far as Go lets us: the store's
+// pages and the garbage collector may keep copies).
+func (d *days) erase() { clear(d.recs) }

@@ -1,4 +1,5 @@
-// Package epochsim runs the exposure epoch ([epoch.Run]) on a synthetic
+// Package epochsim runs the exposure epoch, partitioned by day as the
+// parties run it ([epoch.RunPartitioned]), on a synthetic
 // population ([trace.Synthesize]) and checks every user's result against the
 // plaintext oracle ([trace.Oracle]). It plays all three roles: [New] is the
 // clients (hash record keys to points, share everything), [Party] is one
@@ -190,7 +191,7 @@ func Party(ctx context.Context, conn transport.Conn, job *Job) (*Result, error) 
 		return nil, err
 	}
 	start := time.Now()
-	out, err := epoch.Run(ctx, p, recs, job.Params)
+	out, err := epoch.RunPartitioned(ctx, p, epoch.SliceDays(recs), job.Params)
 	if err != nil {
 		return nil, err
 	}

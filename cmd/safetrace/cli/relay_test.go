@@ -10,6 +10,7 @@ import (
 
 	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
 	"github.com/safetrace/safetrace/relay/relayclient"
+	"github.com/safetrace/safetrace/wire"
 )
 
 func writeManifestFile(t *testing.T, body string) string {
@@ -53,11 +54,19 @@ func TestRelayCommand(t *testing.T) {
 	c, _ := relayclient.NewClient(relayclient.ClientConfig{Relays: []string{url}, MinBackoff: 10 * time.Millisecond})
 	defer c.Close()
 
+	// An envelope's header with the deployment's proof of work: the relay
+	// forwards nothing else.
+	env := make([]byte, wire.EnvelopeHeaderSize+1)
+	env[0] = wire.EnvelopeVersion
+	wire.SetWork(env, d.Manifest.Params.Budget.WorkBits)
+	if _, err := c.Do(context.Background(), 1, []byte("x")); err == nil || !strings.Contains(err.Error(), "proof of work") {
+		t.Fatalf("a payload without work: %v", err)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got, err := c.Do(context.Background(), 1, []byte("x"))
+		got, err := c.Do(context.Background(), 1, env)
 		if err == nil {
-			if string(got) != "ok:x" {
+			if string(got) != "ok:"+string(env) {
 				t.Fatalf("got %q", got)
 			}
 			break
