@@ -26,8 +26,14 @@ const (
 	// recvQueue is the number of whole messages read ahead from one peer
 	// before its reader stops reading and TCP pushes back on the sender.
 	recvQueue = 8
-	// frameHeader is the size of the big-endian length before each message.
+	// frameHeader is the size of the big-endian length before each frame.
 	frameHeader = 8
+	// frameChunk is the largest frame: a longer message goes out as several
+	// frames, each but the last with frameMore set in its length, so no
+	// frame size bounds a message and a receiver allocates only as data
+	// arrives.
+	frameChunk = 64 << 20
+	frameMore  = 1 << 63
 )
 
 // link is the connection with one peer. One reader goroutine moves whole
@@ -79,20 +85,50 @@ func (l *link) readLoop(br *bufio.Reader) {
 			return
 		}
 		n := binary.BigEndian.Uint64(hdr[:])
-		if n > uint64(l.maxMessage) {
-			l.err = fmt.Errorf("frame of %d bytes exceeds the limit of %d", n, l.maxMessage)
+		more := n&frameMore != 0
+		n &^= frameMore
+		if n > frameChunk || (n == 0 && more) {
+			l.err = fmt.Errorf("frame of %d bytes (more %v) is not a valid frame", n, more)
 			l.conn.Close()
 			return
 		}
-		// The peer is authenticated, so allocating the announced size up
-		// front (at most maxMessage) is acceptable.
-		msg := make([]byte, n)
-		if _, err := io.ReadFull(br, msg); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
+		var msg []byte
+		for {
+			if uint64(len(msg))+n > uint64(l.maxMessage) {
+				l.err = fmt.Errorf("message of more than %d bytes exceeds the limit of %d", uint64(len(msg))+n, l.maxMessage)
+				l.conn.Close()
+				return
 			}
-			l.err = err
-			return
+			start := len(msg)
+			msg = append(msg, make([]byte, n)...)
+			if _, err := io.ReadFull(br, msg[start:]); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				l.err = err
+				return
+			}
+			if !more {
+				break
+			}
+			if _, err := io.ReadFull(br, hdr[:]); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				l.err = err
+				return
+			}
+			n = binary.BigEndian.Uint64(hdr[:])
+			more = n&frameMore != 0
+			n &^= frameMore
+			if n > frameChunk || (n == 0 && more) {
+				l.err = fmt.Errorf("frame of %d bytes (more %v) is not a valid frame", n, more)
+				l.conn.Close()
+				return
+			}
+		}
+		if msg == nil {
+			msg = []byte{}
 		}
 		select {
 		case l.queue <- msg:
@@ -168,10 +204,20 @@ func (l *link) send(ctx context.Context, msg []byte) error {
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, l.dw.cancel)
 	}
-	binary.BigEndian.PutUint64(l.hdr[:], uint64(len(msg)))
-	_, err := l.w.Write(l.hdr[:])
-	if err == nil {
-		_, err = l.w.Write(msg)
+	var err error
+	for rest := msg; err == nil; {
+		n := min(len(rest), frameChunk)
+		h := uint64(n)
+		if n < len(rest) {
+			h |= frameMore
+		}
+		binary.BigEndian.PutUint64(l.hdr[:], h)
+		if _, err = l.w.Write(l.hdr[:]); err == nil {
+			_, err = l.w.Write(rest[:n])
+		}
+		if rest = rest[n:]; len(rest) == 0 {
+			break
+		}
 	}
 	if err == nil {
 		err = l.w.Flush()

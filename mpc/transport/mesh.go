@@ -18,8 +18,9 @@ const (
 	// whose MeshConfig.Timeout is zero.
 	DefaultTimeout = 30 * time.Second
 	// DefaultMaxMessage is the largest message of a mesh whose
-	// MeshConfig.MaxMessage is zero.
-	DefaultMaxMessage = 1 << 30
+	// MeshConfig.MaxMessage is zero: 1 TiB, so memory, not the transport,
+	// bounds a message (messages travel in frames of at most 64 MiB).
+	DefaultMaxMessage = 1 << 40
 	// maxSession bounds the session id a peer may send in its hello.
 	maxSession = 1 << 10
 )
@@ -46,8 +47,9 @@ type MeshConfig struct {
 	// DefaultTimeout.
 	Timeout time.Duration
 	// MaxMessage is the largest message in bytes that may be sent or
-	// received; a peer announcing a larger one is disconnected. Zero means
-	// DefaultMaxMessage.
+	// received; a peer sending a larger one is disconnected. Zero means
+	// DefaultMaxMessage. Messages travel in frames of at most 64 MiB, and
+	// a receiver allocates only as frames arrive.
 	MaxMessage int
 	// Session optionally names the computation (for instance a hash of the
 	// manifest and the computation's parameters); parties with different

@@ -221,3 +221,39 @@ func TestCertificateDeterministic(t *testing.T) {
 		t.Error("certificates differ")
 	}
 }
+
+// TestLargeMessage sends a message of several frames (more than 64 MiB)
+// and an empty one between two parties of a TLS mesh: no frame size bounds
+// a message.
+func TestLargeMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 150 MiB")
+	}
+	conns := newTestMesh(t, 2, 20*time.Second, nil)
+	ctx := context.Background()
+	big := make([]byte, 2*frameChunk+12345)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := conns[0].Send(ctx, 2, big)
+		if err == nil {
+			err = conns[0].Send(ctx, 2, nil)
+		}
+		done <- err
+	}()
+	got, err := conns[1].Recv(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, big) {
+		t.Fatalf("received %d bytes, not the %d sent", len(got), len(big))
+	}
+	if empty, err := conns[1].Recv(ctx, 1); err != nil || len(empty) != 0 {
+		t.Fatalf("empty message: %d bytes, %v", len(empty), err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
