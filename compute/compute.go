@@ -92,8 +92,8 @@ func (r *Run) Stage(stage string) error {
 // Inputs is the read side of the party's store that computations use. Its
 // iterators stream in bounded memory; values are valid only during fn.
 type Inputs interface {
-	// ForEachRecord calls fn for each stored record of days [from, to), in
-	// (day, record id) order.
+	// ForEachRecord calls fn for each stored record with from <= day <= to,
+	// in (day, record id) order.
 	ForEachRecord(from, to store.Day, fn func(r *store.Record) error) error
 	// ForEachRunInput calls fn with each input of run in the order added.
 	ForEachRunInput(run string, fn func(data []byte) error) error

@@ -132,7 +132,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 
 	// One sub-epoch per day, each day's records read, agreed on and mapped
 	// when its turn comes (epoch.RunPartitioned).
-	parts := &days{h: h, p: p, log: run.Log, next: store.Day(w.Oldest), end: store.Day(w.Today) + 1, users: map[string]int{}, reportIDs: map[string]bool{}}
+	parts := &days{h: h, p: p, log: run.Log, next: store.Day(w.Oldest), end: store.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}}
 	defer parts.erase()
 	risk := m.Params.Risk
 	out, err := epoch.RunPartitioned(ctx, p, parts, epoch.Params{
@@ -264,7 +264,7 @@ func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
 		start := time.Now()
 		day := d.next
 		var recs []heldRecord
-		err := d.h.Inputs().ForEachRecord(day, day+1, func(r *store.Record) error {
+		err := d.h.Inputs().ForEachRecord(day, day, func(r *store.Record) error {
 			e := heldRecord{id: compute.RecordID(r), rec: *r}
 			e.rec.UploadID = bytes.Clone(r.UploadID)
 			e.rec.ResultKey = bytes.Clone(r.ResultKey)
