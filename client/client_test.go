@@ -21,6 +21,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/shamir"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/relay/relayclient"
+	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -36,11 +37,12 @@ func newClient(t *testing.T, d *fabrictest.Deployment, opts ...client.Option) *c
 	return c
 }
 
-func records(n int) []client.Record {
-	today := uint32(store.DayOf(time.Now()))
-	rs := make([]client.Record, n)
+func records(n int) []trace.Record {
+	today := trace.DayOf(time.Now())
+	rs := make([]trace.Record, n)
 	for i := range rs {
-		rs[i] = client.Record{Key: group.HashToPoint("test", []byte{byte(i)}), Weight: uint64(i), Minutes: 10, Day: today - uint32(i%3)}
+		rs[i] = trace.Record{Weight: uint32(i), Minutes: 10, Day: today - trace.Day(i%3)}
+		rs[i].Key[0], rs[i].Key[1] = byte(i), byte(i>>8)
 	}
 	return rs
 }
@@ -107,7 +109,9 @@ func TestUploadReceiptsAndShares(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range recs {
-		if !group.EqualVec(pts[i:i+1], []group.Point{recs[i].Key}) {
+		var want group.Point
+		want.SetUniformBytes(recs[i].Key[:])
+		if !group.EqualVec(pts[i:i+1], []group.Point{want}) {
 			t.Fatalf("record %d: reconstructed key differs", i)
 		}
 	}
@@ -263,7 +267,7 @@ func TestMalformedInputs(t *testing.T) {
 		t.Error("oversized envelope accepted")
 	}
 	// Too many records.
-	if _, err := c.Prepare(client.Ordinary, "", make([]client.Record, client.MaxRecords+1)); err == nil {
+	if _, err := c.Prepare(client.Ordinary, "", make([]trace.Record, client.MaxRecords+1)); err == nil {
 		t.Error("too many records prepared")
 	}
 	if n := count(t, d.Stores[0]); n != 2 {

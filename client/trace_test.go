@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/safetrace/safetrace/client"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/trace"
 )
 
@@ -19,14 +20,11 @@ func TestResultAtRisk(t *testing.T) {
 	}
 }
 
-func TestFromTrace(t *testing.T) {
+func TestPrepareRefusesDayBefore1970(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	c := newClient(t, d)
 	var k [64]byte
-	k[0] = 1
-	recs, err := client.FromTrace([]trace.Record{{Key: k, Day: 20000, Minutes: 10, Weight: 3}})
-	if err != nil || len(recs) != 1 || recs[0].Day != 20000 || recs[0].Minutes != 10 || recs[0].Weight != 3 {
-		t.Fatalf("FromTrace = %+v, %v", recs, err)
-	}
-	if _, err := client.FromTrace([]trace.Record{{Key: k, Day: -1}}); err == nil {
+	if _, err := c.Prepare(client.Ordinary, "", []trace.Record{{Key: k, Day: -1, Minutes: 10}}); err == nil {
 		t.Fatal("a day before 1970 was accepted")
 	}
 }

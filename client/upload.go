@@ -11,6 +11,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
 	"github.com/safetrace/safetrace/relay/relayclient"
+	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -25,14 +26,6 @@ const (
 
 // MaxRecords is the most records one upload may carry; split larger sets.
 const MaxRecords = wire.MaxRecords
-
-// Record is one record in the clear, before sharing.
-type Record struct {
-	Key     group.Point // hash-to-group of (kind, place, time bucket)
-	Weight  uint64      // transmission risk in fixed point; 0 for ordinary records
-	Minutes uint64      // minutes of the stay in the record's time bucket
-	Day     uint32      // UTC day, days since 1970-01-01
-}
 
 // PendingUpload is an upload prepared for every party, JSON serialisable so
 // that a device can persist it and Send it again after a restart. Send
@@ -68,11 +61,13 @@ type UploadStatus struct {
 	Complete bool
 }
 
-// Prepare shares records for the parties and returns the pending upload.
-// Points are shared over ristretto255 (shamir.SplitPoints), weights and
-// minutes over its scalar field. code is required for Positive uploads and
+// Prepare shares records (package trace's records, in the clear) for the
+// parties and returns the pending upload. Each record's 64-byte key becomes
+// its point by the standard hash-to-group (ristretto255 from uniform bytes,
+// as the epoch expects); points are shared over ristretto255
+// (shamir.SplitPoints), weights and minutes over its scalar field. code is required for Positive uploads and
 // must be empty otherwise.
-func (c *Client) Prepare(kind Kind, code string, records []Record) (*PendingUpload, error) {
+func (c *Client) Prepare(kind Kind, code string, records []trace.Record) (*PendingUpload, error) {
 	n, t := c.m.N, c.m.T
 	if len(records) == 0 || len(records) > MaxRecords {
 		return nil, fmt.Errorf("client: %d records: need 1..%d per upload", len(records), MaxRecords)
@@ -84,9 +79,14 @@ func (c *Client) Prepare(kind Kind, code string, records []Record) (*PendingUplo
 	scalars := make([]field.Scalar, 2*len(records))
 	var sf field.ScalarField
 	for i, r := range records {
-		points[i] = r.Key
-		scalars[i] = sf.FromUint64(r.Weight)
-		scalars[len(records)+i] = sf.FromUint64(r.Minutes)
+		if _, err := points[i].SetUniformBytes(r.Key[:]); err != nil {
+			return nil, fmt.Errorf("client: record %d: %w", i, err)
+		}
+		if r.Day < 0 {
+			return nil, fmt.Errorf("client: record %d: day %d before 1970", i, r.Day)
+		}
+		scalars[i] = sf.FromUint64(uint64(r.Weight))
+		scalars[len(records)+i] = sf.FromUint64(uint64(r.Minutes))
 	}
 	ps, err := shamir.SplitPoints(t, n, points, rand.Reader)
 	if err != nil {
@@ -124,7 +124,7 @@ func (c *Client) Prepare(kind Kind, code string, records []Record) (*PendingUplo
 		}
 		u.Records = make([]wire.Record, len(records))
 		for j, r := range records {
-			u.Records[j] = wire.Record{ID: ids[j], Day: r.Day, Point: ps[i].Y[j],
+			u.Records[j] = wire.Record{ID: ids[j], Day: uint32(r.Day), Point: ps[i].Y[j],
 				Weight: ss[i].Y[j], Minutes: ss[i].Y[len(records)+j]}
 		}
 		if p.Requests[i], err = u.AppendBinary(nil); err != nil {
@@ -135,7 +135,7 @@ func (c *Client) Prepare(kind Kind, code string, records []Record) (*PendingUplo
 }
 
 // Upload prepares records and sends them; see Prepare and Send.
-func (c *Client) Upload(ctx context.Context, kind Kind, code string, records []Record) (*UploadStatus, error) {
+func (c *Client) Upload(ctx context.Context, kind Kind, code string, records []trace.Record) (*UploadStatus, error) {
 	p, err := c.Prepare(kind, code, records)
 	if err != nil {
 		return nil, err

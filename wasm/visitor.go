@@ -216,12 +216,8 @@ func history(args []safejs.Value) (visitor.History, error) {
 }
 
 func pendings(c *client.Client, kind client.Kind, code string, recs []trace.Record) (any, error) {
-	cr, err := visitor.ClientRecords(recs)
-	if err != nil {
-		return nil, err
-	}
 	var ps []*client.PendingUpload
-	for _, chunk := range visitor.Chunks(cr) {
+	for _, chunk := range visitor.Chunks(recs) {
 		p, err := c.Prepare(kind, code, chunk)
 		if err != nil {
 			return nil, err
@@ -453,12 +449,8 @@ func (a *app) bench(args []safejs.Value) (any, error) {
 		sec[1]++
 	}
 	recs = recs[:int(n)]
-	cr, err := visitor.ClientRecords(recs)
-	if err != nil {
-		return nil, err
-	}
 	t1 := time.Now()
-	for _, chunk := range visitor.Chunks(cr) {
+	for _, chunk := range visitor.Chunks(recs) {
 		pu, err := c.Prepare(client.Ordinary, "", chunk)
 		if err != nil {
 			return nil, err

@@ -37,13 +37,9 @@ func newVisitor(t *testing.T, d *fabrictest.Deployment, name string, opts ...cli
 
 func (v *visitor) upload(t *testing.T, kind client.Kind, code string, recs []trace.Record) {
 	t.Helper()
-	cr, err := client.FromTrace(recs)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := v.c.Upload(ctx, kind, code, cr); err != nil {
+	if _, err := v.c.Upload(ctx, kind, code, recs); err != nil {
 		t.Fatalf("%s: upload: %v", v.name, err)
 	}
 	if kind == client.Ordinary {

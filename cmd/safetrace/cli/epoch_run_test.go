@@ -28,11 +28,7 @@ func TestProcessesEpochRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	upload := func(c *client.Client, kind client.Kind, code string, recs []trace.Record) {
-		cr, err := client.FromTrace(recs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Upload(ctx, kind, code, cr); err != nil {
+		if _, err := c.Upload(ctx, kind, code, recs); err != nil {
 			t.Fatal(err)
 		}
 	}

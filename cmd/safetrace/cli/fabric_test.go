@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,8 +20,8 @@ import (
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
-	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -143,11 +144,11 @@ func (pd *procDeployment) client(t *testing.T) *client.Client {
 	return c
 }
 
-func testRecords(n, seed int) []client.Record {
-	today := uint32(store.DayOf(time.Now()))
-	rs := make([]client.Record, n)
+func testRecords(n, seed int) []trace.Record {
+	today := trace.DayOf(time.Now())
+	rs := make([]trace.Record, n)
 	for i := range rs {
-		rs[i] = client.Record{Key: group.HashToPoint("proc test", fmt.Appendf(nil, "%d/%d", seed, i)), Minutes: 10, Day: today}
+		rs[i] = trace.Record{Key: sha512.Sum512(fmt.Appendf(nil, "proc test %d/%d", seed, i)), Minutes: 10, Day: today}
 	}
 	return rs
 }

@@ -77,13 +77,9 @@ type Story struct {
 
 func upload(t testing.TB, c *client.Client, kind client.Kind, code string, recs []trace.Record) {
 	t.Helper()
-	cr, err := client.FromTrace(recs)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := c.Upload(ctx, kind, code, cr); err != nil {
+	if _, err := c.Upload(ctx, kind, code, recs); err != nil {
 		t.Fatalf("upload: %v", err)
 	}
 }

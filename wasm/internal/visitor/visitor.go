@@ -213,13 +213,9 @@ func Summarize(recs []trace.Record) Summary {
 	return s
 }
 
-// ClientRecords maps record keys to ristretto255 points (the 64-byte key
-// as uniform bytes, as the epoch does) for package client.
-func ClientRecords(recs []trace.Record) ([]client.Record, error) { return client.FromTrace(recs) }
-
 // Chunks splits recs into uploads of at most client.MaxRecords.
-func Chunks(recs []client.Record) [][]client.Record {
-	var out [][]client.Record
+func Chunks(recs []trace.Record) [][]trace.Record {
+	var out [][]trace.Record
 	for len(recs) > client.MaxRecords {
 		out = append(out, recs[:client.MaxRecords])
 		recs = recs[client.MaxRecords:]

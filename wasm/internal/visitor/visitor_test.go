@@ -67,11 +67,7 @@ func TestRecordsAndPositive(t *testing.T) {
 	if s.ByKind["venue"] != 4 || s.ByKind["gps"] != 2 || s.ByKind["encounter"] != 1 || len(s.Days) != 1 {
 		t.Errorf("summary %+v", s)
 	}
-	cr, err := ClientRecords(recs)
-	if err != nil || len(cr) != len(recs) {
-		t.Fatal(err)
-	}
-	if n := len(Chunks(make([]client.Record, client.MaxRecords+1))); n != 2 {
+	if n := len(Chunks(make([]trace.Record, client.MaxRecords+1))); n != 2 {
 		t.Errorf("chunks: %d", n)
 	}
 	pos, err := Positive(h, make([]byte, 32), trace.DayOf(now), now, p)
