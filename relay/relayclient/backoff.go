@@ -2,6 +2,7 @@ package relayclient
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 )
@@ -34,4 +35,22 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// dialDefaults fills in the defaults of a client's or party's dialer and
+// backoff bounds and returns its logger (slog.Default when l is nil).
+func dialDefaults(d *Dialer, lo, hi *time.Duration, l *slog.Logger) *slog.Logger {
+	if *d == nil {
+		*d = defaultDialer()
+	}
+	if *lo <= 0 {
+		*lo = DefaultMinBackoff
+	}
+	if *hi <= 0 {
+		*hi = DefaultMaxBackoff
+	}
+	if l == nil {
+		l = slog.Default()
+	}
+	return l
 }

@@ -52,19 +52,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if len(cfg.Relays) == 0 {
 		return nil, errors.New("relay: client config lists no relays")
 	}
-	if cfg.Dialer == nil {
-		cfg.Dialer = defaultDialer()
-	}
-	if cfg.MinBackoff <= 0 {
-		cfg.MinBackoff = DefaultMinBackoff
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = DefaultMaxBackoff
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	log := dialDefaults(&cfg.Dialer, &cfg.MinBackoff, &cfg.MaxBackoff, cfg.Logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{cfg: cfg, log: log, ctx: ctx, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
 	go c.loop()

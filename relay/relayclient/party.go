@@ -81,19 +81,7 @@ func NewParty(cfg PartyConfig) (*Party, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
 	}
-	if cfg.Dialer == nil {
-		cfg.Dialer = defaultDialer()
-	}
-	if cfg.MinBackoff <= 0 {
-		cfg.MinBackoff = DefaultMinBackoff
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = DefaultMaxBackoff
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	log := dialDefaults(&cfg.Dialer, &cfg.MinBackoff, &cfg.MaxBackoff, cfg.Logger)
 	log = log.With("party", cfg.ID)
 	return &Party{cfg: cfg, log: log, sem: make(chan struct{}, cfg.MaxConcurrent)}, nil
 }
