@@ -62,18 +62,9 @@ func EvalPoints(c0 []group.Point, coeffs [][]group.Point, n int) []PointShare {
 // Interpolation uses Lagrange coefficients in the scalar field applied with
 // [group.LinearCombination].
 func ReconstructPoints(t int, shares []PointShare) ([]group.Point, error) {
-	if t < 0 {
-		return nil, fmt.Errorf("shamir: negative threshold %d", t)
-	}
-	if len(shares) < t+1 {
-		return nil, fmt.Errorf("shamir: need %d shares, got %d", t+1, len(shares))
-	}
-	xs := make([]int, len(shares))
-	for i, s := range shares {
-		xs[i] = s.X
-		if len(s.Y) != len(shares[0].Y) {
-			return nil, fmt.Errorf("shamir: share %d has %d values, share %d has %d", s.X, len(s.Y), shares[0].X, len(shares[0].Y))
-		}
+	xs, err := shareXs(t, len(shares), func(i int) (int, int) { return shares[i].X, len(shares[i].Y) })
+	if err != nil {
+		return nil, err
 	}
 	f := field.ScalarField{}
 	if err := CheckXs[field.Scalar](f, xs); err != nil {

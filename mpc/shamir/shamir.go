@@ -105,18 +105,9 @@ func CheckParams[E comparable](f field.Field[E], t, n int) error {
 // returns an *InconsistentError, which names the bad shares when at most
 // (len(shares)-t-1)/2 of them are bad (so that the culprits are certain).
 func Reconstruct[E comparable](f field.Field[E], t int, shares []Share[E]) ([]E, error) {
-	if t < 0 {
-		return nil, fmt.Errorf("shamir: negative threshold %d", t)
-	}
-	if len(shares) < t+1 {
-		return nil, fmt.Errorf("shamir: need %d shares, got %d", t+1, len(shares))
-	}
-	xs := make([]int, len(shares))
-	for i, s := range shares {
-		xs[i] = s.X
-		if len(s.Y) != len(shares[0].Y) {
-			return nil, fmt.Errorf("shamir: share %d has %d values, share %d has %d", s.X, len(s.Y), shares[0].X, len(shares[0].Y))
-		}
+	xs, err := shareXs(t, len(shares), func(i int) (int, int) { return shares[i].X, len(shares[i].Y) })
+	if err != nil {
+		return nil, err
 	}
 	if err := CheckXs(f, xs); err != nil {
 		return nil, err
@@ -296,4 +287,26 @@ func Lagrange[E comparable](f field.Field[E], xs []int, at int) ([]E, error) {
 		out[i] = f.Mul(num, inv)
 	}
 	return out, nil
+}
+
+// shareXs checks the count and lengths of n shares for threshold t (share
+// i has x coordinate and value count at(i)) and returns their x
+// coordinates.
+func shareXs(t, n int, at func(i int) (x, values int)) ([]int, error) {
+	if t < 0 {
+		return nil, fmt.Errorf("shamir: negative threshold %d", t)
+	}
+	if n < t+1 {
+		return nil, fmt.Errorf("shamir: need %d shares, got %d", t+1, n)
+	}
+	xs := make([]int, n)
+	x0, v0 := at(0)
+	for i := range xs {
+		x, v := at(i)
+		xs[i] = x
+		if v != v0 {
+			return nil, fmt.Errorf("shamir: share %d has %d values, share %d has %d", x, v, x0, v0)
+		}
+	}
+	return xs, nil
 }
