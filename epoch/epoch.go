@@ -57,11 +57,13 @@ type Params struct {
 	// NoiseEpsilon turns on the noise of the tag-group histogram
 	// (docs/epoch.md, "Noise"): per key and epoch, the group sizes the
 	// parties see are (NoiseEpsilon, NoiseDelta)-differentially private for
-	// keys whose group has at most NoiseMaxGroup records. 0 means no noise.
+	// keys whose group has at most NoiseMaxGroup records. 0 means no
+	// noise; otherwise 0.1..10.
 	NoiseEpsilon float64
-	// NoiseDelta is the failure probability per key and epoch, in (0, 0.1].
+	// NoiseDelta is the failure probability per key and epoch, in
+	// [1e-12, 0.1].
 	NoiseDelta float64
-	// NoiseMaxGroup is the largest group size covered, 1..64; 0 means 8.
+	// NoiseMaxGroup is the largest group size covered, 1..64; 0 means 7.
 	NoiseMaxGroup int
 	// NoiseMaxRecords caps the dummy records added: the covered size is
 	// lowered until the dummies fit (an error when not even size 1 fits).

@@ -22,9 +22,10 @@ import (
 // MPC, so that any t parties miss at least n-t >= 1 of the terms. One record
 // more at one key moves that key's group from size c to c+1: two counts
 // change by one, each hidden by an independent discrete Laplace term of
-// parameter epsilon/2, so the histogram is (epsilon, delta)-differentially
-// private per key as long as c+1 <= S. mu and C = 2 mu are chosen so that
-// the clamping happens with probability at most delta/2 per size.
+// parameter epsilon/2, so the change costs (epsilon, delta) per key as long
+// as c+1 <= S; a record moved from one key to another (the number of
+// records is public) costs (2 epsilon, 2 delta). mu and C = 2 mu are chosen
+// so that the clamping happens with probability at most delta/2 per size.
 //
 // The dummies are made from shared values only: for each of the C candidate
 // groups of each size, a bit b = [mu + Z_s >= g] (a comparison in MPC) says
@@ -57,12 +58,12 @@ func planNoise(prm Params, n int) (*noisePlan, error) {
 		return nil, nil
 	}
 	eps, delta := prm.NoiseEpsilon, prm.NoiseDelta
-	if !(eps > 0 && eps <= 10) || !(delta > 0 && delta <= 0.1) {
-		return nil, fmt.Errorf("epoch: noise epsilon %v and delta %v out of range (0, 10] and (0, 0.1]", eps, delta)
+	if !(eps >= 0.1 && eps <= 10) || !(delta >= 1e-12 && delta <= 0.1) {
+		return nil, fmt.Errorf("epoch: noise epsilon %v and delta %v out of range [0.1, 10] and [1e-12, 0.1]", eps, delta)
 	}
 	s := prm.NoiseMaxGroup
 	if s == 0 {
-		s = 8
+		s = 7
 	}
 	if s < 1 || s > maxNoiseGroup {
 		return nil, fmt.Errorf("epoch: noise max group %d out of range 1..%d", s, maxNoiseGroup)

@@ -80,6 +80,20 @@ func TestLeakGroupSizeInjection(t *testing.T) {
 	}
 	x0, x1 = view(prm, true, runs), view(prm, false, runs)
 	worst := dpCheck(t, x0, x1, eps)
+	// The noise is as planned: X = D_4 - D_3 -/+ 1 with D_s the sum of 3
+	// discrete Laplace values of parameter exp(-eps/2), so each world's X
+	// has mean -1 or 1 and variance 2 * 3 * 2a/(1-a)^2.
+	a := math.Exp(-eps / 2)
+	sd := math.Sqrt(6 * 2 * a / ((1 - a) * (1 - a)))
+	for i, xs := range [][]int{x0, x1} {
+		want := float64(2*i - 1)
+		if m := mean(xs); math.Abs(m-want) > 4*sd/math.Sqrt(float64(runs)) {
+			t.Errorf("world %d: mean %.2f, want %.0f (noise sd %.2f)", i, m, want, sd)
+		}
+		if got := stddev(xs); got < sd/2 || got > 2*sd {
+			t.Errorf("world %d: standard deviation %.2f, want about %.2f", i, got, sd)
+		}
+	}
 	t.Logf("noise: %d runs per world, means %.2f and %.2f, largest ratio of tail frequencies %.2f (bound e^%.0f = %.2f)",
 		runs, mean(x0), mean(x1), worst, eps, math.Exp(eps))
 }
@@ -133,6 +147,57 @@ func dpCheck(t *testing.T, x0, x1 []int, eps float64) float64 {
 		}
 	}
 	return worst
+}
+
+func stddev(xs []int) float64 {
+	m, v := mean(xs), 0.0
+	for _, x := range xs {
+		v += (float64(x) - m) * (float64(x) - m)
+	}
+	return math.Sqrt(v / float64(len(xs)-1))
+}
+
+// TestNoisePlan checks the shift against the closed form for one party
+// (P(Z <= -mu) = alpha^mu / (1 + alpha)), that more parties need more, the
+// cap and the parameter ranges.
+func TestNoisePlan(t *testing.T) {
+	for _, eps := range []float64{0.5, 1, 2} {
+		delta := 1e-6
+		pl, err := planNoise(Params{NoiseEpsilon: eps, NoiseDelta: delta}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := math.Exp(-eps / 2)
+		tail := func(mu int) float64 { return math.Pow(a, float64(mu)) / (1 + a) }
+		if tail(pl.mu) > delta/4 || tail(pl.mu-1) <= delta/4 {
+			t.Errorf("eps %v: mu %d, tails %g and %g around delta/4 = %g", eps, pl.mu, tail(pl.mu), tail(pl.mu-1), delta/4)
+		}
+		if pl.sizes != 7 || pl.c != 2*pl.mu || pl.records != pl.c*28 {
+			t.Errorf("eps %v: plan %+v", eps, *pl)
+		}
+		p3, _ := planNoise(Params{NoiseEpsilon: eps, NoiseDelta: delta}, 3)
+		if p3.mu <= pl.mu {
+			t.Errorf("eps %v: mu %d for 3 parties, %d for 1", eps, p3.mu, pl.mu)
+		}
+	}
+	pl, err := planNoise(Params{NoiseEpsilon: 1, NoiseDelta: 1e-6, NoiseMaxGroup: 8, NoiseMaxRecords: 1000}, 3)
+	if err != nil || pl.records > 1000 || pl.sizes >= 8 {
+		t.Errorf("capped plan %+v, %v", pl, err)
+	}
+	if pl, err := planNoise(Params{}, 3); pl != nil || err != nil {
+		t.Errorf("no noise: %v, %v", pl, err)
+	}
+	for _, prm := range []Params{
+		{NoiseEpsilon: 0.01, NoiseDelta: 1e-6},
+		{NoiseEpsilon: 1},
+		{NoiseEpsilon: 1, NoiseDelta: 0.5},
+		{NoiseEpsilon: 1, NoiseDelta: 1e-6, NoiseMaxGroup: 65},
+		{NoiseEpsilon: 1, NoiseDelta: 1e-6, NoiseMaxRecords: 10},
+	} {
+		if _, err := planNoise(prm, 3); err == nil {
+			t.Errorf("%+v accepted", prm)
+		}
+	}
 }
 
 func mean(xs []int) float64 {

@@ -85,11 +85,11 @@ func DefaultParams() Params {
 			// GPS cell with its 8 neighbours each.
 			MaxReportWeight: 8 * 144 * 10 * int(t.MaxWeight),
 			// epsilon 1 per key and epoch, delta 10^-6, for groups of up
-			// to 8 records: about 2,700 dummy records per epoch for 3
-			// parties, 3,200 for 5.
+			// to 7 records: 2,128 dummy records per epoch for 3 parties,
+			// 2,464 for 5.
 			NoiseEpsilon:    1,
 			NoiseDelta:      1e-6,
-			NoiseMaxGroup:   8,
+			NoiseMaxGroup:   7,
 			NoiseMaxRecords: 20000,
 		},
 		KAnonymity:    10,
@@ -170,8 +170,8 @@ func between(what string, v, lo, hi int) error {
 }
 
 // validateNoise checks the noise fields: all zero (no noise), or epsilon in
-// (0, 10], delta in (0, 0.1], a group size 0..64 (0: the epoch's default)
-// and a cap 0..10^7.
+// [0.1, 10], delta in [1e-12, 0.1], a group size 0..64 (0: the epoch's
+// default) and a cap 0..10^7.
 func (r *Risk) validateNoise() error {
 	if r.NoiseEpsilon == 0 {
 		if r.NoiseDelta != 0 || r.NoiseMaxGroup != 0 || r.NoiseMaxRecords != 0 {
@@ -179,11 +179,11 @@ func (r *Risk) validateNoise() error {
 		}
 		return nil
 	}
-	if !(r.NoiseEpsilon > 0 && r.NoiseEpsilon <= 10) {
-		return fmt.Errorf("risk.noise_epsilon = %v: need 0 (off) or (0, 10]", r.NoiseEpsilon)
+	if !(r.NoiseEpsilon >= 0.1 && r.NoiseEpsilon <= 10) {
+		return fmt.Errorf("risk.noise_epsilon = %v: need 0 (off) or 0.1..10", r.NoiseEpsilon)
 	}
-	if !(r.NoiseDelta > 0 && r.NoiseDelta <= 0.1) {
-		return fmt.Errorf("risk.noise_delta = %v: need (0, 0.1] with noise on", r.NoiseDelta)
+	if !(r.NoiseDelta >= 1e-12 && r.NoiseDelta <= 0.1) {
+		return fmt.Errorf("risk.noise_delta = %v: need 1e-12..0.1 with noise on", r.NoiseDelta)
 	}
 	if err := between("risk.noise_max_group", r.NoiseMaxGroup, 0, 64); err != nil {
 		return err
