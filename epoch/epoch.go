@@ -63,7 +63,7 @@ type Params struct {
 	// NoiseDelta is the failure probability per key and epoch, in
 	// [1e-12, 0.1].
 	NoiseDelta float64
-	// NoiseMaxGroup is the largest group size covered, 1..64; 0 means 7.
+	// NoiseMaxGroup is the largest group size covered, 1..64; 0 means 6.
 	NoiseMaxGroup int
 	// NoiseMaxRecords caps the dummy records added: the covered size is
 	// lowered until the dummies fit (an error when not even size 1 fits).

@@ -63,7 +63,7 @@ func planNoise(prm Params, n int) (*noisePlan, error) {
 	}
 	s := prm.NoiseMaxGroup
 	if s == 0 {
-		s = 7
+		s = 6
 	}
 	if s < 1 || s > maxNoiseGroup {
 		return nil, fmt.Errorf("epoch: noise max group %d out of range 1..%d", s, maxNoiseGroup)

@@ -172,7 +172,7 @@ func TestNoisePlan(t *testing.T) {
 		if tail(pl.mu) > delta/4 || tail(pl.mu-1) <= delta/4 {
 			t.Errorf("eps %v: mu %d, tails %g and %g around delta/4 = %g", eps, pl.mu, tail(pl.mu), tail(pl.mu-1), delta/4)
 		}
-		if pl.sizes != 7 || pl.c != 2*pl.mu || pl.records != pl.c*28 {
+		if pl.sizes != 6 || pl.c != 2*pl.mu || pl.records != pl.c*21 {
 			t.Errorf("eps %v: plan %+v", eps, *pl)
 		}
 		p3, _ := planNoise(Params{NoiseEpsilon: eps, NoiseDelta: delta}, 3)

@@ -85,11 +85,11 @@ func DefaultParams() Params {
 			// GPS cell with its 8 neighbours each.
 			MaxReportWeight: 8 * 144 * 10 * int(t.MaxWeight),
 			// epsilon 1 per key and epoch, delta 10^-6, for groups of up
-			// to 7 records: 2,128 dummy records per epoch for 3 parties,
-			// 2,464 for 5.
+			// to 6 records: 1,596 dummy records per epoch for 3 parties,
+			// 1,848 for 5.
 			NoiseEpsilon:    1,
 			NoiseDelta:      1e-6,
-			NoiseMaxGroup:   7,
+			NoiseMaxGroup:   6,
 			NoiseMaxRecords: 20000,
 		},
 		KAnonymity:    10,
