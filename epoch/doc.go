@@ -12,7 +12,11 @@
 //     degree-t polynomials (a random linear combination, masked by a random
 //     sharing, is opened) and every weight must be in [0, max] (a range
 //     check in MPC); a report failing either is left out;
-//  2. draws a fresh epoch key K that no t parties know;
+//  2. draws a fresh epoch key K that no t parties know and, with
+//     Params.NoiseEpsilon set, makes dummy groups of weight 0 from shared
+//     values (a secret number of groups of each size 1..NoiseMaxGroup) so
+//     that the group sizes seen in step 5 are differentially private per
+//     key;
 //  3. shuffles (point, weight) obliviously: for every t-coalition C, the t+1
 //     lowest parties A outside C turn their shares into additive shares,
 //     permute them with a permutation only A knows and reshare them to all,
@@ -30,6 +34,8 @@
 // Warning: the parties are assumed semi-honest and at most t of them may
 // collude. The parties learn the number of records per user and day, the
 // number of positive reports and which of them failed validation, and the
-// multiset of tag group sizes, which is unlinkable to records or places. No
-// result bit is ever opened to a party.
+// multiset of tag group sizes, which is unlinkable to records or places and,
+// with noise on, (NoiseEpsilon, NoiseDelta)-differentially private per key
+// for groups of at most NoiseMaxGroup records (larger groups show their
+// exact size). No result bit is ever opened to a party.
 package epoch

@@ -54,6 +54,21 @@ type Params struct {
 	// ScoreBits bounds honest scores: below 2^ScoreBits. Default 40, room
 	// for 10^12 weighted per-mille minutes per user and day.
 	ScoreBits int
+	// NoiseEpsilon turns on the noise of the tag-group histogram
+	// (docs/epoch.md, "Noise"): per key and epoch, the group sizes the
+	// parties see are (NoiseEpsilon, NoiseDelta)-differentially private for
+	// keys whose group has at most NoiseMaxGroup records. 0 means no
+	// noise; otherwise 0.1..10.
+	NoiseEpsilon float64
+	// NoiseDelta is the failure probability per key and epoch, in
+	// [1e-12, 0.1].
+	NoiseDelta float64
+	// NoiseMaxGroup is the largest group size covered, 1..64; 0 means 6.
+	NoiseMaxGroup int
+	// NoiseMaxRecords caps the dummy records added: the covered size is
+	// lowered until the dummies fit (an error when not even size 1 fits).
+	// 0 means no cap.
+	NoiseMaxRecords int
 	// Log receives progress; nil means slog.Default().
 	Log *slog.Logger `json:"-"`
 }
@@ -71,10 +86,15 @@ type Stats struct {
 	PositiveRecords int
 	Reports         int
 	RejectedReports []int
-	// GroupSizes[s] is the number of tags shared by exactly s records.
+	// GroupSizes[s] is the number of tags shared by exactly s records,
+	// dummy records included: what every party sees.
 	GroupSizes map[int]int
-	Timings    map[string]time.Duration
-	Rounds     int
+	// NoiseRecords is the number of dummy records added to the shuffle and
+	// NoiseMaxGroup the largest group size their noise covers (0: no noise).
+	NoiseRecords  int
+	NoiseMaxGroup int
+	Timings       map[string]time.Duration
+	Rounds        int
 }
 
 // Output is the result of [Run] at one party.
@@ -103,6 +123,10 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	}
 	if prm.ScoreBits < 1 || prm.ScoreBits > 62 || prm.Threshold == 0 || prm.Threshold >= 1<<prm.ScoreBits {
 		return nil, fmt.Errorf("epoch: threshold %d and score bits %d out of range", prm.Threshold, prm.ScoreBits)
+	}
+	plan, err := planNoise(prm, p.N())
+	if err != nil {
+		return nil, err
 	}
 	log := prm.Log
 	if log == nil {
@@ -164,8 +188,22 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 		}
 	}
 
+	// Dummy records of weight 0 that noise the group sizes; they follow the
+	// real ones and are dropped after the unshuffle.
+	if plan != nil {
+		dum, err := dummies(ctx, p, plan)
+		if err != nil {
+			return nil, fmt.Errorf("noise: %w", err)
+		}
+		points = append(points, dum...)
+		weights = append(weights, make([]field.Scalar, len(dum))...)
+		st.NoiseRecords, st.NoiseMaxGroup = plan.records, plan.sizes
+		step("noise")
+	}
+	all := len(points)
+
 	// 3. Shuffle.
-	sh, err := newShuffle(ctx, p, m)
+	sh, err := newShuffle(ctx, p, all)
 	if err != nil {
 		return nil, err
 	}
@@ -183,12 +221,12 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	step("tags")
 
 	// 5. Per record, the weight of the other records of its group.
-	groups := make(map[string][]int, m)
+	groups := make(map[string][]int, all)
 	for i, t := range tags {
 		groups[t] = append(groups[t], i)
 	}
 	f := p.F
-	counts := make([]field.Scalar, m)
+	counts := make([]field.Scalar, all)
 	for _, g := range groups {
 		st.GroupSizes[len(g)]++
 		var sum field.Scalar
@@ -207,6 +245,8 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 		return nil, fmt.Errorf("unshuffle: %w", err)
 	}
 	sh.erase()
+	clear(counts[m:])
+	counts = counts[:m]
 	step("unshuffle")
 
 	// 7. Scores per user and day, and the comparison.

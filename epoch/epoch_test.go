@@ -144,11 +144,21 @@ func runEpoch(t testing.TB, conns []transport.Conn, th int, shares [][]Record, p
 }
 
 func TestEpochAgainstOracle(t *testing.T) {
+	testAgainstOracle(t, Params{Threshold: 10000, MaxWeight: 1600})
+}
+
+// TestEpochNoiseAgainstOracle is TestEpochAgainstOracle with the dummy
+// records of the group-size noise: every user's result is still the
+// oracle's, and the dummies never get a result.
+func TestEpochNoiseAgainstOracle(t *testing.T) {
+	testAgainstOracle(t, Params{Threshold: 10000, MaxWeight: 1600, NoiseEpsilon: 1, NoiseDelta: 1e-6, NoiseMaxGroup: 4})
+}
+
+func testAgainstOracle(t *testing.T, prm Params) {
 	for _, pr := range []struct{ n, t int }{{3, 1}, {5, 2}} {
 		t.Run(fmt.Sprintf("n=%d,t=%d", pr.n, pr.t), func(t *testing.T) {
 			recs := population(uint64(pr.n), 30, 6, 6)
 			shares := share(t, recs, pr.n, pr.t, 1)
-			prm := Params{Threshold: 10000, MaxWeight: 1600}
 			outs := runEpoch(t, transport.NewLocal(pr.n), pr.t, shares, prm)
 			want := oracle(recs, map[int]bool{2: true, 3: true, 4: true, 5: true}, prm.Threshold)
 			st := outs[0].Stats
@@ -186,24 +196,61 @@ func TestEpochAgainstOracle(t *testing.T) {
 			if atRisk == 0 || atRisk == len(want) {
 				t.Errorf("degenerate test population: %d of %d at risk", atRisk, len(want))
 			}
-			t.Logf("%d user-days, %d at risk, groups %v", len(want), atRisk, st.GroupSizes)
+			if prm.NoiseEpsilon > 0 {
+				if st.NoiseRecords == 0 || st.NoiseMaxGroup != prm.NoiseMaxGroup {
+					t.Errorf("noise on, but %d dummy records covering sizes up to %d", st.NoiseRecords, st.NoiseMaxGroup)
+				}
+				total := 0
+				for size, cnt := range st.GroupSizes {
+					total += size * cnt
+				}
+				if total != len(recs)+st.NoiseRecords-dropped(recs, st.RejectedReports) {
+					t.Errorf("groups hold %d records, want %d real and %d dummy", total, len(recs)-dropped(recs, st.RejectedReports), st.NoiseRecords)
+				}
+			}
+			t.Logf("%d user-days, %d at risk, %d dummy records, groups %v", len(want), atRisk, st.NoiseRecords, st.GroupSizes)
 		})
 	}
 }
 
-// BenchmarkEpoch runs a whole epoch of 3 in-process parties; records/s
-// counts records of the epoch per second of wall time.
+// dropped counts the records of the rejected reports.
+func dropped(recs []plainRecord, rejected []int) int {
+	k := 0
+	for _, r := range recs {
+		for _, q := range rejected {
+			if r.report == q {
+				k++
+			}
+		}
+	}
+	return k
+}
+
+// BenchmarkEpoch runs a whole epoch of 3 in-process parties, without and
+// with the group-size noise at the manifest's defaults (epsilon 1, delta
+// 10^-6, the default group size covered); records/s counts the real records of the epoch
+// per second of wall time.
 func BenchmarkEpoch(b *testing.B) {
 	for _, users := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("records=%d", users*10), func(b *testing.B) {
-			recs := population(1, users, 10, users/100)
-			shares := share(b, recs, 3, 1, -1)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				runEpoch(b, transport.NewLocal(3), 1, shares, Params{Threshold: 10000, MaxWeight: 1600, Log: benchLog})
+		var recs []plainRecord
+		var shares [][]Record
+		for _, noise := range []bool{false, true} {
+			prm := Params{Threshold: 10000, MaxWeight: 1600, Log: benchLog}
+			if noise {
+				prm.NoiseEpsilon, prm.NoiseDelta = 1, 1e-6 // and the default NoiseMaxGroup
 			}
-			b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		})
+			b.Run(fmt.Sprintf("records=%d/noise=%v", users*10, noise), func(b *testing.B) {
+				if recs == nil {
+					recs = population(1, users, 10, users/100)
+					shares = share(b, recs, 3, 1, -1)
+					b.ResetTimer()
+				}
+				for i := 0; i < b.N; i++ {
+					runEpoch(b, transport.NewLocal(3), 1, shares, prm)
+				}
+				b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			})
+		}
 	}
 }
 

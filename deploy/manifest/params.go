@@ -69,6 +69,16 @@ type Risk struct {
 	// MaxReportWeight is the largest total weight of one report; a heavier
 	// report is rejected; 0 means no limit.
 	MaxReportWeight int `json:"max_report_weight,omitempty"`
+	// NoiseEpsilon and NoiseDelta are the differential privacy of the
+	// group sizes the parties see in one epoch, per (place, time) key, for
+	// keys with at most NoiseMaxGroup records (docs/epoch.md, "Noise");
+	// NoiseEpsilon 0 turns the noise off. NoiseMaxRecords caps the dummy
+	// records one epoch adds (the covered group size is lowered to fit);
+	// 0 means no cap.
+	NoiseEpsilon    float64 `json:"noise_epsilon,omitempty"`
+	NoiseDelta      float64 `json:"noise_delta,omitempty"`
+	NoiseMaxGroup   int     `json:"noise_max_group,omitempty"`
+	NoiseMaxRecords int     `json:"noise_max_records,omitempty"`
 }
 
 // Computation names of version 1.
@@ -104,6 +114,13 @@ func DefaultParams() Params {
 			// 10-minute buckets) at the largest weight, on a venue and a
 			// GPS cell with its 8 neighbours each.
 			MaxReportWeight: 8 * 144 * 10 * int(t.MaxWeight),
+			// epsilon 1 per key and epoch, delta 10^-6, for groups of up
+			// to 6 records: 1,596 dummy records per epoch for 3 parties,
+			// 1,848 for 5.
+			NoiseEpsilon:    1,
+			NoiseDelta:      1e-6,
+			NoiseMaxGroup:   6,
+			NoiseMaxRecords: 20000,
 		},
 		Budget: Budget{
 			WorkBits: 13,
@@ -196,6 +213,28 @@ func between(what string, v, lo, hi int) error {
 	return nil
 }
 
+// validateNoise checks the noise fields: all zero (no noise), or epsilon in
+// [0.1, 10], delta in [1e-12, 0.1], a group size 0..64 (0: the epoch's
+// default) and a cap 0..10^7.
+func (r *Risk) validateNoise() error {
+	if r.NoiseEpsilon == 0 {
+		if r.NoiseDelta != 0 || r.NoiseMaxGroup != 0 || r.NoiseMaxRecords != 0 {
+			return errors.New("risk.noise_delta, noise_max_group and noise_max_records need risk.noise_epsilon")
+		}
+		return nil
+	}
+	if !(r.NoiseEpsilon >= 0.1 && r.NoiseEpsilon <= 10) {
+		return fmt.Errorf("risk.noise_epsilon = %v: need 0 (off) or 0.1..10", r.NoiseEpsilon)
+	}
+	if !(r.NoiseDelta >= 1e-12 && r.NoiseDelta <= 0.1) {
+		return fmt.Errorf("risk.noise_delta = %v: need 1e-12..0.1 with noise on", r.NoiseDelta)
+	}
+	if err := between("risk.noise_max_group", r.NoiseMaxGroup, 0, 64); err != nil {
+		return err
+	}
+	return between("risk.noise_max_records", r.NoiseMaxRecords, 0, 10000000)
+}
+
 func (p *Params) validate() error {
 	if err := between("bucket_minutes", p.BucketMinutes, 1, 1440); err != nil {
 		return err
@@ -229,6 +268,9 @@ func (p *Params) validate() error {
 		return err
 	}
 	if err := between("risk.threshold_weighted_minutes", r.ThresholdWeightedMinutes, 1, 100000); err != nil {
+		return err
+	}
+	if err := r.validateNoise(); err != nil {
 		return err
 	}
 	if len(r.Weights) == 0 || len(r.Weights) > 64 {

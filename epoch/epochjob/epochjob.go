@@ -140,6 +140,10 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 		MaxWeight:       uint64(risk.MaxWeight),
 		MaxKeyWeight:    uint64(risk.MaxKeyWeight),
 		MaxReportWeight: uint64(risk.MaxReportWeight),
+		NoiseEpsilon:    risk.NoiseEpsilon,
+		NoiseDelta:      risk.NoiseDelta,
+		NoiseMaxGroup:   risk.NoiseMaxGroup,
+		NoiseMaxRecords: risk.NoiseMaxRecords,
 		Log:             run.Log,
 	})
 	if err != nil {
