@@ -9,6 +9,7 @@ package epochjob
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -194,6 +195,16 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	if err != nil {
 		return nil, err
 	}
+	atRisk, err := epoch.AtRiskPerDay(ctx, p, out.Results, m.Params.KAnonymity)
+	if err != nil {
+		return nil, err
+	}
+	agg := aggregates(recs, w.Oldest, w.Today, m.Params.KAnonymity, atRisk)
+	agg.Run, agg.Released = fmt.Sprintf("%x", run.ID), h.Now().UTC()
+	aggJSON, err := json.Marshal(agg)
+	if err != nil {
+		return nil, err
+	}
 
 	// One sealed ResultShare per user, all published in one transaction that
 	// replaces the users' older results.
@@ -208,7 +219,8 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 		rs.Values = append(rs.Values, r.Bit)
 	}
 	pub := &store.Publication{Results: make([]store.UserResult, 0, len(byUser)),
-		DeleteRuns: []string{uploadsRun}, Outputs: []store.RunInput{{Run: uploadsRun, Data: encodeUploads(uploads)}}}
+		DeleteRuns: []string{uploadsRun, aggregatesRun},
+		Outputs:    []store.RunInput{{Run: uploadsRun, Data: encodeUploads(uploads)}, {Run: aggregatesRun, Data: aggJSON}}}
 	unsealable := 0
 	for u, rs := range byUser {
 		ur, err := h.SealResult(userKeys[u], rs)
