@@ -34,21 +34,33 @@ func DegreeMoments(h []DegreeCount) (mean, excess, kappa float64, err error) {
 
 // PairwiseFromHistogram returns the pairwise model on a network with the
 // degree distribution h: mean degree and closure factor from h, and the
-// per-edge rate tau for which the network's R0 = T (<k^2> - <k>)/<k>,
-// T = tau/(tau+gamma), equals r0. It fails when r0 needs T >= 1.
-func PairwiseFromHistogram(h []DegreeCount, r0, sigma, gamma, n, e0 float64) (*Pairwise, error) {
+// per-edge rate tau that gives the pairwise model the early growth rate of
+// the mean-field model with the given beta: r solves (r+sigma)(r+gamma) =
+// beta sigma, and the linearised pairwise model grows at r when
+// (r+sigma)(r+tau+gamma) = tau sigma (<k^2> - <k>)/<k>. Matching the
+// growth (what the data determine) rather than R0 (which depends on the
+// assumed generation interval, shorter on a network) keeps the pairwise
+// curve on the data early on; its R0, T (<k^2> - <k>)/<k> with
+// T = tau/(tau+gamma), is returned too. It fails when no tau reaches r.
+func PairwiseFromHistogram(h []DegreeCount, beta, sigma, gamma, n, e0 float64) (pw *Pairwise, r0 float64, err error) {
 	mean, excess, kappa, err := DegreeMoments(h)
 	if err != nil {
-		return nil, err
-	}
-	T := r0 / excess
-	if !(T > 0 && T < 1) {
-		return nil, fmt.Errorf("seir: R0 %.3g is out of reach on this degree distribution (mean excess degree %.3g)", r0, excess)
+		return nil, 0, err
 	}
 	if mean <= 1 {
-		return nil, fmt.Errorf("seir: mean degree %.3g must be > 1 for the pairwise model", mean)
+		return nil, 0, fmt.Errorf("seir: mean degree %.3g must be > 1 for the pairwise model", mean)
 	}
-	return &Pairwise{Degree: mean, K: kappa, Tau: T * gamma / (1 - T), Sigma: sigma, Gamma: gamma, N: n, E0: e0}, nil
+	// Growth rate of the mean-field model: the positive root of
+	// r^2 + (sigma+gamma) r + sigma gamma - beta sigma = 0.
+	b := sigma + gamma
+	r := (-b + math.Sqrt(b*b-4*(sigma*gamma-beta*sigma))) / 2
+	den := excess*sigma - r - sigma
+	if !(den > 0) {
+		return nil, 0, fmt.Errorf("seir: the fitted growth is out of reach on this degree distribution (mean excess degree %.3g)", excess)
+	}
+	tau := (r + sigma) * (r + gamma) / den
+	pw = &Pairwise{Degree: mean, K: kappa, Tau: tau, Sigma: sigma, Gamma: gamma, N: n, E0: e0}
+	return pw, tau / (tau + gamma) * excess, nil
 }
 
 // DynamicNetwork is the stochastic SEIR process on a contact network that

@@ -481,8 +481,10 @@ func GenerationInterval(sigma, gamma float64) []float64 {
 // the posterior of R_t over the window (t-window, t] under a Gamma(1, 5)
 // prior (shape, scale) is Gamma(1 + sum I, 1/(1/5 + sum Lambda)). It
 // returns the mean and the 5% and 95% quantiles for each day t >= window
-// with sum Lambda > 0 (censored days count as 0). A constant reporting
-// fraction cancels.
+// with at least 12 cases before the window and sum Lambda > 0 (censored
+// days count as 0). A constant reporting fraction cancels. Early values
+// are biased upwards when the epidemic's first generations are missing
+// from the data (they are not in Lambda).
 func EstimateRt(data []float64, sigma, gamma float64, window int) []RtPoint {
 	w := GenerationInterval(sigma, gamma)
 	inc := make([]float64, len(data))
@@ -498,7 +500,11 @@ func EstimateRt(data []float64, sigma, gamma float64, window int) []RtPoint {
 		}
 	}
 	var out []RtPoint
+	cum := 0.0
 	for t := window; t < len(inc); t++ {
+		if cum += inc[t-window]; cum < 12 {
+			continue // too little history before the window (Cori et al.)
+		}
 		var si, sl float64
 		for j := t - window + 1; j <= t; j++ {
 			si += inc[j]

@@ -126,9 +126,13 @@ func TestOutbreakNetworkModels(t *testing.T) {
 	if math.Abs(o.Pairwise.Params["mean_degree"]-mean) > 1e-12 || math.Abs(o.Pairwise.Params["kappa"]-kappa) > 1e-12 {
 		t.Errorf("pairwise params %v, want mean %g kappa %g", o.Pairwise.Params, mean, kappa)
 	}
-	T := o.Pairwise.Params["tau"] / (o.Pairwise.Params["tau"] + 0.2)
-	if math.Abs(T*excess-o.Fit.R0) > 1e-9 {
-		t.Errorf("pairwise R0 %g, fit %g", T*excess, o.Fit.R0)
+	// Equal early growth: (r+sigma)(r+gamma) = beta sigma and
+	// (r+sigma)(r+tau+gamma) = tau sigma excess.
+	sigma, gamma, tau := 0.25, 0.2, o.Pairwise.Params["tau"]
+	b := sigma + gamma
+	r := (-b + math.Sqrt(b*b-4*(sigma*gamma-o.Fit.Beta*sigma))) / 2
+	if d := (r+sigma)*(r+tau+gamma) - tau*sigma*excess; math.Abs(d) > 1e-9 {
+		t.Errorf("pairwise growth differs from the fit's: %g", d)
 	}
 	t.Logf("%s; pairwise peak %d share %.2f; dynamic peak %d share %.2f", o.Summary(), o.Pairwise.PeakDay, o.Pairwise.FinalShare, o.Dynamic.PeakDay, o.Dynamic.FinalShare)
 	if o.Dynamic.FinalShare < 0.2 {

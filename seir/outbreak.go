@@ -57,7 +57,7 @@ func AnalyseOutbreak(ctx context.Context, data []float64, cfg OutbreakConfig) (*
 		return o, nil
 	}
 	days := len(f.Expected)
-	pw, err := PairwiseFromHistogram(cfg.Hist, f.R0, f.Sigma, f.Gamma, f.N, f.E0)
+	pw, pwR0, err := PairwiseFromHistogram(cfg.Hist, f.Beta, f.Sigma, f.Gamma, f.N, f.E0)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func AnalyseOutbreak(ctx context.Context, data []float64, cfg OutbreakConfig) (*
 		return nil, err
 	}
 	o.Pairwise = &NetworkForecast{Model: "pairwise",
-		Params:   map[string]float64{"mean_degree": pw.Degree, "kappa": pw.K, "tau": pw.Tau, "r0": f.R0, "n": f.N, "e0": f.E0},
+		Params:   map[string]float64{"mean_degree": pw.Degree, "kappa": pw.K, "tau": pw.Tau, "r0": pwR0, "n": f.N, "e0": f.E0},
 		Expected: reported(cumOnsets(c), f.Reporting, f.Delay, days, 1)}
 	o.Pairwise.PeakDay = peakIndex(o.Pairwise.Expected)
 	o.Pairwise.FinalShare = (c.I[len(c.I)-1] + c.R[len(c.R)-1] + c.E[len(c.E)-1]) / c.N

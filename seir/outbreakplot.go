@@ -95,7 +95,7 @@ func (o *Outbreak) plots() (top, bottom *plot.Plot, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	band.Color = color.RGBA{31, 119, 180, 60}
+	band.Color = color.NRGBA{31, 119, 180, 70}
 	top.Add(band)
 	top.Legend.Add("90% band", band)
 	add := func(p *plot.Plot, name string, pts plotter.XYs, col color.RGBA, dashes []vg.Length) error {
@@ -128,7 +128,7 @@ func (o *Outbreak) plots() (top, bottom *plot.Plot, err error) {
 	sc.GlyphStyle.Radius = vg.Points(1.8)
 	top.Add(sc)
 	top.Legend.Add("data", sc)
-	top.Legend.Top = true
+	top.Legend.Top, top.Legend.Left = true, true
 	top.Add(plotter.NewGrid())
 
 	bottom = plot.New()
@@ -146,7 +146,7 @@ func (o *Outbreak) plots() (top, bottom *plot.Plot, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		rb.Color = color.RGBA{255, 127, 14, 60}
+		rb.Color = color.NRGBA{255, 127, 14, 70}
 		bottom.Add(rb)
 		var pts plotter.XYs
 		for i, d := range rd {
@@ -162,7 +162,7 @@ func (o *Outbreak) plots() (top, bottom *plot.Plot, err error) {
 		one.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		bottom.Add(one)
 	}
-	bottom.X.Min, bottom.X.Max = 0, float64(len(f.Expected)-1)
+	bottom.X.Min, bottom.X.Max, bottom.Y.Min = 0, float64(len(f.Expected)-1), 0
 	bottom.Add(plotter.NewGrid())
 	return top, bottom, nil
 }
