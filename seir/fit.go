@@ -51,6 +51,7 @@ type Fit struct {
 	R0Lo, R0Hi                     float64 // 5% and 95% of the parameter draws
 	NLL                            float64 // negative Poisson log likelihood at the optimum, constants left out
 	Days                           int     // days of data
+	Released                       int     // days of data with a count (not below k)
 	// PeakDay is the day of the largest expected reported count.
 	PeakDay int
 	// Expected reported positives per day and their 90% predictive band
@@ -276,6 +277,11 @@ func FitMeanField(data []float64, cfg FitConfig) (*Fit, error) {
 	beta, e0, rho, delay := m.params(x)
 	f := &Fit{Beta: beta, R0: beta / cfg.Gamma, Reporting: rho, Delay: delay, E0: e0, Sigma: cfg.Sigma, Gamma: cfg.Gamma, N: cfg.N,
 		NLL: best.F, Days: len(data), Converged: best.Status == optimize.FunctionConvergence}
+	for _, y := range data {
+		if !math.IsNaN(y) {
+			f.Released++
+		}
+	}
 	var err error
 	if f.Expected, err = m.expected(beta, e0, rho, delay, m.days); err != nil {
 		return nil, err

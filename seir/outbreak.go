@@ -175,7 +175,7 @@ func (o *Outbreak) JSON() *OutbreakJSON {
 	f := o.Fit
 	j := &OutbreakJSON{Params: map[string]float64{"r0": f.R0, "r0_lo": f.R0Lo, "r0_hi": f.R0Hi, "beta": f.Beta,
 		"sigma": f.Sigma, "gamma": f.Gamma, "n": f.N, "reporting": f.Reporting, "delay": f.Delay, "e0": f.E0,
-		"days": float64(f.Days), "nll": f.NLL},
+		"days": float64(f.Days), "released_days": float64(f.Released), "nll": f.NLL},
 		Expected: f.Expected, Lo: f.Lo, Hi: f.Hi, PeakDay: f.PeakDay, Rt: f.Rt, Pairwise: o.Pairwise, Dynamic: o.Dynamic}
 	if j.Rt == nil {
 		j.Rt = []RtPoint{}
