@@ -128,8 +128,11 @@ type fitModel struct {
 // params returns beta, e0, rho and delay for x = (log beta, log e0,
 // [logit rho], [logit delay/max]).
 func (m *fitModel) params(x []float64) (beta, e0, rho, delay float64) {
-	beta = math.Exp(x[0])
-	e0 = math.Min(math.Exp(x[1]), m.cfg.N/2)
+	// Bounded so that a flat likelihood (a series mostly below k) cannot
+	// send the optimizer to stiff or empty models: R0 in [0.01, 50],
+	// E0 in [0.001, N/2].
+	beta = math.Min(math.Max(math.Exp(x[0]), 0.01*m.cfg.Gamma), 50*m.cfg.Gamma)
+	e0 = math.Min(math.Max(math.Exp(x[1]), 1e-3), m.cfg.N/2)
 	rho, delay = m.cfg.Reporting, m.cfg.Delay
 	i := 2
 	if m.fitRho {
@@ -243,7 +246,7 @@ func FitMeanField(data []float64, cfg FitConfig) (*Fit, error) {
 		rho0 = math.Min(math.Max(total/(cfg.N*math.Max(fs, 1e-3)), 0.01), 0.95)
 	}
 	problem := optimize.Problem{Func: m.nll}
-	settings := &optimize.Settings{Concurrent: 1, MajorIterations: 4000,
+	settings := &optimize.Settings{Concurrent: 1, MajorIterations: 4000, FuncEvaluations: 1500,
 		Converger: &optimize.FunctionConverge{Absolute: 1e-9, Relative: 1e-10, Iterations: 200}}
 	var best *optimize.Result
 	for _, e0 := range []float64{1, 10, 100} {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -86,5 +87,38 @@ func TestDashboardOutbreak(t *testing.T) {
 	b, _ := json.Marshal(e)
 	if !strings.Contains(string(b), "no aggregates released yet") {
 		t.Errorf("without aggregates: %s", b)
+	}
+}
+
+// TestSEIRFitManifest runs "seir fit --manifest" against a fake party's
+// GET /v1/aggregates: the released k must be the manifest's.
+func TestSEIRFitManifest(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "manifest", "init", "--out", dir, "--parties", "3", "--threshold", "1")
+	mpath := dir + "/manifest.json"
+	k := loadManifest(t, mpath).Params.KAnonymity
+	agg := aggregatesJSON(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/aggregates", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, agg) })
+	party := httptest.NewServer(mux)
+	defer party.Close()
+	args := []string{"seir", "fit", "--manifest", mpath, "--party", party.URL, "--population", "100000",
+		"--reporting", "0.5", "--delay", "0", "--samples", "20", "--out", dir + "/fit.csv"}
+	if _, err := runCLI(t, args...); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("released under k = 5, the manifest says %d", k)) {
+		t.Fatalf("k mismatch: %v", err)
+	}
+	agg = strings.Replace(agg, `"k":5`, fmt.Sprintf(`"k":%d`, k), 1)
+	out, err := runCLI(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r0 float64
+	if _, err := fmt.Sscanf(out, "R0=%g ", &r0); err != nil || math.Abs(r0-2.5) > 0.25 {
+		t.Errorf("output %q", out)
+	}
+	b, err := os.ReadFile(dir + "/fit.csv")
+	if err != nil || !strings.HasPrefix(string(b), "day,positives,expected,lo,hi,rt,rt_lo,rt_hi,pairwise,dynamic,") ||
+		strings.Count(string(b), "\n") != 1+40+30 {
+		t.Errorf("fit.csv: %v %.200s", err, b)
 	}
 }
