@@ -66,10 +66,17 @@ type Pairwise struct {
 	Tau, Sigma, Gamma float64 // per-edge transmission, E -> I and I -> R rates
 	N                 float64 // number of nodes
 	E0                float64 // initially exposed
+	// K, if > 0, is the closure factor in place of the one of Closure,
+	// such as (<k^2> - <k>)/<k>^2 of a degree distribution
+	// ([DegreeMoments]).
+	K float64
 }
 
 // Kappa returns the closure factor.
 func (p *Pairwise) Kappa() float64 {
+	if p.K > 0 {
+		return p.K
+	}
 	if p.Closure == ClosurePoisson {
 		return 1
 	}
@@ -84,6 +91,8 @@ func (p *Pairwise) validate() error {
 		return fmt.Errorf("seir: unknown closure %d", int(p.Closure))
 	case !nonNeg(p.Tau):
 		return errors.New("seir: tau must be finite and >= 0")
+	case !nonNeg(p.K):
+		return errors.New("seir: closure factor must be finite and >= 0")
 	case !positive(p.Sigma) || !positive(p.Gamma):
 		return errors.New("seir: sigma and gamma must be finite and > 0")
 	case !positive(p.N):

@@ -1,5 +1,5 @@
 // Operator and epidemiologist dashboard: /api/status, /api/epochs,
-// /api/regionmap and /api/seir of "safetrace dev" (docs/dashboard.md).
+// /api/regionmap, /api/aggregates, /api/outbreak and /api/seir of "safetrace dev" (docs/dashboard.md).
 "use strict";
 
 const TEXT = {
@@ -23,6 +23,18 @@ const TEXT = {
     compare: "Pairwise model vs mean field: infectious and recovered",
     day: "day", people: "people", S: "susceptible", E: "exposed", I: "infectious", R: "recovered",
     seconds: "seconds", epoch: "epoch",
+    outbreak: "Outbreak", outbreakhint: "Daily series released by the parties after each epoch; a count below k is shown as “< k”.",
+    aggcaption: "Released daily series", aggday: "Day", aggpos: "Positive reports (by report day)", aggusers: "Users with records",
+    aggrisk: "User-days at increased risk", degcaption: "Records per user-day (contact degree distribution)", degbin: "Records",
+    degcount: "User-days", noagg: "No daily series released yet (they come with the first epoch).",
+    aggfrom: "Series of epoch {run} from {party} (k = {k}), {from} to {to}.",
+    reporting: "Reporting fraction (empty: fitted)", delay: "Delay from onset to report in days (empty: fitted)",
+    horizon: "Forecast days", fit: "Fit", fitting: "Fitting…",
+    fitdone: "R0 = {r0} (90%: {lo}–{hi}), peak on day {peak}, R_t on the last day {rt}; reporting fraction {rho}, delay {delay} days. Day 0 is {day0}.",
+    fitchart: "Reported positives: data, mean-field fit and forecast with 90% band",
+    rtchart: "Reproduction number R_t with 90% interval", netchart: "Network models on the released degree distribution",
+    data: "data", fitline: "mean-field fit", band: "90% band", rt: "R_t", pwline: "pairwise", dynline: "dynamic network",
+    positives: "positives per day", weak: "Only {n} of {all} days have a released count (the others are below k): the fit says little.", nonet: "No degree distribution released: no network models.",
   },
   de: {
     title: "SafeTrace — Übersicht", skip: "Zum Inhalt springen", heading: "SafeTrace-Übersicht", language: "Sprache",
@@ -44,6 +56,18 @@ const TEXT = {
     compare: "Paarmodell und Mean-Field im Vergleich: infektiös und genesen",
     day: "Tag", people: "Personen", S: "empfänglich", E: "exponiert", I: "infektiös", R: "genesen",
     seconds: "Sekunden", epoch: "Epoche",
+    outbreak: "Ausbruch", outbreakhint: "Tägliche Reihen, die die Parteien nach jeder Epoche veröffentlichen; eine Zahl unter k erscheint als „< k“.",
+    aggcaption: "Veröffentlichte Tagesreihen", aggday: "Tag", aggpos: "Positive Meldungen (nach Meldetag)", aggusers: "Nutzer mit Einträgen",
+    aggrisk: "Nutzertage mit erhöhtem Risiko", degcaption: "Einträge pro Nutzertag (Verteilung der Kontaktgrade)", degbin: "Einträge",
+    degcount: "Nutzertage", noagg: "Noch keine Tagesreihen veröffentlicht (sie kommen mit der ersten Epoche).",
+    aggfrom: "Reihen der Epoche {run} von {party} (k = {k}), {from} bis {to}.",
+    reporting: "Meldeanteil (leer: geschätzt)", delay: "Verzug vom Beginn bis zur Meldung in Tagen (leer: geschätzt)",
+    horizon: "Tage Vorhersage", fit: "Anpassen", fitting: "Wird angepasst…",
+    fitdone: "R0 = {r0} (90 %: {lo}–{hi}), Höhepunkt an Tag {peak}, R_t am letzten Tag {rt}; Meldeanteil {rho}, Verzug {delay} Tage. Tag 0 ist der {day0}.",
+    fitchart: "Positive Meldungen: Daten, Mean-Field-Anpassung und Vorhersage mit 90-%-Band",
+    rtchart: "Reproduktionszahl R_t mit 90-%-Intervall", netchart: "Netzwerkmodelle auf der veröffentlichten Gradverteilung",
+    data: "Daten", fitline: "Mean-Field-Anpassung", band: "90-%-Band", rt: "R_t", pwline: "Paarmodell", dynline: "dynamisches Netz",
+    positives: "Meldungen pro Tag", weak: "Nur {n} von {all} Tagen haben eine veröffentlichte Zahl (die übrigen liegen unter k): die Anpassung sagt wenig.", nonet: "Keine Gradverteilung veröffentlicht: keine Netzwerkmodelle.",
   },
 };
 
@@ -210,6 +234,138 @@ async function refreshMap() {
   renderMap();
 }
 
+// Outbreak --------------------------------------------------------------
+
+function renderAggregates() {
+  const a = last.agg;
+  if (!a) return;
+  if (!a.available || !a.aggregates) {
+    status("aggstatus", t("noagg"));
+    $("aggtable").hidden = $("degtable").hidden = true;
+    return;
+  }
+  const g = a.aggregates, days = g.days || [];
+  status("aggstatus", t("aggfrom", { run: String(g.run || "").slice(0, 8), party: a.source, k: g.k, from: days.length ? days[0].day : "", to: days.length ? days[days.length - 1].day : "" }));
+  $("aggtable").hidden = false;
+  $("aggtable").tBodies[0].replaceChildren(...days.map((d) => {
+    const tr = document.createElement("tr");
+    cell(tr, d.day, "", true);
+    for (const k of ["positives", "users", "at_risk"]) cell(tr, show(d[k]), "num");
+    return tr;
+  }));
+  $("degtable").hidden = false;
+  $("degtable").tBodies[0].replaceChildren(...(g.degree || []).map((b) => {
+    const tr = document.createElement("tr");
+    cell(tr, b.lo === b.hi ? String(b.lo) : b.lo + "–" + b.hi, "", true);
+    cell(tr, show(b.count), "num");
+    return tr;
+  }));
+}
+
+async function refreshAggregates() {
+  try {
+    last.agg = await getJSON("/api/aggregates");
+  } catch (e) {
+    last.agg = { available: false };
+  }
+  renderAggregates();
+}
+
+// withBand draws series with Charts.line and adds a shaded band
+// {lo, hi, x, color} and points {x, y} on the same scales (those of
+// Charts.line: the band's upper edge is passed as an invisible series).
+function withBand(container, series, band, points, opts) {
+  const all = series.slice();
+  if (band) all.push({ name: "", color: "none", x: band.x, y: band.hi });
+  if (points) all.push({ name: "", color: "none", x: points.x, y: points.y.map((v) => v ?? 0) });
+  const svg = Charts.line(container, all, opts);
+  const W = 640, H = 360, M = { l: 64, r: 16, t: 16, b: 64 };
+  const xs = all.flatMap((s) => s.x), ys = all.flatMap((s) => s.y);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs);
+  const yt = Charts.niceTicks(0, Math.max(...ys, 1e-12), 5, true), y1 = yt[yt.length - 1];
+  const X = (v) => M.l + (v - x0) / ((x1 - x0) || 1) * (W - M.l - M.r);
+  const Y = (v) => H - M.b - v / y1 * (H - M.t - M.b);
+  const NS = "http://www.w3.org/2000/svg";
+  const first = svg.querySelector("path.series");
+  if (band) {
+    const pts = band.x.map((x, i) => X(x).toFixed(1) + "," + Y(band.lo[i]).toFixed(1));
+    for (let i = band.x.length - 1; i >= 0; i--) pts.push(X(band.x[i]).toFixed(1) + "," + Y(band.hi[i]).toFixed(1));
+    const poly = document.createElementNS(NS, "polygon");
+    poly.setAttribute("points", pts.join(" "));
+    poly.setAttribute("fill", band.color);
+    poly.setAttribute("class", "band");
+    poly.setAttribute("data-name", band.name || "");
+    svg.insertBefore(poly, first);
+  }
+  if (points) {
+    const g = document.createElementNS(NS, "g");
+    g.setAttribute("class", "points");
+    points.x.forEach((x, i) => {
+      if (points.y[i] === null || points.y[i] === undefined) return;
+      const c = document.createElementNS(NS, "circle");
+      c.setAttribute("cx", X(x).toFixed(1));
+      c.setAttribute("cy", Y(points.y[i]).toFixed(1));
+      c.setAttribute("r", "3");
+      c.setAttribute("fill", "#1b1b1b");
+      g.appendChild(c);
+    });
+    svg.appendChild(g);
+  }
+  // The helper series have no legend entry.
+  svg.querySelectorAll('path.series[data-name=""]').forEach((p) => p.remove());
+  return svg;
+}
+
+function renderOutbreak() {
+  const r = last.outbreak;
+  if (!r) return;
+  const f = r.fit, p = f.params, n = f.expected.length;
+  const x = [...Array(n).keys()];
+  const num = (v) => (v === null || v === undefined || !isFinite(v) ? "–" : String(+v.toPrecision(3)));
+  status("outbreakstatus", t("fitdone", { r0: num(p.r0), lo: num(p.r0_lo), hi: num(p.r0_hi), peak: f.peak_day, rt: num(f.rt_last), rho: num(p.reporting), delay: num(p.delay), day0: (r.days || [])[0] || "" }) +
+    (p.released_days < 7 ? " " + t("weak", { n: p.released_days, all: p.days }) : ""));
+  $("outbreakresult").textContent = r.summary;
+  const dataX = f.data.map((_, i) => i);
+  withBand($("chart-fit"), [{ name: t("fitline"), color: "#0b57a4", dash: "", x, y: f.expected }],
+    { x, lo: f.lo, hi: f.hi, color: "rgba(11,87,164,0.18)", name: t("band") }, { x: dataX, y: f.data },
+    { title: t("fitchart"), xLabel: t("day"), yLabel: t("positives"), desc: r.summary });
+  const rt = f.rt || [];
+  if (rt.length) {
+    withBand($("chart-rt"), [{ name: t("rt"), color: "#8a4b00", dash: "", x: rt.map((q) => q.day), y: rt.map((q) => q.mean) },
+      { name: "1", color: "#555", dash: "2 3", x: [0, f.data.length - 1], y: [1, 1] }],
+    { x: rt.map((q) => q.day), lo: rt.map((q) => q.lo), hi: rt.map((q) => q.hi), color: "rgba(138,75,0,0.2)" }, null,
+    { title: t("rtchart"), xLabel: t("day"), yLabel: "R_t" });
+  } else {
+    $("chart-rt").replaceChildren();
+  }
+  if (f.pairwise && f.dynamic) {
+    withBand($("chart-net"), [
+      { name: t("fitline"), color: "#0b57a4", dash: "", x, y: f.expected },
+      { name: t("pwline"), color: "#a3201a", dash: "8 4", x, y: f.pairwise.expected },
+      { name: t("dynline"), color: "#17692b", dash: "2 3", x, y: f.dynamic.expected },
+    ], { x, lo: f.dynamic.lo, hi: f.dynamic.hi, color: "rgba(23,105,43,0.15)" }, { x: dataX, y: f.data },
+    { title: t("netchart"), xLabel: t("day"), yLabel: t("positives") });
+  } else {
+    const p = document.createElement("p");
+    p.className = "hint";
+    p.textContent = t("nonet");
+    $("chart-net").replaceChildren(p);
+  }
+}
+
+async function runOutbreak(ev) {
+  if (ev) ev.preventDefault();
+  const q = new URLSearchParams();
+  for (const [k, v] of new FormData($("outbreakform"))) if (v !== "") q.set(k, v);
+  status("outbreakstatus", t("fitting"));
+  try {
+    last.outbreak = await getJSON("/api/outbreak?" + q);
+    renderOutbreak();
+  } catch (e) {
+    status("outbreakstatus", e.message, true);
+  }
+}
+
 // Models ----------------------------------------------------------------
 
 function seirSeries(j, suffix, classes) {
@@ -249,11 +405,13 @@ async function runSEIR(ev) {
 }
 
 PagesI18n.init(TEXT, $("lang"));
-PagesI18n.onChange(() => { renderHealth(); renderEpochs(); renderMap(); renderSEIR(); });
+PagesI18n.onChange(() => { renderHealth(); renderEpochs(); renderMap(); renderAggregates(); renderOutbreak(); renderSEIR(); });
 $("seirform").addEventListener("submit", runSEIR);
+$("outbreakform").addEventListener("submit", runOutbreak);
 refreshHealth();
 refreshEpochs();
 refreshMap();
+refreshAggregates();
 runSEIR();
 setInterval(refreshHealth, 5000);
-setInterval(() => { refreshEpochs(); refreshMap(); }, 15000);
+setInterval(() => { refreshEpochs(); refreshMap(); refreshAggregates(); }, 15000);

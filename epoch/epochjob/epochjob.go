@@ -9,6 +9,7 @@ package epochjob
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -132,7 +133,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 
 	// One sub-epoch per day, each day's records read, agreed on and mapped
 	// when its turn comes (epoch.RunPartitioned).
-	parts := &days{h: h, p: p, log: run.Log, next: store.Day(w.Oldest), end: store.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}}
+	parts := &days{h: h, p: p, log: run.Log, next: store.Day(w.Oldest), end: store.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, agg: newAggAcc()}
 	defer parts.erase()
 	risk := m.Params.Risk
 	out, err := epoch.RunPartitioned(ctx, p, parts, epoch.Params{
@@ -151,6 +152,16 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	}
 	userKeys := parts.userKeys
 	loaded += parts.loading
+	atRisk, err := epoch.AtRiskPerDay(ctx, p, out.Results, m.Params.KAnonymity)
+	if err != nil {
+		return nil, err
+	}
+	agg := parts.agg.build(w.Oldest, w.Today, m.Params.KAnonymity, atRisk)
+	agg.Run, agg.Released = fmt.Sprintf("%x", run.ID), h.Now().UTC()
+	aggJSON, err := json.Marshal(agg)
+	if err != nil {
+		return nil, err
+	}
 
 	// One sealed ResultShare per user, all published in one transaction that
 	// replaces the users' older results.
@@ -165,7 +176,8 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 		rs.Values = append(rs.Values, r.Bit)
 	}
 	pub := &store.Publication{Results: make([]store.UserResult, 0, len(byUser)),
-		DeleteRuns: []string{uploadsRun}, Outputs: []store.RunInput{{Run: uploadsRun, Data: encodeUploads(uploads)}}}
+		DeleteRuns: []string{uploadsRun, aggregatesRun},
+		Outputs:    []store.RunInput{{Run: uploadsRun, Data: encodeUploads(uploads)}, {Run: aggregatesRun, Data: aggJSON}}}
 	unsealable := 0
 	for u, rs := range byUser {
 		ur, err := h.SealResult(userKeys[u], rs)
@@ -254,11 +266,12 @@ type days struct {
 	users     map[string]int
 	userKeys  []compute.UserKey
 	reportIDs map[string]bool // distinct positive uploads over all days
+	agg       *aggAcc         // the released daily series, gathered as days are agreed
 	loading   time.Duration
 	recs      []epoch.Record
 }
 
-type heldRecord struct {
+type held struct {
 	id  compute.ID
 	rec store.Record
 }
@@ -267,9 +280,9 @@ func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
 	for ; d.next < d.end; d.next++ {
 		start := time.Now()
 		day := d.next
-		var recs []heldRecord
+		var recs []held
 		err := d.h.Inputs().ForEachRecord(day, day, func(r *store.Record) error {
-			e := heldRecord{id: compute.RecordID(r), rec: *r}
+			e := held{id: compute.RecordID(r), rec: *r}
 			e.rec.UploadID = bytes.Clone(r.UploadID)
 			e.rec.ResultKey = bytes.Clone(r.ResultKey)
 			e.rec.Share = bytes.Clone(r.Share)
@@ -279,8 +292,8 @@ func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
 		if err != nil {
 			return 0, nil, false, err
 		}
-		slices.SortFunc(recs, func(a, b heldRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
-		recs = slices.CompactFunc(recs, func(a, b heldRecord) bool { return a.id == b.id })
+		slices.SortFunc(recs, func(a, b held) int { return bytes.Compare(a.id[:], b.id[:]) })
+		recs = slices.CompactFunc(recs, func(a, b held) bool { return a.id == b.id })
 		ids := make([]compute.ID, len(recs))
 		for i := range recs {
 			ids[i] = recs[i].id
@@ -297,6 +310,7 @@ func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
 				continue
 			}
 			common = common[1:]
+			d.agg.add(&e.rec)
 			pt, wt, mins, err := wire.DecodeShare(e.rec.Share)
 			clear(e.rec.Share)
 			if err != nil {

@@ -296,7 +296,9 @@ func (s *Server) Health() Health {
 // /healthz (JSON Health, status 200 even when degraded: the process is
 // alive), GET /metrics (Prometheus, see metrics above), GET /v1/epochs
 // (recent computation runs with their public summaries) and GET
-// /v1/regionmap (the newest released region map, 404 before the first).
+// /v1/regionmap (the newest released region map, 404 before the first)
+// and GET /v1/aggregates (the daily series of the last exposure epoch,
+// aggregates.go).
 // The relays never reach it: requests through them go to Handle only.
 func (s *Server) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -338,6 +340,7 @@ func (s *Server) HTTPHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(out)
 	})
+	mux.HandleFunc("GET /v1/aggregates", s.serveAggregates)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	return mux
 }

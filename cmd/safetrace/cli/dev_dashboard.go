@@ -28,6 +28,10 @@ import (
 //	GET /api/epochs     each party's GET /v1/epochs, side by side
 //	GET /api/regionmap  the released region map (GET /v1/regionmap of the
 //	                    first party that has one), normalised, with cell boxes
+//	GET /api/aggregates the daily series of the last epoch (GET
+//	                    /v1/aggregates of the first party that has them)
+//	GET /api/outbreak   the "Outbreak" section: the series fitted (seir
+//	                    fit's analysis, seir.OutbreakJSON)
 //
 // The proxies only read from the parties' HTTP listeners on loopback; a
 // party that is down or does not serve an endpoint yet shows up as such in
@@ -51,6 +55,13 @@ func registerDashboard(mux *http.ServeMux, parties []partyEndpoint) {
 	})
 	mux.HandleFunc("GET /api/regionmap", func(w http.ResponseWriter, r *http.Request) {
 		serveRegionMap(w, r, parties)
+	})
+	mux.HandleFunc("GET /api/aggregates", func(w http.ResponseWriter, r *http.Request) {
+		a := fetchAggregates(r.Context(), parties)
+		writeJSON(w, http.StatusOK, a)
+	})
+	mux.HandleFunc("GET /api/outbreak", func(w http.ResponseWriter, r *http.Request) {
+		serveOutbreak(w, r, parties)
 	})
 }
 
@@ -298,4 +309,95 @@ func parseRegions(b []byte) ([]Region, float64, error) {
 		return regions[i].Region < regions[j].Region
 	})
 	return regions, rm.K, nil
+}
+
+// aggregatesAnswer is the answer of /api/aggregates.
+type aggregatesAnswer struct {
+	Available  bool            `json:"available"`
+	Source     string          `json:"source,omitempty"`
+	Aggregates json.RawMessage `json:"aggregates,omitempty"` // the party's JSON as it came
+	Parties    []partyAnswer   `json:"parties"`
+}
+
+// fetchAggregates takes the first party that serves GET /v1/aggregates.
+// The parties compute the same series, except that a report stored around
+// midnight UTC may be dated a day apart at two parties (docs/seir.md).
+func fetchAggregates(ctx context.Context, parties []partyEndpoint) aggregatesAnswer {
+	out := aggregatesAnswer{Parties: []partyAnswer{}}
+	for _, p := range parties {
+		a, b := fetchParty(ctx, p, "/v1/aggregates")
+		if a.OK && !json.Valid(b) {
+			a.OK, a.Error = false, "answer is not JSON"
+		}
+		out.Parties = append(out.Parties, a)
+		if a.OK {
+			out.Available, out.Source, out.Aggregates = true, p.Name, b
+			break
+		}
+	}
+	return out
+}
+
+// outbreakLimits bounds the parameters of /api/outbreak: [min, max] and
+// the default; reporting 0 and a negative delay mean fitted.
+var outbreakLimits = map[string]struct{ min, max, def float64 }{
+	"sigma":      {1e-3, 100, 0.2},
+	"gamma":      {1e-3, 100, 0.1},
+	"population": {10, 1e9, 10000},
+	"reporting":  {0, 1, 0},
+	"delay":      {-1, 14, -1},
+	"horizon":    {0, 365, 30},
+}
+
+// serveOutbreak fits the released positives of the first party with
+// aggregates (seir.AnalyseOutbreak, the released degree distribution for
+// the network models).
+func serveOutbreak(w http.ResponseWriter, r *http.Request, parties []partyEndpoint) {
+	q := r.URL.Query()
+	p := map[string]float64{}
+	for k, l := range outbreakLimits {
+		p[k] = l.def
+		s := q.Get(k)
+		if s == "" {
+			continue
+		}
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(x) || x < l.min || x > l.max {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("outbreak: %s: %q is not a number in [%v, %v]", k, s, l.min, l.max)})
+			return
+		}
+		p[k] = x
+	}
+	a := fetchAggregates(r.Context(), parties)
+	if !a.Available {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "outbreak: no aggregates released yet (run an epoch)", "parties": a.Parties})
+		return
+	}
+	data, k, hist, err := aggregatesSeries(a.Aggregates)
+	var days []string
+	if err == nil {
+		var ds struct {
+			Days []struct {
+				Day string `json:"day"`
+			} `json:"days"`
+		}
+		json.Unmarshal(a.Aggregates, &ds)
+		for _, d := range ds.Days {
+			days = append(days, d.Day)
+		}
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "outbreak: " + err.Error()})
+		return
+	}
+	cfg := seir.OutbreakConfig{Fit: seir.FitConfig{Sigma: p["sigma"], Gamma: p["gamma"], N: p["population"],
+		Reporting: p["reporting"], Delay: p["delay"], K: k, Horizon: int(p["horizon"]), Samples: 200, Seed: 1}, Hist: hist}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	o, err := seir.AnalyseOutbreak(ctx, data, cfg)
+	if err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": "outbreak: " + err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"source": a.Source, "k": k, "days": days, "summary": o.Summary(), "fit": o.JSON()})
 }

@@ -2,13 +2,19 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/safetrace/safetrace/compute"
 
 	"github.com/safetrace/safetrace/seir"
 )
@@ -20,6 +26,7 @@ var seirCommands = []command{
 	{"pairbased", "node-level pair-based SEIR on an edge list with per-node parameters", seirPairBased},
 	{"simulate", "exact stochastic SEIR runs on an edge list; mean curve", seirSimulate},
 	{"graph", "generate a contact graph as an edge list", seirGraph},
+	{"fit", "fit the mean-field model to daily positives; R_t, forecast, network models", seirFit},
 }
 
 func runSEIR(ctx context.Context, args []string) error {
@@ -330,4 +337,160 @@ func seirGraph(_ context.Context, args []string) error {
 		return err
 	}
 	return writeFile(*out, func(w io.Writer) error { return seir.WriteEdges(w, g) })
+}
+
+// seirFit is "safetrace seir fit": the mean-field model fitted to daily
+// positives (a CSV series or the parties' released aggregates), R_t, a
+// forecast band and, given a degree distribution, the pairwise model and
+// the daily redrawn network (docs/seir.md).
+func seirFit(ctx context.Context, args []string) error {
+	fs := newFlagSet("seir fit")
+	series := fs.String("series", "", "CSV `file` with header day,positives, days consecutive from 0 (a count may be \"< k\")")
+	mpath := fs.String("manifest", "", "deployment manifest `file`: read the series from a party's GET /v1/aggregates instead")
+	party := fs.String("party", "", "the party's operator listener `URL` for --manifest (default: party 1 of \"safetrace dev\", http://127.0.0.1:9101)")
+	hist := fs.String("hist", "", "degree histogram CSV `file` (degree,count) for the network models (with --manifest: the released one)")
+	var cfg seir.FitConfig
+	fs.Float64Var(&cfg.Sigma, "sigma", 0.2, "fixed rate E -> I per day")
+	fs.Float64Var(&cfg.Gamma, "gamma", 0.1, "fixed recovery rate per day")
+	fs.Float64Var(&cfg.N, "population", 0, "population size (required)")
+	fs.Float64Var(&cfg.Reporting, "reporting", 0, "fixed fraction of onsets reported, in (0, 1]; 0 fits it")
+	fs.Float64Var(&cfg.Delay, "delay", -1, "fixed delay from onset to report in days; negative fits it in [0, 14]")
+	fs.IntVar(&cfg.K, "k", 0, "the threshold of the days given as \"< k\" (with --manifest: the released k)")
+	fs.IntVar(&cfg.Horizon, "horizon", 30, "days to forecast")
+	fs.IntVar(&cfg.Samples, "samples", 200, "parameter draws for the bands")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the draws and the network runs")
+	netN := fs.Int("network-n", 2000, "nodes of the dynamic network")
+	netRuns := fs.Int("network-runs", 5, "runs of the dynamic network")
+	out := fs.String("out", "-", "CSV output `file` (- for stdout)")
+	plot := fs.String("plot", "", "also draw the fit, forecast and R_t to `file` (.svg, .png or .pdf)")
+	jsonOut := fs.String("json", "", "also write the analysis as JSON to `file`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*series == "") == (*mpath == "") {
+		return errors.New("seir fit: give exactly one of --series and --manifest")
+	}
+	if cfg.N <= 0 {
+		return errors.New("seir fit: --population is required")
+	}
+	var data []float64
+	var h []seir.DegreeCount
+	var err error
+	if *series != "" {
+		if data, err = readFile(*series, seir.ReadSeries); err != nil {
+			return err
+		}
+		for _, y := range data {
+			if math.IsNaN(y) && cfg.K < 1 {
+				return errors.New("seir fit: the series has days \"< k\": give --k")
+			}
+		}
+	} else {
+		m, err := readVerifiedManifest(*mpath)
+		if err != nil {
+			return err
+		}
+		base := *party
+		if base == "" {
+			base = "http://127.0.0.1:9101"
+		}
+		b, err := httpGetBody(ctx, strings.TrimSuffix(base, "/")+"/v1/aggregates")
+		if err != nil {
+			return fmt.Errorf("seir fit: %w", err)
+		}
+		var k int
+		if data, k, h, err = aggregatesSeries(b); err != nil {
+			return fmt.Errorf("seir fit: %w", err)
+		}
+		if k != m.Params.KAnonymity {
+			return fmt.Errorf("seir fit: the party released under k = %d, the manifest says %d", k, m.Params.KAnonymity)
+		}
+		cfg.K = k
+	}
+	if *hist != "" {
+		if h, err = readFile(*hist, seir.ReadHistogram); err != nil {
+			return err
+		}
+	}
+	o, err := seir.AnalyseOutbreak(ctx, data, seir.OutbreakConfig{Fit: cfg, Hist: h, NetworkN: *netN, NetworkRuns: *netRuns})
+	if err != nil {
+		return err
+	}
+	if err := writeFile(*out, o.WriteCSV); err != nil {
+		return err
+	}
+	if *plot != "" {
+		if err := o.Plot(*plot); err != nil {
+			return err
+		}
+	}
+	if *jsonOut != "" {
+		if err := writeFile(*jsonOut, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", " ")
+			return enc.Encode(o.JSON())
+		}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(stdout, o.Summary())
+	return nil
+}
+
+// httpGetBody GETs url (10 s, at most 4 MiB) and returns the body of a 200.
+func httpGetBody(ctx context.Context, url string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, fmt.Errorf("GET %s: no aggregates released yet (run an epoch first)", url)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return b, nil
+}
+
+// aggregatesSeries reads a party's GET /v1/aggregates: the positives of
+// each day (NaN for "< k"), k, and the degree bins as a histogram (each
+// bin at its midpoint).
+func aggregatesSeries(b []byte) (data []float64, k int, hist []seir.DegreeCount, err error) {
+	var a struct {
+		K    int `json:"k"`
+		Days []struct {
+			Positives compute.Count `json:"positives"`
+		} `json:"days"`
+		Degree []struct {
+			Lo, Hi int
+			Count  compute.Count `json:"count"`
+		} `json:"degree"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, 0, nil, fmt.Errorf("aggregates: %w", err)
+	}
+	for _, d := range a.Days {
+		if n, ok := d.Positives.Value(); ok {
+			data = append(data, float64(n))
+		} else {
+			data = append(data, seir.Censored)
+		}
+	}
+	for _, bin := range a.Degree {
+		if n, ok := bin.Count.Value(); ok && bin.Hi >= bin.Lo && bin.Lo >= 0 {
+			hist = append(hist, seir.DegreeCount{Degree: (bin.Lo + bin.Hi) / 2, Count: n})
+		}
+	}
+	return data, a.K, hist, nil
 }
