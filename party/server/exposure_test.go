@@ -88,7 +88,7 @@ func runEpoch(t *testing.T, d *fabrictest.Deployment, c *client.Client) [wire.ID
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel = context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	outs, err := operator.Run(ctx, c, "exposure", d.Quorum(), 50*time.Millisecond)
 	if err != nil {
