@@ -31,7 +31,6 @@ require (
 	github.com/prometheus/common v0.66.1 // indirect
 	github.com/prometheus/procfs v0.16.1 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
-	golang.org/x/crypto v0.41.0 // indirect
 	golang.org/x/sys v0.45.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 	golang.org/x/tools v0.36.0 // indirect
@@ -45,4 +44,5 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/hack-pad/safejs v0.1.0
 	github.com/prometheus/client_golang v1.23.2
+	golang.org/x/crypto v0.41.0
 )
