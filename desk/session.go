@@ -73,6 +73,19 @@ func (s *sessions) create(staff string, now time.Time) (id, csrf string, ok bool
 			}
 		}
 		if len(s.m) >= maxSessions {
+			// Full of live sessions: signed-out ones (the sign-in form's,
+			// cheap to make by the thousand) give way first, so staff
+			// who sign in are not shut out by a flood of them.
+			for k, x := range s.m {
+				if x.staff == "" {
+					delete(s.m, k)
+				}
+				if len(s.m) < maxSessions*3/4 {
+					break
+				}
+			}
+		}
+		if len(s.m) >= maxSessions {
 			return "", "", false
 		}
 	}

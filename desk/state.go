@@ -83,8 +83,10 @@ func openState(dir string, key *authority.Key, now time.Time) (*state, error) {
 			return nil, err
 		}
 		st.revoked = l
-		st.listB, err = l.Marshal()
-		if err != nil {
+		if st.listB, err = l.Marshal(); err != nil {
+			return nil, err
+		}
+		if err := replaceSecretFile(filepath.Join(dir, "revocations.json"), st.listB); err != nil {
 			return nil, err
 		}
 	case err != nil:
@@ -150,7 +152,10 @@ func (st *state) revoke(key *authority.Key, c authority.Code, staff string, now 
 		return revokedBefore, nil
 	}
 	rs := append(append([]authority.Revoked(nil), st.revoked.Revoked...), authority.Revoked{ID: c.ID, Expires: c.Expires})
-	l, err := authority.SignRevocations(key, st.revoked.Serial+1, rs, now)
+	// The serial is at least the time in Unix seconds: a desk that lost
+	// its data directory still signs lists newer than the ones parties
+	// hold (the lost entries are lost, though: back the directory up).
+	l, err := authority.SignRevocations(key, max(st.revoked.Serial+1, uint64(max(now.Unix(), 0))), rs, now)
 	if err != nil {
 		return 0, err
 	}

@@ -326,6 +326,12 @@ async function scanned(text) {
       $("scan-msg").textContent = t("scan.notcode");
       return;
     }
+    // The first byte is the purpose (docs/manifest.md): 2, a venue-warning
+    // code, reads 08..0B.
+    if (/^0[89AB]/.test(code)) {
+      $("scan-msg").textContent = t("scan.venuecode");
+      return;
+    }
     stopCamera();
     show("report");
     $("code").value = code;

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"image/png"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -46,15 +48,15 @@ func deskSignIn(t *testing.T, ctx context.Context, name, password string) {
 	click(t, ctx, "#signin")
 }
 
-// deskIssue issues a positive-test code at the desk and returns its text
-// and its QR code's PNG.
-func deskIssue(t *testing.T, ctx context.Context, desk string) (string, []byte) {
+// deskIssue issues a code at the desk with the button sel (#issue or
+// #issue-venue) and returns its text and its QR code's PNG.
+func deskIssue(t *testing.T, ctx context.Context, desk, sel string) (string, []byte) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(desk)); err != nil {
 		t.Fatal(err)
 	}
 	waitPage(t, ctx, `document.getElementById("issue") !== null`, 20*time.Second)
-	click(t, ctx, "#issue")
+	click(t, ctx, sel)
 	waitPage(t, ctx, `document.getElementById("code-text") !== null`, 20*time.Second)
 	code := text(t, ctx, "#code-text")
 	src := eval[string](t, ctx, `document.querySelector("figure.code img").src`)
@@ -83,9 +85,20 @@ func deskRevoke(t *testing.T, ctx context.Context, desk, code string) string {
 }
 
 // waitRevocations waits until every party logged installing the desk's
-// revocation list with the given serial.
-func waitRevocations(t *testing.T, dev *browsertest.Dev, serial int) {
+// current revocation list.
+func waitRevocations(t *testing.T, dev *browsertest.Dev) {
 	t.Helper()
+	resp, err := http.Get(dev.Desk + "v1/revocations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Serial uint64 }
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial := list.Serial
 	re := regexp.MustCompile(fmt.Sprintf(`"msg":"revocation list installed","party":(\d)[^\n]*"serial":%d\b`, serial))
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		parties := map[string]bool{}
@@ -126,12 +139,36 @@ func TestDesk(t *testing.T) {
 	deskSignIn(t, staff, name, password)
 	waitPage(t, staff, `document.getElementById("issue") !== null`, 20*time.Second)
 	browsertest.Screenshot(t, staff, "desk-home")
-	code, pngData := deskIssue(t, staff, dev.Desk)
+	code, pngData := deskIssue(t, staff, dev.Desk, "#issue")
 	if !strings.Contains(text(t, staff, "#expires"), "Valid until") {
 		t.Error("the code's page shows no expiry")
 	}
 	browsertest.Screenshot(t, staff, "desk-code")
-	second, _ := deskIssue(t, staff, dev.Desk)
+	second, _ := deskIssue(t, staff, dev.Desk, "#issue")
+	venueCode, venuePNG := deskIssue(t, staff, dev.Desk, "#issue-venue")
+	browsertest.Screenshot(t, staff, "desk-venue-code")
+	if err := chromedp.Do(staff, chromedp.Navigate(dev.Desk)); err != nil {
+		t.Fatal(err)
+	}
+	waitPage(t, staff, `document.getElementById("sheet") !== null`, 20*time.Second)
+	eval[any](t, staff, `document.getElementById("count").value = "6"`)
+	click(t, staff, "#sheet")
+	waitPage(t, staff, `document.querySelectorAll("li.slip").length === 6`, 30*time.Second)
+	browsertest.Screenshot(t, staff, "desk-sheet")
+
+	// Lock-out, seen by someone guessing at another account name.
+	locker := browsertest.NewBrowser(t, browsertest.Options{Width: 1100, Height: 700})
+	for range 5 {
+		if err := chromedp.Do(locker, chromedp.Navigate(dev.Desk+"signin")); err != nil {
+			t.Fatal(err)
+		}
+		deskSignIn(t, locker, "guess", "not the password")
+		waitPage(t, locker, `document.getElementById("msg") !== null`, 20*time.Second)
+	}
+	if msg := text(t, locker, "#msg"); !strings.Contains(msg, "locked") {
+		t.Fatalf("after 5 wrong passwords: %q", msg)
+	}
+	browsertest.Screenshot(t, locker, "desk-locked")
 
 	// The fake camera shows the desk's own QR code image.
 	img, err := png.Decode(bytes.NewReader(pngData))
@@ -188,7 +225,7 @@ func TestDesk(t *testing.T) {
 		t.Fatalf("revoke: %q", msg)
 	}
 	browsertest.Screenshot(t, staff, "desk-revoked")
-	waitRevocations(t, dev, 1)
+	waitRevocations(t, dev)
 	if msg := report(t, v, second, ""); !strings.Contains(msg, "revoked this code") {
 		t.Fatalf("a revoked code: %q", msg)
 	}
@@ -198,19 +235,38 @@ func TestDesk(t *testing.T) {
 	if msg := deskRevoke(t, staff, dev.Desk, code); !strings.Contains(msg, "If it was already used, the report it made stays") {
 		t.Fatalf("revoke after use: %q", msg)
 	}
-	waitRevocations(t, dev, 2)
+	waitRevocations(t, dev)
 	if msg := report(t, v, code, ""); !strings.Contains(msg, "revoked this code") {
 		t.Fatalf("a used code, revoked: %q", msg)
 	}
 
-	// Counts only: 2 issued, 2 revoked today; the audit log names the
+	// A venue-warning code scanned on the report screen is not taken.
+	img, err = png.Decode(bytes.NewReader(venuePNG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frame, err = browsertest.ImageFrame(img, venueCode); err != nil {
+		t.Fatal(err)
+	}
+	venueVideo := filepath.Join(t.TempDir(), "venue-code.y4m")
+	if err := browsertest.WriteY4M(venueVideo, frame, 3); err != nil {
+		t.Fatal(err)
+	}
+	w := openApp(t, dev, browsertest.Options{Video: venueVideo}, 0, "")
+	click(t, w, `[data-go="report"]`)
+	click(t, w, "#scancode")
+	waitFor(t, w, `document.getElementById("scan-msg").textContent.includes("venue warning")`, 60*time.Second)
+	browsertest.Screenshot(t, w, "report-scanned-venue-code")
+
+	// Counts only: 8 positive-test codes and 1 venue-warning code issued,
+	// 2 revoked today; the audit log names the
 	// staff account.
 	if err := chromedp.Do(staff, chromedp.Navigate(dev.Desk)); err != nil {
 		t.Fatal(err)
 	}
 	waitPage(t, staff, `document.getElementById("counts") !== null`, 20*time.Second)
 	row := text(t, staff, "#counts tbody tr")
-	if !regexp.MustCompile(day + `\s*2\s*0\s*not known\s*2`).MatchString(row) {
+	if !regexp.MustCompile(day + `\s*8\s*1\s*not known\s*2`).MatchString(row) {
 		t.Errorf("counts row %q", row)
 	}
 	if page := text(t, staff, "main"); strings.Contains(page, code) || strings.Contains(page, second) {
