@@ -44,4 +44,5 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/hack-pad/safejs v0.1.0
 	github.com/prometheus/client_golang v1.23.2
+	golang.org/x/crypto v0.41.0
 )

@@ -475,6 +475,8 @@ func refusal(c wire.Code) string {
 		return "code-invalid"
 	case wire.CodeCodeExpired:
 		return "code-expired"
+	case wire.CodeCodeRevoked:
+		return "code-revoked"
 	}
 	return "refused"
 }

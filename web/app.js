@@ -281,7 +281,7 @@ function renderActive(v) {
 let stream = null, scanMode = "venue", scanTimer = 0;
 async function startScan(mode) {
   scanMode = mode;
-  $("scan-h").textContent = t(mode === "venue" ? "scan.title" : "scan.person");
+  $("scan-h").textContent = t({ venue: "scan.title", person: "scan.person", code: "scan.code" }[mode]);
   $("scan-msg").textContent = "";
   show("scanner");
   try {
@@ -318,6 +318,26 @@ function stopCamera() {
   stream = null;
 }
 async function scanned(text) {
+  if (scanMode === "code") {
+    // A health authority's code: its QR holds the code's text form. The
+    // parties check its signature; here only its shape.
+    const code = text.trim().toUpperCase();
+    if (!codeShape.test(code) || code.replace(/[-\s]/g, "").length !== 136) {
+      $("scan-msg").textContent = t("scan.notcode");
+      return;
+    }
+    // The first byte is the purpose (docs/manifest.md): 2, a venue-warning
+    // code, reads 08..0B.
+    if (/^0[89AB]/.test(code)) {
+      $("scan-msg").textContent = t("scan.venuecode");
+      return;
+    }
+    stopCamera();
+    show("report");
+    $("code").value = code;
+    $("report-msg").textContent = t("report.scanned");
+    return;
+  }
   if (scanMode === "person") {
     try {
       const e = JSON.parse(await api.encounter(text));
@@ -461,6 +481,18 @@ async function fullHistory() {
   };
 }
 let reportArgs = null;
+const codeShape = /^[0-9A-Z][0-9A-Z\-\s]*$/;
+// "Scan the code" beside the code field: the camera reads the QR code the
+// health authority's desk shows or prints, with the same decoder as posters.
+{
+  const b = document.createElement("button");
+  b.type = "button";
+  b.id = "scancode";
+  b.dataset.i18n = "report.scan";
+  b.textContent = t("report.scan");
+  b.addEventListener("click", () => startScan("code"));
+  $("code").after(b);
+}
 $("report-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("report-msg").textContent = "";

@@ -215,6 +215,7 @@ const (
 	CodeNoWork         Code = 19 // envelope without the work the manifest asks for
 	CodeFull           Code = 20 // the party's store is full
 	CodeQuota          Code = 21 // over a budget of the manifest (records per user and day)
+	CodeCodeRevoked    Code = 22 // authority code revoked by its authority
 )
 
 var codeNames = map[Code]string{
@@ -224,7 +225,7 @@ var codeNames = map[Code]string{
 	CodeCodeInvalid: "code invalid", CodeCodeExpired: "code expired", CodeBadDay: "day out of range",
 	CodeRecordExists: "record exists", CodeUnknownType: "unknown request type", CodeInternal: "internal error",
 	CodeTooLarge: "too large", CodeBadKey: "bad key", CodeBusy: "busy",
-	CodeNoWork: "no work", CodeFull: "store full", CodeQuota: "over quota",
+	CodeNoWork: "no work", CodeFull: "store full", CodeQuota: "over quota", CodeCodeRevoked: "code revoked",
 }
 
 func (c Code) String() string {

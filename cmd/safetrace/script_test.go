@@ -26,18 +26,19 @@ func TestMain(m *testing.M) {
 // TestScripts runs the command-line scripts in testdata/script. Each script
 // gets $TESTDATA (the Bristol circuits), $WEBROOT (the repository, holding
 // index.html and web/) and a run of free loopback ports: $WEBPORT,
-// $RELAYPORT, $HTTPBASE (3 ports) and $MESHBASE (3 ports).
+// $RELAYPORT, $HTTPBASE (3 ports), $MESHBASE (3 ports) and $DESKPORT.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TESTDATA", mustAbs("../../mpc/circuit/testdata"))
 			env.Setenv("WEBROOT", mustAbs("../.."))
-			base := fabrictest.FreePorts(t, 8)
+			base := fabrictest.FreePorts(t, 9)
 			env.Setenv("WEBPORT", fmt.Sprint(base))
 			env.Setenv("RELAYPORT", fmt.Sprint(base+1))
 			env.Setenv("HTTPBASE", fmt.Sprint(base+2))
 			env.Setenv("MESHBASE", fmt.Sprint(base+5))
+			env.Setenv("DESKPORT", fmt.Sprint(base+8))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -23,7 +23,7 @@ func TestIssueVerify(t *testing.T) {
 	k2, _ := GenerateKey("other")
 	m := testManifest(t, k2, k)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	codes, err := issueAt(k, 5, 14*24*time.Hour, now)
+	codes, err := issueAt(k, PositiveTest, 5, 14*24*time.Hour, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,3 +16,6 @@ func SetMetricsClock(s *Server, now func() time.Time) {
 	s.metrics.now = now
 	s.metrics.mu.Unlock()
 }
+
+// RevokedCode reports whether s refuses code id of authority key as revoked.
+func RevokedCode(s *Server, key []byte, id [16]byte) bool { return s.revokedCode(key, id) }

@@ -68,13 +68,19 @@ func (h host) Admit(a *compute.Admission) (wire.Message, error) {
 	}
 	up := &store.Upload{ID: a.ID[:], ContentHash: a.ContentHash, Records: a.Records}
 	if a.Code != "" {
-		id, exp, err := authority.VerifyAt(s.m, a.Code, now)
+		v, err := authority.Check(s.m, a.Code, authority.PositiveTest, now)
 		switch {
 		case errors.Is(err, authority.ErrExpired):
 			return nil, werr(wire.CodeCodeExpired, "%v", err)
 		case err != nil:
 			return nil, werr(wire.CodeCodeInvalid, "%v", err)
 		}
+		// A revoked code is refused like a used one, under its own code;
+		// the revocation names the code's own id, before CodeID.
+		if s.revokedCode(v.Authority, v.ID) {
+			return nil, werr(wire.CodeCodeRevoked, "%v", authority.ErrRevoked)
+		}
+		id, exp := v.ID, v.Expires
 		if a.CodeID != nil {
 			id = a.CodeID(id)
 		}

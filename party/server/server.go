@@ -76,6 +76,16 @@ type Config struct {
 	// NoSchedule turns off scheduled computation runs (tests); runs on
 	// request still happen.
 	NoSchedule bool
+	// RevocationsURL, if set, is fetched every RevocationsEvery (zero:
+	// DefaultRevocationsEvery) for an authority's signed revocation list
+	// (GET /v1/revocations of "safetrace authority serve"); codes it
+	// lists are refused with wire.CodeCodeRevoked.
+	RevocationsURL   string
+	RevocationsEvery time.Duration
+	// RevocationsFile, if set, keeps the newest verified revocation lists
+	// across restarts: New reads it, and every newer list is written to it
+	// before it is used.
+	RevocationsFile string
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives structured logs; nil means slog.Default(). Payloads,
@@ -109,6 +119,7 @@ type Server struct {
 	mu       sync.RWMutex
 	handlers map[wire.Type]Handler
 	party    *relayclient.Party
+	revoked  revocations
 }
 
 // New checks cfg and returns a Server with the upload and result handlers
@@ -162,6 +173,11 @@ func New(cfg Config) (*Server, error) {
 	for _, c := range computations() {
 		s.RegisterComputation(c)
 	}
+	if cfg.RevocationsFile != "" {
+		if err := s.loadRevocations(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -198,6 +214,9 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Go(func() { s.expireLoop(ctx) })
 	}
 	wg.Go(func() { s.runLoop(ctx) })
+	if s.cfg.RevocationsURL != "" {
+		wg.Go(func() { s.revocationsLoop(ctx) })
+	}
 	if !s.cfg.NoSchedule {
 		s.runs.mu.Lock()
 		for name, c := range s.runs.comps {

@@ -16,12 +16,17 @@ import (
 
 const authorityUsage = `usage:
   safetrace authority keygen --name NAME --out FILE [--public FILE]
-  safetrace authority issue --key FILE [--count 1] [--valid 14d] [--out FILE]`
+  safetrace authority issue --key FILE [--count 1] [--valid 14d] [--venue-warning] [--out FILE]
+  safetrace authority serve --key FILE --staff FILE [--listen 127.0.0.1:8443] [--data DIR]
+        [--tls-cert FILE --tls-key FILE] [--valid 14d]
+  safetrace authority staff add --staff FILE [--password-stdin] NAME`
 
 func runAuthority(ctx context.Context, args []string) error {
 	return dispatch(ctx, "authority", authorityUsage, args, verbs{
 		"keygen": noContext(authorityKeygen),
 		"issue":  noContext(authorityIssue),
+		"serve":  authorityServe,
+		"staff":  authorityStaff,
 	})
 }
 
@@ -53,6 +58,7 @@ func authorityIssue(args []string) error {
 	count := fs.Int("count", 1, "`number` of codes")
 	valid := fs.String("valid", "14d", "validity, as a Go `duration` or a number of days like 14d")
 	out := fs.String("out", "", "write the codes to this `file` (mode 0600) instead of standard output")
+	venue := fs.Bool("venue-warning", false, "issue venue-warning codes instead of positive-test codes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -67,7 +73,11 @@ func authorityIssue(args []string) error {
 	if err != nil {
 		return err
 	}
-	codes, err := authority.Issue(k, *count, d)
+	purpose := authority.PositiveTest
+	if *venue {
+		purpose = authority.VenueWarning
+	}
+	codes, err := authority.IssueFor(k, purpose, *count, d)
 	if err != nil {
 		return err
 	}

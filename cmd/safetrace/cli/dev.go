@@ -18,14 +18,16 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/deploy/manifest"
+	"github.com/safetrace/safetrace/desk"
 )
 
 const devUsage = `usage:
   safetrace dev [--dir .safetrace] [--web :8080] [--web-root .] [--relay-port 8081]
-        [--party-http-base 9101] [--mesh-base-port 7001]`
+        [--party-http-base 9101] [--mesh-base-port 7001] [--desk 127.0.0.1:8082]`
 
-// runDev runs a whole local deployment: 3 party processes, a relay process
-// and a static web server with a status endpoint, until ctx is done.
+// runDev runs a whole local deployment: 3 party processes, a relay process,
+// the health authority's desk and a static web server with a status
+// endpoint, until ctx is done.
 func runDev(ctx context.Context, args []string) error {
 	fs := newFlagSet("dev")
 	fs.Usage = usageFunc(fs, devUsage)
@@ -35,6 +37,7 @@ func runDev(ctx context.Context, args []string) error {
 	relayPort := fs.Int("relay-port", 8081, "relay `port` on 127.0.0.1")
 	httpBase := fs.Int("party-http-base", 9101, "party i serves /healthz and /metrics on 127.0.0.1:`port`+i-1")
 	meshBase := fs.Int("mesh-base-port", 7001, "party i's mesh listens on 127.0.0.1:`port`+i-1")
+	deskAddr := fs.String("desk", "127.0.0.1:8082", "`address` of the health authority's desk (plain HTTP: loopback only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -87,13 +90,26 @@ func runDev(ctx context.Context, args []string) error {
 	if err := start("relay", "relay", "--manifest", mpath, "--listen", relayAddr); err != nil {
 		return err
 	}
+	staffPath := filepath.Join(*dir, "staff.json")
+	firstPassword, err := devStaff(staffPath)
+	if err != nil {
+		return err
+	}
+	if err := start("desk", "authority", "serve", "--key", filepath.Join(*dir, "authority.key"), "--staff", staffPath,
+		"--listen", *deskAddr, "--data", filepath.Join(*dir, "desk")); err != nil {
+		return err
+	}
+	deskURL := "http://" + *deskAddr + "/"
+	waitHealthy(ctx, deskURL+"healthz", 10*time.Second) // before the parties' first fetch
 	st := &devStatus{m: m, relay: "http://" + relayAddr + "/healthz"}
 	for _, p := range m.Parties {
 		addr := fmt.Sprintf("127.0.0.1:%d", *httpBase+p.ID-1)
 		st.parties = append(st.parties, "http://"+addr+"/healthz")
 		if err := start(fmt.Sprintf("party%d", p.ID), "party", "--manifest", mpath,
 			"--key", filepath.Join(*dir, fmt.Sprintf("party%d.key", p.ID)),
-			"--data", filepath.Join(*dir, fmt.Sprintf("party%d", p.ID)), "--listen", addr); err != nil {
+			"--data", filepath.Join(*dir, fmt.Sprintf("party%d", p.ID)), "--listen", addr,
+			// Fetched often: a revocation at the local desk shows at once.
+			"--revocations", deskURL+"v1/revocations", "--revocations-every", "2s"); err != nil {
 			return err
 		}
 	}
@@ -123,6 +139,11 @@ func runDev(ctx context.Context, args []string) error {
 	for i, u := range st.parties {
 		fmt.Fprintf(stdout, "  party %d:  %s\n", i+1, u)
 	}
+	fmt.Fprintf(stdout, "  desk:     %s  (health authority staff)\n", deskURL)
+	if firstPassword != "" {
+		fmt.Fprintf(stdout, "            sign in as %q with password %s (shown once; 'safetrace authority staff add --staff %s NAME' adds more)\n",
+			devStaffName, firstPassword, staffPath)
+	}
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
 	<-ctx.Done()
 	sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
@@ -132,6 +153,36 @@ func runDev(ctx context.Context, args []string) error {
 	procs = nil
 	fmt.Fprintln(stdout, "stopped")
 	return nil
+}
+
+// waitHealthy polls url until it answers 200, ctx ends or wait passes.
+func waitHealthy(ctx context.Context, url string, wait time.Duration) {
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// devStaffName is the first staff account of a local deployment's desk.
+const devStaffName = "desk"
+
+// devStaff creates the staff file at path with the account devStaffName
+// and a random password, which it returns, unless the file exists.
+func devStaff(path string) (string, error) {
+	if _, err := os.Stat(path); err == nil {
+		return "", nil
+	}
+	pw := desk.GeneratePassword()
+	if err := desk.AddStaff(path, devStaffName, pw, desk.DefaultParams); err != nil {
+		return "", err
+	}
+	return pw, nil
 }
 
 // devProc is a child process of "safetrace dev".

@@ -18,6 +18,7 @@ import (
 
 const partyUsage = `usage:
   safetrace party --manifest FILE --key FILE --data DIR [--listen ADDR] [--log-level info]
+        [--revocations URL [--revocations-every 1m]]
   safetrace party keygen --id I --name NAME --mesh HOST:PORT --out FILE [--public FILE]`
 
 // runParty dispatches the forms of "safetrace party": the server (flags
@@ -51,6 +52,8 @@ func partyServe(ctx context.Context, args []string) error {
 	expire := fs.Duration("expire-every", server.DefaultExpireEvery, "retention deletion `period`")
 	meshTimeout := fs.Duration("mesh-timeout", 60*time.Second, "how `long` a computation waits for the other parties before it fails")
 	runInterval := fs.Duration("min-run-interval", server.DefaultMinRunInterval, "least `time` between two requested runs of a computation (negative: no limit)")
+	revURL := fs.String("revocations", "", "`URL` of the authority's revocation list to fetch (GET /v1/revocations of 'safetrace authority serve'); the newest list is kept in DIR/revocations.json")
+	revEvery := fs.Duration("revocations-every", server.DefaultRevocationsEvery, "how `often` to fetch the revocation list")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -78,7 +81,10 @@ func partyServe(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	srv, err := server.New(server.Config{Manifest: m, Key: key, Store: st, Logger: log, ExpireEvery: *expire, MeshTimeout: *meshTimeout,
-		MinRunInterval: *runInterval})
+		MinRunInterval: *runInterval, RevocationsURL: *revURL, RevocationsEvery: *revEvery,
+		// Always read: lists fetched before stay in force even if a
+		// restart leaves out --revocations.
+		RevocationsFile: filepath.Join(*data, "revocations.json")})
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -142,6 +143,7 @@ type Dev struct {
 	Manifest string // path of manifest.json
 	Bin      string // the safetrace binary
 	Log      *Buffer
+	Desk     string // the health authority's desk, http://127.0.0.1:PORT/
 
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -213,12 +215,13 @@ func StartDev(t testing.TB) *Dev {
 
 func startDev(t testing.TB, bin, web string) (*Dev, error) {
 	dir := t.TempDir()
-	webPort, relayPort := freePort(t), freePort(t)
+	webPort, relayPort, deskPort := freePort(t), freePort(t), freePort(t)
 	d := &Dev{URL: fmt.Sprintf("http://localhost:%d/", webPort), Dir: dir, Manifest: filepath.Join(dir, "manifest.json"),
-		Bin: bin, Log: &Buffer{}, done: make(chan struct{})}
+		Bin: bin, Log: &Buffer{}, Desk: fmt.Sprintf("http://127.0.0.1:%d/", deskPort), done: make(chan struct{})}
 	d.cmd = exec.Command(bin, "dev", "--dir", dir, "--web", fmt.Sprintf("127.0.0.1:%d", webPort),
 		"--web-root", web, "--relay-port", fmt.Sprint(relayPort),
-		"--party-http-base", fmt.Sprint(freeRun(t, 3)), "--mesh-base-port", fmt.Sprint(freeRun(t, 3)))
+		"--party-http-base", fmt.Sprint(freeRun(t, 3)), "--mesh-base-port", fmt.Sprint(freeRun(t, 3)),
+		"--desk", fmt.Sprintf("127.0.0.1:%d", deskPort))
 	d.cmd.Stdout, d.cmd.Stderr = d.Log, d.Log
 	if err := d.cmd.Start(); err != nil {
 		return nil, err
@@ -296,6 +299,22 @@ func (d *Dev) Run(ctx context.Context, args ...string) (string, error) {
 		return string(out), fmt.Errorf("safetrace %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out), nil
+}
+
+// deskPassword matches the first staff password "safetrace dev" prints.
+var deskPassword = regexp.MustCompile(`sign in as "([^"]+)" with password (\S+)`)
+
+// StaffAccount returns the desk's first staff account and password, as
+// "safetrace dev" printed them.
+func (d *Dev) StaffAccount(t testing.TB) (name, password string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if m := deskPassword.FindStringSubmatch(d.Log.String()); m != nil {
+			return m[1], m[2]
+		}
+	}
+	t.Fatalf("safetrace dev printed no staff password:\n%s", d.Log)
+	return "", ""
 }
 
 // IssueCode issues one positive-test code with the deployment's authority

@@ -112,3 +112,19 @@ func CodeFrame(text string) (image.Image, error) {
 	}
 	return frame, nil
 }
+
+// ImageFrame places img (such as the QR code PNG the authority's desk
+// shows) on a 640x480 white frame, scaled without smoothing to 440 pixels
+// high, as a phone camera held to the screen would see it. The frame is
+// checked to decode natively to want.
+func ImageFrame(img image.Image, want string) (image.Image, error) {
+	frame := image.NewRGBA(image.Rect(0, 0, FrameWidth, FrameHeight))
+	draw.Draw(frame, frame.Bounds(), image.White, image.Point{}, draw.Src)
+	const side = 440
+	dst := image.Rect((FrameWidth-side)/2, (FrameHeight-side)/2, (FrameWidth+side)/2, (FrameHeight+side)/2)
+	xdraw.NearestNeighbor.Scale(frame, dst, img, img.Bounds(), draw.Over, nil)
+	if text, err := qr.DecodeImage(frame); err != nil || text != want {
+		return nil, fmt.Errorf("browsertest: the image frame decodes to %q, %v; want %q", text, err, want)
+	}
+	return frame, nil
+}
