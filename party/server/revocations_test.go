@@ -11,9 +11,9 @@ import (
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
-	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -38,11 +38,12 @@ func revocationList(t *testing.T, k *authority.Key, serial uint64, codes ...stri
 	return b
 }
 
-func positiveRecords(n int, salt byte) []client.Record {
-	today := uint32(store.DayOf(time.Now()))
-	rs := make([]client.Record, n)
+func positiveRecords(n int, salt byte) []trace.Record {
+	today := trace.DayOf(time.Now())
+	rs := make([]trace.Record, n)
 	for i := range rs {
-		rs[i] = client.Record{Key: group.HashToPoint("revocation test", []byte{salt, byte(i)}), Weight: 1, Minutes: 10, Day: today}
+		rs[i] = trace.Record{Weight: 1, Minutes: 10, Day: today}
+		rs[i].Key[0], rs[i].Key[1], rs[i].Key[2] = 0xee, salt, byte(i)
 	}
 	return rs
 }

@@ -59,11 +59,7 @@ func TestOutbreakFromAggregates(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		cr, err := client.FromTrace(recs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Upload(ctx, kind, code, cr); err != nil {
+		if _, err := c.Upload(ctx, kind, code, recs); err != nil {
 			t.Fatalf("upload: %v", err)
 		}
 	}
