@@ -279,13 +279,11 @@ func (s *Store) UseCode(id [16]byte, expires, now time.Time) error {
 func useCode(tx *bolt.Tx, id [16]byte, expires, now time.Time) error {
 	b := tx.Bucket(bucketCodes)
 	if v := b.Get(id[:]); v != nil {
-		if len(v) >= 8 {
-			used := time.Unix(0, int64(binary.BigEndian.Uint64(v)))
-			return fmt.Errorf("%w (at %s)", ErrCodeUsed, used.UTC().Format(time.RFC3339))
-		}
 		return ErrCodeUsed
 	}
-	v := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	// Only "spent" and the code's own expiry are kept: no time of use, which
+	// would link the code to the upload stored in the same transaction.
+	v := make([]byte, 8, 16)
 	v = binary.BigEndian.AppendUint64(v, uint64(expires.UnixNano()))
 	return b.Put(id[:], v)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 var t0 = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
@@ -331,5 +334,39 @@ func TestKill(t *testing.T) {
 	}
 	if n := count(t, s, 0, DayOf(t0)); n < 3*(acked+1) || n%3 != 0 {
 		t.Fatalf("%d records for %d acknowledged uploads", n, acked+1)
+	}
+}
+
+// TestLeakCodeUseTime plays the curious party reading its own database: the
+// entry that marks a code as spent holds nothing that ties it to the
+// upload stored in the same transaction (no time of use, no upload id), so
+// the authority (who knows which person got which code) and a party cannot
+// join a code to a report. Before, the entry held the time of use, equal to
+// the report's stored time.
+func TestLeakCodeUseTime(t *testing.T) {
+	s, _ := openTemp(t)
+	at := t0.Add(1234567 * time.Nanosecond)
+	p := upload("pos-link", DayOf(at), 2, KindPositive)
+	p.Code = &CodeUse{ID: [16]byte{9, 9, 9}, Expires: at.Add(time.Hour)}
+	if _, err := s.PutUpload(p, at); err != nil {
+		t.Fatal(err)
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketCodes).Get(p.Code.ID[:])
+		if v == nil {
+			t.Fatal("the code is not marked spent")
+		}
+		for _, secs := range []int64{at.UnixNano(), at.Unix(), at.UnixMilli()} {
+			if bytes.Contains(v, binary.BigEndian.AppendUint64(nil, uint64(secs))) {
+				t.Errorf("the spent code's entry holds the time of use (%x)", v)
+			}
+		}
+		if bytes.Contains(v, p.ID) {
+			t.Error("the spent code's entry holds the upload id")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
