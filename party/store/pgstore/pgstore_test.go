@@ -1,0 +1,151 @@
+package pgstore_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/safetrace/safetrace/internal/testenv/pgtest"
+	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/party/store/pgstore"
+	"github.com/safetrace/safetrace/party/store/storetest"
+)
+
+func open(t *testing.T, o store.Options) store.Backend {
+	s, err := pgstore.Open(t.Context(), pgtest.DSN(t), filepath.Join(t.TempDir(), "pg.keys"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) { storetest.Run(t, open) }
+
+// TestSchema: a reopened database keeps its schema and key file; a newer
+// schema, a missing key file and another database's key file are refused.
+func TestSchema(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "pg.keys")
+	s, err := pgstore.Open(t.Context(), dsn, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Schema() != pgstore.SchemaVersion() {
+		t.Fatalf("schema %d, want %d", s.Schema(), pgstore.SchemaVersion())
+	}
+	d := store.DayOf(t0)
+	if _, err := s.PutUpload(storetest.Upload("u", d, 2, store.KindOrdinary), t0); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = pgstore.Open(t.Context(), dsn, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := storetest.Count(t, s, d, d); n != 2 {
+		t.Fatalf("%d records after reopening, want 2", n)
+	}
+	s.Close()
+	if _, err := pgstore.Open(t.Context(), dsn, filepath.Join(dir, "missing.keys")); err == nil {
+		t.Fatal("opened without its key file")
+	}
+	other := filepath.Join(dir, "other.keys")
+	o, err := pgstore.Open(t.Context(), pgtest.DSN(t), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	if _, err := pgstore.Open(t.Context(), dsn, other); err == nil {
+		t.Fatal("opened with another database's key file")
+	}
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `INSERT INTO safetrace_schema (version, name) VALUES ($1, 'from the future')`, pgstore.SchemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pgstore.Open(t.Context(), dsn, keys); !errors.Is(err, pgstore.ErrSchemaNewer) {
+		t.Fatalf("newer schema: %v", err)
+	}
+}
+
+// TestSharedKeyFile: two stores on one database and key file (two front
+// ends) read each other's records, and an expiry at one destroys the keys
+// for both.
+func TestSharedKeyFile(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	keys := filepath.Join(t.TempDir(), "pg.keys")
+	a, err := pgstore.Open(t.Context(), dsn, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := pgstore.Open(t.Context(), dsn, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	old := t0.Add(-20 * 24 * time.Hour)
+	d := store.DayOf(t0)
+	if _, err := a.PutUpload(storetest.Upload("a", d, 2, store.KindOrdinary), t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PutUpload(storetest.Upload("b", store.DayOf(old), 2, store.KindOrdinary), old); err != nil {
+		t.Fatal(err)
+	}
+	if n := storetest.Count(t, a, 0, d); n != 4 {
+		t.Fatalf("front end a reads %d records, want 4", n)
+	}
+	if _, err := a.Expire(t0, 14); err != nil {
+		t.Fatal(err)
+	}
+	// b still holds the old day's key in memory; the floor refuses it.
+	if _, err := b.PutUpload(storetest.Upload("late", store.DayOf(old), 1, store.KindOrdinary), t0); err == nil {
+		t.Fatal("a value stored under a destroyed day key")
+	}
+	if n := storetest.Count(t, b, 0, d); n != 2 {
+		t.Fatalf("front end b reads %d records after expiry, want 2", n)
+	}
+}
+
+// TestLease: one holder at a time; the lease passes on once it expired or
+// was released.
+func TestLease(t *testing.T) {
+	s := open(t, store.Options{}).(*pgstore.Store)
+	ctx := t.Context()
+	ok, err := s.Lease(ctx, "compute", "a", time.Second)
+	if err != nil || !ok {
+		t.Fatalf("a: %v %v", ok, err)
+	}
+	if ok, _ := s.Lease(ctx, "compute", "b", time.Second); ok {
+		t.Fatal("b took a live lease")
+	}
+	if ok, _ := s.Lease(ctx, "compute", "a", 300*time.Millisecond); !ok {
+		t.Fatal("a could not renew")
+	}
+	time.Sleep(400 * time.Millisecond)
+	if ok, _ := s.Lease(ctx, "compute", "b", time.Second); !ok {
+		t.Fatal("b did not take an expired lease")
+	}
+	if h, live, _ := s.LeaseHolder(ctx, "compute"); h != "b" || !live {
+		t.Fatalf("holder %q live %v", h, live)
+	}
+	if ok, _ := s.Lease(ctx, "compute", "a", time.Second); ok {
+		t.Fatal("a took b's lease")
+	}
+	if err := s.ReleaseLease(ctx, "compute", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Lease(ctx, "compute", "a", time.Second); !ok {
+		t.Fatal("a did not take a released lease")
+	}
+}
+
+var t0 = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
