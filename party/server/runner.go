@@ -111,6 +111,9 @@ func (s *Server) startRun(name string, id [wire.IDSize]byte, requested bool) (wi
 	if h != manifest.ComputationHash(name) {
 		return 0, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("the manifest's %s is version %s, this party implements %s", name, h, manifest.ComputationHash(name))}
 	}
+	if !s.lease.Holds() {
+		return 0, s.notHolder()
+	}
 	r := &s.runs
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -199,21 +202,34 @@ func (s *Server) schedule(ctx context.Context, name string, period time.Duration
 			return
 		case <-t.C:
 		}
+		if !s.lease.Holds() {
+			s.log.Debug("scheduled run left to the lease holder", "computation", name)
+			continue
+		}
 		if _, err := s.startRun(name, ScheduledRunID(name, slot), false); err != nil {
 			s.log.Warn("scheduled run not started", "computation", name, "err", err)
 		}
 	}
 }
 
-// runLoop executes queued runs, one at a time, until ctx ends.
+// runLoop executes queued runs, one at a time, while this front end holds
+// the computation lease, until ctx ends. A run in progress when the lease is
+// lost is cancelled.
 func (s *Server) runLoop(ctx context.Context) {
 	for {
+		lctx := s.lease.wait(ctx)
+		if lctx == nil {
+			s.failQueued("party stopped")
+			return
+		}
 		select {
 		case <-ctx.Done():
 			s.failQueued("party stopped")
 			return
+		case <-lctx.Done():
+			s.failQueued("computation lease lost")
 		case id := <-s.runs.queue:
-			s.execute(ctx, id)
+			s.execute(lctx, id)
 		}
 	}
 }
@@ -236,6 +252,9 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 	r.mu.Lock()
 	rec := r.runs[id]
 	var comp compute.Computation
+	if rec != nil && rec.state != wire.RunPending {
+		rec = nil // failed while queued (the lease was lost)
+	}
 	if rec != nil {
 		comp = r.comps[rec.name]
 		rec.state, rec.start = wire.RunRunning, s.now()
@@ -355,10 +374,21 @@ func (s *Server) attempt(ctx context.Context, name string, id [wire.IDSize]byte,
 	}
 	log.Info("run mesh up", "attempt", attempt, "seconds", time.Since(start).Seconds())
 	run := &compute.Run{Name: name, ID: id, Attempt: attempt, Party: p, Conn: conn, T: s.m.T, Log: log.With("attempt", attempt)}
-	if s.hook != nil {
-		run.Hook = func(stage string) error { return s.hook(run, stage) }
+	last, step := time.Now(), s.metrics.steps.MustCurryWith(map[string]string{"computation": name})
+	run.Hook = func(stage string) error {
+		now := time.Now()
+		step.WithLabelValues(stage).Observe(now.Sub(last).Seconds())
+		last = now
+		if s.hook != nil {
+			return s.hook(run, stage)
+		}
+		return nil
 	}
-	return comp.Run(ctx, s.host(), run)
+	sum, err := comp.Run(ctx, s.host(), run)
+	if err == nil {
+		step.WithLabelValues("end").Observe(time.Since(last).Seconds())
+	}
+	return sum, err
 }
 
 // handleRun answers a signed RunRequest: it starts the run if the request
@@ -391,6 +421,11 @@ func (s *Server) handleStatus(ctx context.Context, req []byte) (wire.Message, er
 	q, err := wire.DecodeStatusRequest(req)
 	if err != nil {
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: err.Error()}
+	}
+	if !s.lease.Holds() {
+		// Only the holder knows its runs; the operator asks again and the
+		// relay passes the request to another front end.
+		return nil, s.notHolder()
 	}
 	st := s.RunStatus(q.RunID)
 	s.runs.mu.Lock()

@@ -18,3 +18,14 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+// BenchmarkPutUploadParallel: uploads of 20 records from 16 goroutines per
+// core, each committed (fsynced) on its own.
+func BenchmarkPutUploadParallel(b *testing.B) {
+	s, err := store.Open(filepath.Join(b.TempDir(), "party.db"), store.Options{MaxRecords: -1, MaxRecordsPerUserDay: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchPutUpload(b, s, 20, 16)
+}

@@ -38,6 +38,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,10 @@ var ErrSchemaNewer = errors.New("pgstore: database schema newer than this build"
 
 // BatchSize is the number of rows read per query by the streaming readers.
 const BatchSize = 1000
+
+// DefaultPoolSize is the connection pool's size when the DSN does not set
+// pool_max_conns.
+const DefaultPoolSize = 32
 
 // counterShards spreads the records counter over rows.
 const counterShards = 32
@@ -95,6 +100,11 @@ func Open(ctx context.Context, dsn, keyPath string, opts ...store.Options) (*Sto
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// Uploads wait on their commit's WAL flush, not on the CPU: enough
+		// connections let the commits of concurrent uploads share flushes.
+		cfg.MaxConns = DefaultPoolSize
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -504,6 +514,8 @@ func (s *Store) snapshot(fn func(tx pgx.Tx) error) error {
 // the primary key) in one snapshot, so memory is bounded by a batch. The
 // Record is valid only during the call.
 func (s *Store) ForEachRecord(from, to store.Day, fn func(r *store.Record) error) error {
+	// Days are int4 in the table; later days than that hold no records.
+	to = min(to, math.MaxInt32)
 	if from > to {
 		return nil
 	}

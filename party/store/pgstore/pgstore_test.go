@@ -149,3 +149,14 @@ func TestLease(t *testing.T) {
 }
 
 var t0 = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
+
+// BenchmarkPutUploadParallel: uploads of 20 records from 16 goroutines per
+// core, each its own transaction (one pipelined round trip).
+func BenchmarkPutUploadParallel(b *testing.B) {
+	s, err := pgstore.Open(b.Context(), pgtest.DSN(b)+"&pool_max_conns=32", filepath.Join(b.TempDir(), "pg.keys"), store.Options{MaxRecords: -1, MaxRecordsPerUserDay: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchPutUpload(b, s, 20, 16)
+}

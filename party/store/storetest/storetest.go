@@ -532,3 +532,33 @@ func testBudgets(t *testing.T, open Opener) {
 		t.Fatalf("3 records after a refused upload: %v", err)
 	}
 }
+
+// BenchPutUpload stores uploads of perUpload records of 96-byte shares
+// from parallel goroutines (GOMAXPROCS times p), each upload committed on
+// its own, and reports records/s.
+func BenchPutUpload(b *testing.B, s store.Backend, perUpload, p int) {
+	day := store.DayOf(time.Now())
+	share := make([]byte, 96)
+	var next atomic.Int64
+	b.SetParallelism(p)
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			u := &store.Upload{ID: []byte(fmt.Sprint("b", i))}
+			for j := range perUpload {
+				u.Records = append(u.Records, store.Record{Day: day, ID: []byte(fmt.Sprintf("b%d/%d", i, j)),
+					ResultKey: []byte(fmt.Sprintf("user key %064d", i)), Kind: store.KindOrdinary, Share: share})
+			}
+			u.ContentHash = sha256.Sum256(u.ID)
+			if _, err := s.PutUpload(u, time.Now()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(next.Load())*float64(perUpload)/time.Since(start).Seconds(), "records/s")
+	if st, err := s.Stats(); err == nil && st.Records > 0 {
+		b.ReportMetric(float64(st.DBBytes)/float64(st.Records), "bytes/record")
+	}
+}
