@@ -3,7 +3,7 @@ GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 BIN       := bin/safetrace
 
-.PHONY: all build run test bench bench-wasm test-wasm wasm lint fuzz clean
+.PHONY: all build run test bench bench-ingest bench-wasm test-wasm wasm lint fuzz clean
 
 all: build
 
@@ -25,6 +25,10 @@ test: lint
 
 bench:
 	./scripts/bench.sh
+
+# Receipted records/s per party through the relay, bbolt and PostgreSQL.
+bench-ingest:
+	./scripts/bench.sh ingest
 
 # The QR decoder and poster benchmarks under WebAssembly in node, as the
 # browser app runs them.
