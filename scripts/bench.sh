@@ -28,7 +28,7 @@ echo | tee -a "$out"
 echo "Ingest: receipted records/s per party; 3 parties, 24 clients, uploads of 30 records ($uploads uploads), through the relay on loopback; store alone: 20-record uploads from 32 goroutines" | tee -a "$out"
 echo "machine: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 ing=$(go test -run '^$' -bench 'BenchmarkIngest' -benchtime "${uploads}x" -timeout 30m ./party/server/ 2>/dev/null | grep '^BenchmarkIngest' || true)
-rate() { sed -n "s|.* \([0-9.]*\) $1.*|\1|p" | head -n 1; }
+rate() { sed -n "s|.*[[:space:]]\([0-9.]*\) $1.*|\1|p" | head -n 1; }
 alone() { go test -run '^$' -bench 'BenchmarkPutUploadParallel' -benchtime 3s "$1" 2>/dev/null | rate 'records/s'; }
 bolt_relay=$(grep 'Ingest/bbolt' <<<"$ing" | rate 'records/s/party')
 pg_relay=$(grep 'Ingest/postgres' <<<"$ing" | rate 'records/s/party')

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -46,7 +47,8 @@ func benchIngest(b *testing.B, pg bool) {
 	h := d.Manifest().Hash()
 	clients := make([]*client.Client, ingestClients)
 	for i := range clients {
-		c, err := client.New(d.ManifestBytes, h[:], nil, nil, client.WithBackoff(20*time.Millisecond, 200*time.Millisecond), client.WithAttemptWait(10*time.Second))
+		c, err := client.New(d.ManifestBytes, h[:], nil, nil, client.WithBackoff(20*time.Millisecond, 200*time.Millisecond), client.WithAttemptWait(10*time.Second),
+			client.WithLogger(slog.New(slog.DiscardHandler)))
 		if err != nil {
 			b.Fatal(err)
 		}
