@@ -20,7 +20,8 @@ import (
 const EnvVar = "SAFETRACE_TEST_POSTGRES"
 
 // Base returns the cluster's DSN. Without one the test is skipped, or, when
-// CI=true, fails: CI must not pass by skipping the PostgreSQL store.
+// CI is set (.ci/run sets CI=true), fails: CI must not pass by skipping the
+// PostgreSQL store.
 func Base(tb testing.TB) string {
 	tb.Helper()
 	dsn := os.Getenv(EnvVar)

@@ -2,7 +2,10 @@ package pgstore_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,4 +162,60 @@ func BenchmarkPutUploadParallel(b *testing.B) {
 	}
 	defer s.Close()
 	storetest.BenchPutUpload(b, s, 20, 16)
+}
+
+// TestFrontEndsRace: two stores on one database (two front ends) race
+// positive reports with one code and retries of one upload: one report is
+// stored, and every retry gets the first receipt.
+func TestFrontEndsRace(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	keys := filepath.Join(t.TempDir(), "pg.keys")
+	var fe [2]*pgstore.Store
+	for i := range fe {
+		s, err := pgstore.Open(t.Context(), dsn, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		fe[i] = s
+	}
+	d := store.DayOf(t0)
+	code := &store.CodeUse{ID: [16]byte{4, 2}, Expires: t0.Add(time.Hour)}
+	const racers = 20
+	var wg sync.WaitGroup
+	var stored, used atomic.Int32
+	rcs := make([]store.Receipt, racers)
+	for i := range racers {
+		wg.Go(func() {
+			u := storetest.Upload(fmt.Sprint("pos", i), d, 2, store.KindPositive)
+			u.Code = code
+			switch _, err := fe[i%2].PutUpload(u, t0); {
+			case err == nil:
+				stored.Add(1)
+			case errors.Is(err, store.ErrCodeUsed):
+				used.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			rc, err := fe[i%2].PutUpload(storetest.Upload("same", d, 3, store.KindOrdinary), t0.Add(time.Duration(i)))
+			if err != nil {
+				t.Error(err)
+			}
+			rcs[i] = rc
+		})
+	}
+	wg.Wait()
+	if stored.Load() != 1 || used.Load() != racers-1 {
+		t.Fatalf("%d reports stored, %d refused; want 1 and %d", stored.Load(), used.Load(), racers-1)
+	}
+	for i, rc := range rcs {
+		if !rc.Stored.Equal(rcs[0].Stored) {
+			t.Fatalf("retry %d got a receipt of %v, the first %v", i, rc.Stored, rcs[0].Stored)
+		}
+	}
+	if n := storetest.Count(t, fe[1], d, d); n != 2+3 {
+		t.Fatalf("%d records, want 5", n)
+	}
 }
