@@ -4,6 +4,7 @@
 #
 #   eval "$(scripts/pg-test-env.sh start)"   # prints exports: SAFETRACE_TEST_POSTGRES, SAFETRACE_PG_DIR
 #   scripts/pg-test-env.sh stop "$SAFETRACE_PG_DIR"
+#   scripts/pg-test-env.sh run CMD ARGS...    # start, run CMD with the exports, stop (make test-pg)
 #
 # Tests give every store a schema of its own (search_path in the DSN).
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the
@@ -54,8 +55,14 @@ stop)
 	as_owner "$(pgbin)/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 	rm -rf "$dir"
 	;;
+run)
+	shift
+	eval "$("$0" start)"
+	trap '"$0" stop "$SAFETRACE_PG_DIR"' EXIT
+	"$@"
+	;;
 *)
-	echo "usage: $0 start | stop DIR" >&2
+	echo "usage: $0 start | stop DIR | run CMD..." >&2
 	exit 2
 	;;
 esac
