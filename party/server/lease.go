@@ -9,13 +9,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
 )
 
 // The computation lease (docs/scale.md). Several front ends of one party
 // may share its store (PostgreSQL): every one serves uploads and results,
 // and exactly one at a time, the holder of the lease, runs the
-// computations, scheduled and requested. The lease is a row with an expiry
+// computations, scheduled and requested; the others pass the run requests
+// they receive on to it through the store and answer status requests from
+// the run states it records there. The lease is a row with an expiry
 // on the database's clock, renewed by its holder every third of its TTL;
 // when the holder dies the row expires and the next front end that tries
 // takes it, so the lease moves on within about 4/3 of the TTL. A holder that
@@ -28,6 +31,79 @@ import (
 type Leaser interface {
 	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
+}
+
+// RunForwarder is implemented by shared stores (pgstore.Store): a front end
+// without the lease forwards run requests through it to the holder, which
+// records its runs' states there for every front end to report.
+type RunForwarder interface {
+	ForwardRun(ctx context.Context, name string, id []byte) error
+	TakeRunRequests(ctx context.Context) ([]store.ForwardedRun, error)
+	SetRunState(ctx context.Context, id []byte, name string, state int, text string) error
+	RunState(ctx context.Context, id []byte) (name string, state int, text string, ok bool, err error)
+}
+
+// forwardPoll is how often the lease holder takes forwarded run requests.
+const forwardPoll = 500 * time.Millisecond
+
+// forwardLoop starts, while this front end holds the lease, the run
+// requests other front ends forwarded.
+func (s *Server) forwardLoop(ctx context.Context) {
+	t := time.NewTicker(forwardPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !s.lease.Holds() {
+			continue
+		}
+		reqs, err := s.fwd.TakeRunRequests(ctx)
+		if err != nil {
+			s.log.Warn("forwarded run requests not read", "err", err)
+			continue
+		}
+		for _, r := range reqs {
+			var id [wire.IDSize]byte
+			if len(r.ID) != len(id) {
+				continue
+			}
+			copy(id[:], r.ID)
+			if _, err := s.StartRun(r.Name, id); err != nil {
+				s.log.Info("forwarded run not started", "computation", r.Name, "run", fmt.Sprintf("%x", id[:4]), "err", err)
+				s.shareState(id, r.Name, wire.RunFailed, err.Error())
+			} else {
+				s.log.Info("forwarded run started", "computation", r.Name, "run", fmt.Sprintf("%x", id[:4]))
+			}
+		}
+	}
+}
+
+// shareState records a run's state in the shared store, if any.
+func (s *Server) shareState(id [wire.IDSize]byte, name string, state wire.RunState, text string) {
+	if s.fwd == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.fwd.SetRunState(ctx, id[:], name, int(state), text); err != nil {
+		s.log.Warn("run state not shared", "run", fmt.Sprintf("%x", id[:4]), "err", err)
+	}
+}
+
+// sharedStatus is the run's state as the lease holder recorded it.
+func (s *Server) sharedStatus(ctx context.Context, name string, id [wire.IDSize]byte) (*wire.RunStatus, error) {
+	st := &wire.RunStatus{RunID: id, State: wire.RunUnknown}
+	n, state, text, ok, err := s.fwd.RunState(ctx, id[:])
+	if err != nil {
+		return nil, err
+	}
+	if ok && n == name {
+		st.State, st.Text = wire.RunState(state), text
+	}
+	return st, nil
 }
 
 // DefaultLeaseTTL is the lifetime of a computation lease not renewed.

@@ -152,6 +152,7 @@ func (s *Server) startRun(name string, id [wire.IDSize]byte, requested bool) (wi
 	}
 	r.active[name] = id
 	r.runs[id] = &runRecord{name: name, state: wire.RunPending, queued: now}
+	s.shareState(id, name, wire.RunPending, "")
 	r.order = append(r.order, id)
 	for len(r.order) > runsKept {
 		old := r.order[0]
@@ -263,6 +264,7 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 	if rec == nil || comp == nil {
 		return
 	}
+	s.shareState(id, rec.name, wire.RunRunning, "")
 	log := s.log.With("computation", rec.name, "run", fmt.Sprintf("%x", id[:4]))
 	log.Info("run started", "waited_seconds", rec.start.Sub(rec.queued).Seconds())
 	var summary compute.Summary
@@ -316,6 +318,7 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 			log.Error("finished run not recorded", "err", err)
 		}
 	}
+	s.shareState(id, rec.name, state, text)
 	r.mu.Lock()
 	rec.state, rec.text, rec.attempts, rec.finish = state, text, attempts, s.now()
 	r.lastSeconds[rec.name] = rec.finish.Sub(rec.start).Seconds()
@@ -409,6 +412,21 @@ func (s *Server) handleRun(ctx context.Context, req []byte) (wire.Message, error
 	if d := s.now().Sub(time.Unix(q.Issued, 0)); d > runClockSkew || d < -runClockSkew {
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("run request issued %s away from this party's clock", d.Round(time.Second))}
 	}
+	if !s.lease.Holds() && s.fwd != nil {
+		// Another front end holds the lease: pass the request on to it.
+		if err := s.fwd.ForwardRun(ctx, q.Name, q.RunID[:]); err != nil {
+			return nil, err
+		}
+		s.log.Info("run request forwarded to the lease holder", "computation", q.Name, "run", fmt.Sprintf("%x", q.RunID[:4]), "signers", fmt.Sprint(signers))
+		st, err := s.sharedStatus(ctx, q.Name, q.RunID)
+		if err != nil {
+			return nil, err
+		}
+		if st.State == wire.RunUnknown {
+			st.State = wire.RunPending
+		}
+		return st, nil
+	}
 	if _, err := s.StartRun(q.Name, q.RunID); err != nil {
 		return nil, err
 	}
@@ -423,11 +441,16 @@ func (s *Server) handleStatus(ctx context.Context, req []byte) (wire.Message, er
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: err.Error()}
 	}
 	if !s.lease.Holds() {
-		// Only the holder knows its runs; the operator asks again and the
-		// relay passes the request to another front end.
+		if s.fwd != nil {
+			return s.sharedStatus(ctx, q.Name, q.RunID)
+		}
 		return nil, s.notHolder()
 	}
 	st := s.RunStatus(q.RunID)
+	if st.State == wire.RunUnknown && s.fwd != nil {
+		// A run of an earlier holder.
+		return s.sharedStatus(ctx, q.Name, q.RunID)
+	}
 	s.runs.mu.Lock()
 	if rec, ok := s.runs.runs[q.RunID]; ok && rec.name != q.Name {
 		st = &wire.RunStatus{RunID: q.RunID, State: wire.RunUnknown}

@@ -113,6 +113,7 @@ type Server struct {
 
 	runs  runner
 	lease lease
+	fwd   RunForwarder                               // nil unless the store is shared
 	hook  func(run *compute.Run, stage string) error // tests only, see export_test.go
 
 	mu       sync.RWMutex
@@ -163,6 +164,7 @@ func New(cfg Config) (*Server, error) {
 		handlers: make(map[wire.Type]Handler),
 	}
 	s.lease.init(cfg.Store, cfg.LeaseTTL, cfg.Instance)
+	s.fwd, _ = cfg.Store.(RunForwarder)
 	s.metrics.init(s)
 	s.runs.init()
 	s.Register(wire.TypeRunRequest, s.handleRun)
@@ -208,6 +210,9 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Go(func() { s.expireLoop(ctx) })
 	}
 	wg.Go(func() { s.leaseLoop(ctx) })
+	if s.fwd != nil {
+		wg.Go(func() { s.forwardLoop(ctx) })
+	}
 	wg.Go(func() { s.runLoop(ctx) })
 	if !s.cfg.NoSchedule {
 		s.runs.mu.Lock()

@@ -68,6 +68,13 @@ type Backend interface {
 
 var _ Backend = (*Store)(nil)
 
+// ForwardedRun is an operator's run request that a front end without the
+// computation lease passed on through a shared store.
+type ForwardedRun struct {
+	Name string
+	ID   []byte
+}
+
 // Ping checks that the database is open.
 func (s *Store) Ping(ctx context.Context) error {
 	return s.db.View(func(tx *bolt.Tx) error { return nil })

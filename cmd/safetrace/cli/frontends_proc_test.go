@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -308,6 +309,13 @@ func TestProcessesFrontEndsKill(t *testing.T) {
 		t.Fatalf("epoch after the hand-over: %v", err)
 	}
 	t.Logf("epoch after the hand-over: %s", outs[0].Text)
+	forwarded := 0
+	fd.mu.Lock()
+	for _, l := range fd.logs {
+		forwarded += strings.Count(l.String(), "run request forwarded to the lease holder")
+	}
+	fd.mu.Unlock()
+	t.Logf("run requests forwarded from a front end without the lease: %d", forwarded)
 	fd.stopAll()
 
 	records := 0

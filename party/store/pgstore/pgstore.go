@@ -749,9 +749,11 @@ func (s *Store) Expire(now time.Time, retentionDays int) (store.Expired, error) 
 			return err
 		}
 		if items > 0 {
-			_, err = tx.Exec(bg(), sqlCount, "runitems", 0, -items)
+			if _, err = tx.Exec(bg(), sqlCount, "runitems", 0, -items); err != nil {
+				return err
+			}
 		}
-		return err
+		return expireRuns(bg(), tx, time.Unix(0, cutoff))
 	})
 	if err != nil {
 		return store.Expired{}, fmt.Errorf("pgstore: expire: %w", err)

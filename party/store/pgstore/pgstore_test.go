@@ -219,3 +219,33 @@ func TestFrontEndsRace(t *testing.T) {
 		t.Fatalf("%d records, want 5", n)
 	}
 }
+
+// TestRunForwarding: requests queued once and taken once; states recorded
+// and replaced.
+func TestRunForwarding(t *testing.T) {
+	s := open(t, store.Options{}).(*pgstore.Store)
+	ctx := t.Context()
+	for range 2 {
+		if err := s.ForwardRun(ctx, "exposure", []byte("run-1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ForwardRun(ctx, "region-map", []byte("run-2")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TakeRunRequests(ctx)
+	if err != nil || len(got) != 2 || got[0].Name != "exposure" || string(got[1].ID) != "run-2" {
+		t.Fatalf("taken %+v %v", got, err)
+	}
+	if got, _ := s.TakeRunRequests(ctx); len(got) != 0 {
+		t.Fatalf("taken twice: %+v", got)
+	}
+	if _, _, _, ok, err := s.RunState(ctx, []byte("run-1")); ok || err != nil {
+		t.Fatalf("state of an unknown run: %v %v", ok, err)
+	}
+	s.SetRunState(ctx, []byte("run-1"), "exposure", 5, "")
+	s.SetRunState(ctx, []byte("run-1"), "exposure", 3, `{"k":10}`)
+	if name, st, text, ok, err := s.RunState(ctx, []byte("run-1")); !ok || err != nil || name != "exposure" || st != 3 || text != `{"k":10}` {
+		t.Fatalf("state %q %d %q %v %v", name, st, text, ok, err)
+	}
+}
