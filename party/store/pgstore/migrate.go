@@ -66,10 +66,17 @@ func SchemaVersion() int {
 
 // migrate applies the missing migrations on conn, which holds the
 // store's advisory lock, and returns the schema version.
-func migrate(ctx context.Context, conn *pgx.Conn) (int, error) {
+func migrate(ctx context.Context, conn *pgx.Conn) (int, error) { return migrateTo(ctx, conn, -1) }
+
+// migrateTo applies the migrations up to version upto (all if negative).
+func migrateTo(ctx context.Context, conn *pgx.Conn, upto int) (int, error) {
 	ms, err := migrations()
 	if err != nil {
 		return 0, err
+	}
+	known := len(ms)
+	if upto >= 0 && upto < len(ms) {
+		ms = ms[:upto]
 	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS safetrace_schema (
 		version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())`); err != nil {
@@ -79,8 +86,11 @@ func migrate(ctx context.Context, conn *pgx.Conn) (int, error) {
 	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM safetrace_schema`).Scan(&cur); err != nil {
 		return 0, fmt.Errorf("pgstore: read schema version: %w", err)
 	}
+	if cur > known {
+		return cur, fmt.Errorf("%w: the database has schema version %d, this build knows up to %d; run a newer safetrace", ErrSchemaNewer, cur, known)
+	}
 	if cur > len(ms) {
-		return cur, fmt.Errorf("%w: the database has schema version %d, this build knows up to %d; run a newer safetrace", ErrSchemaNewer, cur, len(ms))
+		return cur, nil
 	}
 	for _, m := range ms[cur:] {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
