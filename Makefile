@@ -3,7 +3,7 @@ GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 BIN       := bin/safetrace
 
-.PHONY: all build run test bench bench-wasm test-wasm wasm lint fuzz clean
+.PHONY: all build run test test-pg bench bench-ingest bench-wasm test-wasm wasm lint fuzz clean
 
 all: build
 
@@ -23,8 +23,17 @@ run: build wasm
 test: lint
 	$(GO) test -count=1 -timeout 14m ./...
 
+# make test with a throwaway PostgreSQL cluster, so the PostgreSQL store's
+# tests run instead of skipping (scripts/pg-test-env.sh; .ci/run does the same).
+test-pg:
+	./scripts/pg-test-env.sh run $(MAKE) test
+
 bench:
 	./scripts/bench.sh
+
+# Receipted records/s per party through the relay, bbolt and PostgreSQL.
+bench-ingest:
+	./scripts/bench.sh ingest
 
 # The QR decoder and poster benchmarks under WebAssembly in node, as the
 # browser app runs them.

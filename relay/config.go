@@ -127,6 +127,13 @@ type Config struct {
 	// the parties out. Negative means no cap.
 	MaxConns      int
 	MaxPartyConns int
+	// PartyFrontEnds is how many registered connections one party may
+	// have at once: one per front end of a party that runs several on a
+	// shared store. A request for the party goes to its connection with
+	// the fewest requests in flight; a connection beyond the limit
+	// replaces the party's oldest. Default 1: a party's new connection
+	// replaces its old one.
+	PartyFrontEnds int
 	// FirstFrameWait is how long a client connection may stay open
 	// without sending its first frame (DefaultFirstFrameWait).
 	FirstFrameWait time.Duration
@@ -185,7 +192,8 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.ClientQueueBytes, DefaultClientQueueBytes)
 	setDefault(&c.PartyQueueBytes, DefaultPartyQueueBytes)
 	setDefault(&c.MaxConns, DefaultMaxConns)
-	setDefault(&c.MaxPartyConns, defaultMaxPartyConns(len(c.Parties)))
+	c.PartyFrontEnds = max(c.PartyFrontEnds, 1)
+	setDefault(&c.MaxPartyConns, defaultMaxPartyConns(len(c.Parties))*c.PartyFrontEnds)
 	setDefault(&c.FirstFrameWait, DefaultFirstFrameWait)
 	setDefault(&c.RequestTimeout, DefaultRequestTimeout)
 	if min(c.ClientQueueBytes, c.PartyQueueBytes) < relaywire.MaxFrameSize {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -53,11 +54,15 @@ type hub struct {
 	in      chan hubMsg
 	done    chan struct{} // closed when run returns
 	clients map[uint64]*conn
-	parties map[uint8]*conn
+	// parties holds each party's registered connections, oldest first:
+	// one, or up to Config.PartyFrontEnds for a party with several front
+	// ends.
+	parties map[uint8][]*conn
 	// routes maps the random handle of every forwarded request to its
 	// asker. An entry lives until the reply, the timeout, or until either
 	// side drops.
 	routes map[relaywire.Handle]route
+	turn   int // rotates the choice among a party's equally busy connections
 }
 
 func newHub(s *Server) *hub {
@@ -66,7 +71,7 @@ func newHub(s *Server) *hub {
 		in:      make(chan hubMsg, 1024),
 		done:    make(chan struct{}),
 		clients: make(map[uint64]*conn),
-		parties: make(map[uint8]*conn),
+		parties: make(map[uint8][]*conn),
 		routes:  make(map[relaywire.Handle]route),
 	}
 }
@@ -109,8 +114,10 @@ func (h *hub) run() {
 			for _, c := range h.clients {
 				h.drop(c, bye)
 			}
-			for _, c := range h.parties {
-				h.drop(c, bye)
+			for _, cs := range h.parties {
+				for _, c := range slices.Clone(cs) {
+					h.drop(c, bye)
+				}
 			}
 			return
 		}
@@ -124,12 +131,15 @@ func (h *hub) register(c *conn) {
 		return
 	}
 	c.pending = make(map[relaywire.Handle]struct{})
-	if old := h.parties[c.party]; old != nil {
+	// A party has PartyFrontEnds connections at most: a newer one
+	// replaces the oldest (with one, a reconnection replaces the old).
+	for cs := h.parties[c.party]; len(cs) >= h.s.cfg.PartyFrontEnds; cs = h.parties[c.party] {
+		old := cs[0]
 		h.s.log.Info("party re-registered, closing its old connection", "party", c.party, "old_conn", old.id, "conn", c.id)
 		h.send(old, errorFrame(0, relaywire.CodeReplaced, "a newer connection of this party replaced this one"))
 		h.drop(old, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "replaced"))
 	}
-	h.parties[c.party] = c
+	h.parties[c.party] = append(h.parties[c.party], c)
 	h.send(c, relaywire.Encode(&relaywire.Welcome{}))
 }
 
@@ -150,7 +160,9 @@ func (h *hub) drop(c *conn, closeMsg []byte) {
 		}
 		return
 	}
-	if h.parties[c.party] == c {
+	if cs := slices.DeleteFunc(h.parties[c.party], func(x *conn) bool { return x == c }); len(cs) > 0 {
+		h.parties[c.party] = cs
+	} else {
 		delete(h.parties, c.party)
 	}
 	msg := fmt.Sprintf("party %d disconnected before answering", c.party)
@@ -223,7 +235,17 @@ func (h *hub) request(m hubMsg) {
 		fail(rejInFlight, relaywire.CodeTooManyInFlight, fmt.Sprintf("more than %d requests in flight", h.s.cfg.MaxInFlight))
 		return
 	}
-	p := h.parties[m.dest]
+	// Of a party's connections, the one with the fewest requests in
+	// flight; equals take turns.
+	var p *conn
+	cs := h.parties[m.dest]
+	h.turn++
+	for i := range cs {
+		c := cs[(h.turn+i)%len(cs)]
+		if p == nil || len(c.pending) < len(p.pending) {
+			p = c
+		}
+	}
 	if p == nil {
 		fail(rejPartyNotConnected, relaywire.CodePartyNotConnected, fmt.Sprintf("party %d not connected", m.dest))
 		return

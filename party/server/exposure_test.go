@@ -118,8 +118,16 @@ func lastRunID(t *testing.T, d *fabrictest.Deployment) [wire.IDSize]byte {
 	return id
 }
 
-func TestExposureEndToEnd(t *testing.T) {
-	d := fabrictest.Start(t, 3, 1)
+func TestExposureEndToEnd(t *testing.T) { exposureEndToEnd(t, fabrictest.Options{}) }
+
+// TestExposureEndToEndPostgres is the same with every party's store on
+// PostgreSQL.
+func TestExposureEndToEndPostgres(t *testing.T) {
+	exposureEndToEnd(t, fabrictest.Options{Postgres: true})
+}
+
+func exposureEndToEnd(t *testing.T, opts fabrictest.Options) {
+	d := fabrictest.StartWith(t, 3, 1, opts)
 	p := trace.DefaultParams()
 	now := time.Now().UTC()
 	var cafe, gym [32]byte

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -35,7 +36,11 @@ import (
 //     least k;
 //   - the epoch's counters follow the same rule as its summary.
 //
-// Runs, run durations and relay registrations count no people and are live.
+// Runs, run durations, the durations of a run's steps, the computation
+// lease and relay registrations count no people and are live. The store's
+// size counts records, so it is sampled once per metricsPeriod slot and a
+// new sample is published only when the record count moved by at least k
+// (bytes in whole MiB).
 
 // metricsPeriod is the slot of the per-request metrics.
 const metricsPeriod = time.Hour
@@ -122,8 +127,44 @@ type metrics struct {
 	// The last exposure epoch's public counters, under the k rule.
 	epochCounts map[string]compute.Count
 
-	descs   struct{ uploads, records, retries, served, rejected, latency, epoch, belowK, lastRun *prometheus.Desc }
+	descs   struct{ uploads, records, retries, served, rejected, latency, epoch, belowK, lastRun, storeRecords, storeBytes *prometheus.Desc }
 	lastRun func() map[string]float64
+
+	// steps times the steps of computation runs (from the start of an
+	// attempt to each stage its computation names, then stage to stage).
+	steps *prometheus.HistogramVec
+
+	// The store's size, sampled per slot (see above).
+	stats       func() (store.Stats, error)
+	sampleSlot  time.Time
+	storeRecs   int64 // published
+	storeBytes  int64 // published, whole MiB
+	storeSample bool  // a sample was published
+}
+
+// sampleStore takes the store's size once per slot, outside m.mu.
+func (m *metrics) sampleStore() {
+	m.mu.Lock()
+	slot := m.now().UTC().Truncate(metricsPeriod)
+	due := !slot.Equal(m.sampleSlot)
+	if due {
+		m.sampleSlot = slot
+	}
+	m.mu.Unlock()
+	if !due || m.stats == nil {
+		return
+	}
+	st, err := m.stats()
+	if err != nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d := st.Records + st.RunItems - m.storeRecs; !m.storeSample || d >= int64(m.k) || -d >= int64(m.k) {
+		m.storeRecs = st.Records + st.RunItems
+	}
+	m.storeBytes = st.DBBytes >> 20 << 20
+	m.storeSample = true
 }
 
 // counter is a gated count with the Add of an atomic counter.
@@ -162,13 +203,26 @@ func (m *metrics) init(s *Server) {
 	m.descs.epoch = prometheus.NewDesc("safetrace_party_epoch_count", "Counts of the last exposure epoch (records, reports, rejected_reports, users) that are at least k; smaller ones are left out and marked in safetrace_party_epoch_below_k.", []string{"count"}, nil)
 	m.descs.belowK = prometheus.NewDesc("safetrace_party_epoch_below_k", "1 for each count of the last exposure epoch that is below k and so not shown.", []string{"count"}, nil)
 	m.descs.lastRun = prometheus.NewDesc("safetrace_party_run_last_seconds", "Duration of the last finished run, by computation.", []string{"computation"}, nil)
+	m.descs.storeRecords = prometheus.NewDesc("safetrace_party_store_items", "Records and run-input items in the store, sampled once per hour and moved only in steps of at least k.", nil, nil)
+	m.descs.storeBytes = prometheus.NewDesc("safetrace_party_store_bytes", "Size of the store (bbolt file, or the PostgreSQL schema's tables and indexes), sampled once per hour, in whole MiB.", nil, nil)
+	m.stats = s.st.Stats
+	m.steps = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "safetrace_party_run_step_seconds",
+		Help:    "Time of the steps of computation runs: from the start of an attempt to its first stage, then stage to stage, and the last stage to the end (stage \"end\").",
+		Buckets: []float64{0.1, 0.5, 1, 5, 15, 60, 300, 1200, 3600}}, []string{"computation", "stage"})
 
 	m.reg = prometheus.NewRegistry()
 	runs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "safetrace_party_runs_total",
 		Help: "Computation runs, by outcome (started counts accepted runs)."}, []string{"outcome"})
 	m.runsStarted, m.runsDone, m.runsFailed = runs.WithLabelValues("started"), runs.WithLabelValues("done"), runs.WithLabelValues("failed")
-	m.reg.MustRegister(runs, m, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "safetrace_party_relays_registered",
-		Help: "Relays at which the party is registered."}, func() float64 { return float64(s.RelaysRegistered()) }))
+	m.reg.MustRegister(runs, m, m.steps, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "safetrace_party_relays_registered",
+		Help: "Relays at which the party is registered."}, func() float64 { return float64(s.RelaysRegistered()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "safetrace_party_lease_holder",
+			Help: "1 if this front end holds the computation lease and runs the computations, else 0."}, func() float64 {
+			if s.lease.Holds() {
+				return 1
+			}
+			return 0
+		}))
 }
 
 // roll publishes, when a new slot has begun, the pending increments that
@@ -236,13 +290,14 @@ func (m *metrics) epoch(c map[string]compute.Count) {
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.descs.uploads, m.descs.records, m.descs.retries, m.descs.served,
-		m.descs.rejected, m.descs.latency, m.descs.epoch, m.descs.belowK, m.descs.lastRun} {
+		m.descs.rejected, m.descs.latency, m.descs.epoch, m.descs.belowK, m.descs.lastRun, m.descs.storeRecords, m.descs.storeBytes} {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector: the published values only.
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	m.sampleStore()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.roll()
@@ -266,6 +321,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(m.descs.belowK, prometheus.GaugeValue, 1, name)
 		}
 	}
+	if m.storeSample {
+		ch <- prometheus.MustNewConstMetric(m.descs.storeRecords, prometheus.GaugeValue, float64(m.storeRecs))
+		ch <- prometheus.MustNewConstMetric(m.descs.storeBytes, prometheus.GaugeValue, float64(m.storeBytes))
+	}
 	last := m.lastRun()
 	for _, name := range slices.Sorted(maps.Keys(last)) {
 		ch <- prometheus.MustNewConstMetric(m.descs.lastRun, prometheus.GaugeValue, last[name], name)
@@ -280,21 +339,39 @@ type Health struct {
 	Manifest         string `json:"manifest"`
 	Relays           int    `json:"relays"`
 	RelaysRegistered int    `json:"relays_registered"`
+	Instance         string `json:"instance"`     // this front end
+	LeaseHolder      bool   `json:"lease_holder"` // runs the computations
+	Store            string `json:"store"`        // "ok" or why the store is not
 }
 
 // Health returns the party's health.
 func (s *Server) Health() Health {
 	h := Health{Status: "ok", Party: s.key.ID, Name: s.key.Name, Manifest: s.mhash.String(),
-		Relays: len(s.cfg.Relays), RelaysRegistered: s.RelaysRegistered()}
-	if h.RelaysRegistered == 0 {
+		Relays: len(s.cfg.Relays), RelaysRegistered: s.RelaysRegistered(),
+		Instance: s.lease.instance, LeaseHolder: s.lease.Holds(), Store: "ok"}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.st.Ping(ctx); err != nil {
+		h.Store = err.Error()
+	}
+	if h.RelaysRegistered == 0 || h.Store != "ok" {
 		h.Status = "degraded"
 	}
 	return h
 }
 
+// Ready reports whether a load balancer may send this front end work: its
+// store answers and it is registered at a relay at least.
+func (s *Server) Ready() bool {
+	h := s.Health()
+	return h.Store == "ok" && h.RelaysRegistered > 0
+}
+
 // HTTPHandler is the operator's listener (`safetrace party --listen`): GET
 // /healthz (JSON Health, status 200 even when degraded: the process is
-// alive), GET /metrics (Prometheus, see metrics above), GET /v1/epochs
+// alive), GET /readyz (the same body; 503 unless the store answers and
+// the party is registered at a relay at least: a load balancer's
+// readiness check), GET /metrics (Prometheus, see metrics above), GET /v1/epochs
 // (recent computation runs with their public summaries) and GET
 // /v1/regionmap (the newest released region map, 404 before the first)
 // and GET /v1/aggregates (the daily series of the last exposure epoch,
@@ -305,6 +382,14 @@ func (s *Server) HTTPHandler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s.Health())
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		h := s.Health()
+		if h.Store != "ok" || h.RelaysRegistered == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		json.NewEncoder(w).Encode(h)
 	})
 	mux.HandleFunc("GET /v1/epochs", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

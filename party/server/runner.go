@@ -111,6 +111,9 @@ func (s *Server) startRun(name string, id [wire.IDSize]byte, requested bool) (wi
 	if h != manifest.ComputationHash(name) {
 		return 0, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("the manifest's %s is version %s, this party implements %s", name, h, manifest.ComputationHash(name))}
 	}
+	if !s.lease.Holds() {
+		return 0, s.notHolder()
+	}
 	r := &s.runs
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -149,6 +152,7 @@ func (s *Server) startRun(name string, id [wire.IDSize]byte, requested bool) (wi
 	}
 	r.active[name] = id
 	r.runs[id] = &runRecord{name: name, state: wire.RunPending, queued: now}
+	s.shareState(id, name, wire.RunPending, "")
 	r.order = append(r.order, id)
 	for len(r.order) > runsKept {
 		old := r.order[0]
@@ -199,21 +203,34 @@ func (s *Server) schedule(ctx context.Context, name string, period time.Duration
 			return
 		case <-t.C:
 		}
+		if !s.lease.Holds() {
+			s.log.Debug("scheduled run left to the lease holder", "computation", name)
+			continue
+		}
 		if _, err := s.startRun(name, ScheduledRunID(name, slot), false); err != nil {
 			s.log.Warn("scheduled run not started", "computation", name, "err", err)
 		}
 	}
 }
 
-// runLoop executes queued runs, one at a time, until ctx ends.
+// runLoop executes queued runs, one at a time, while this front end holds
+// the computation lease, until ctx ends. A run in progress when the lease is
+// lost is cancelled.
 func (s *Server) runLoop(ctx context.Context) {
 	for {
+		lctx := s.lease.wait(ctx)
+		if lctx == nil {
+			s.failQueued("party stopped")
+			return
+		}
 		select {
 		case <-ctx.Done():
 			s.failQueued("party stopped")
 			return
+		case <-lctx.Done():
+			s.failQueued("computation lease lost")
 		case id := <-s.runs.queue:
-			s.execute(ctx, id)
+			s.execute(lctx, id)
 		}
 	}
 }
@@ -236,6 +253,9 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 	r.mu.Lock()
 	rec := r.runs[id]
 	var comp compute.Computation
+	if rec != nil && rec.state != wire.RunPending {
+		rec = nil // failed while queued (the lease was lost)
+	}
 	if rec != nil {
 		comp = r.comps[rec.name]
 		rec.state, rec.start = wire.RunRunning, s.now()
@@ -244,6 +264,7 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 	if rec == nil || comp == nil {
 		return
 	}
+	s.shareState(id, rec.name, wire.RunRunning, "")
 	log := s.log.With("computation", rec.name, "run", fmt.Sprintf("%x", id[:4]))
 	log.Info("run started", "waited_seconds", rec.start.Sub(rec.queued).Seconds())
 	var summary compute.Summary
@@ -297,6 +318,7 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 			log.Error("finished run not recorded", "err", err)
 		}
 	}
+	s.shareState(id, rec.name, state, text)
 	r.mu.Lock()
 	rec.state, rec.text, rec.attempts, rec.finish = state, text, attempts, s.now()
 	r.lastSeconds[rec.name] = rec.finish.Sub(rec.start).Seconds()
@@ -355,10 +377,21 @@ func (s *Server) attempt(ctx context.Context, name string, id [wire.IDSize]byte,
 	}
 	log.Info("run mesh up", "attempt", attempt, "seconds", time.Since(start).Seconds())
 	run := &compute.Run{Name: name, ID: id, Attempt: attempt, Party: p, Conn: conn, T: s.m.T, Log: log.With("attempt", attempt)}
-	if s.hook != nil {
-		run.Hook = func(stage string) error { return s.hook(run, stage) }
+	last, step := time.Now(), s.metrics.steps.MustCurryWith(map[string]string{"computation": name})
+	run.Hook = func(stage string) error {
+		now := time.Now()
+		step.WithLabelValues(stage).Observe(now.Sub(last).Seconds())
+		last = now
+		if s.hook != nil {
+			return s.hook(run, stage)
+		}
+		return nil
 	}
-	return comp.Run(ctx, s.host(), run)
+	sum, err := comp.Run(ctx, s.host(), run)
+	if err == nil {
+		step.WithLabelValues("end").Observe(time.Since(last).Seconds())
+	}
+	return sum, err
 }
 
 // handleRun answers a signed RunRequest: it starts the run if the request
@@ -379,6 +412,21 @@ func (s *Server) handleRun(ctx context.Context, req []byte) (wire.Message, error
 	if d := s.now().Sub(time.Unix(q.Issued, 0)); d > runClockSkew || d < -runClockSkew {
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("run request issued %s away from this party's clock", d.Round(time.Second))}
 	}
+	if !s.lease.Holds() && s.fwd != nil {
+		// Another front end holds the lease: pass the request on to it.
+		if err := s.fwd.ForwardRun(ctx, q.Name, q.RunID[:]); err != nil {
+			return nil, err
+		}
+		s.log.Info("run request forwarded to the lease holder", "computation", q.Name, "run", fmt.Sprintf("%x", q.RunID[:4]), "signers", fmt.Sprint(signers))
+		st, err := s.sharedStatus(ctx, q.Name, q.RunID)
+		if err != nil {
+			return nil, err
+		}
+		if st.State == wire.RunUnknown {
+			st.State = wire.RunPending
+		}
+		return st, nil
+	}
 	if _, err := s.StartRun(q.Name, q.RunID); err != nil {
 		return nil, err
 	}
@@ -392,7 +440,17 @@ func (s *Server) handleStatus(ctx context.Context, req []byte) (wire.Message, er
 	if err != nil {
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: err.Error()}
 	}
+	if !s.lease.Holds() {
+		if s.fwd != nil {
+			return s.sharedStatus(ctx, q.Name, q.RunID)
+		}
+		return nil, s.notHolder()
+	}
 	st := s.RunStatus(q.RunID)
+	if st.State == wire.RunUnknown && s.fwd != nil {
+		// A run of an earlier holder.
+		return s.sharedStatus(ctx, q.Name, q.RunID)
+	}
 	s.runs.mu.Lock()
 	if rec, ok := s.runs.runs[q.RunID]; ok && rec.name != q.Name {
 		st = &wire.RunStatus{RunID: q.RunID, State: wire.RunUnknown}

@@ -50,8 +50,16 @@ type Config struct {
 	Manifest *manifest.Manifest
 	// Key is this party's private keys.
 	Key *keys.PartyKey
-	// Store is the party's open store; the Server does not close it.
-	Store *store.Store
+	// Store is the party's open store (the embedded bbolt store or
+	// PostgreSQL, package pgstore); the Server does not close it. A store
+	// that implements Leaser is shared by several front ends, and only the
+	// holder of its computation lease runs computations.
+	Store store.Backend
+	// LeaseTTL is the lifetime of the computation lease when not renewed
+	// (shared stores only); zero means DefaultLeaseTTL.
+	LeaseTTL time.Duration
+	// Instance names this front end in the lease; "" means host/pid/random.
+	Instance string
 	// Relays overrides the manifest's relay list (tests); nil means the
 	// manifest's.
 	Relays []string
@@ -106,15 +114,17 @@ type Server struct {
 	m     *manifest.Manifest
 	mhash manifest.Hash
 	key   *keys.PartyKey
-	st    *store.Store
+	st    store.Backend
 	log   *slog.Logger
 	base  *slog.Logger // without the party attribute, which relayclient adds
 	now   func() time.Time
 
 	metrics metrics
 
-	runs runner
-	hook func(run *compute.Run, stage string) error // tests only, see export_test.go
+	runs  runner
+	lease lease
+	fwd   RunForwarder                               // nil unless the store is shared
+	hook  func(run *compute.Run, stage string) error // tests only, see export_test.go
 
 	mu       sync.RWMutex
 	handlers map[wire.Type]Handler
@@ -164,6 +174,8 @@ func New(cfg Config) (*Server, error) {
 		log: log.With("party", cfg.Key.ID), base: log, now: cfg.Now,
 		handlers: make(map[wire.Type]Handler),
 	}
+	s.lease.init(cfg.Store, cfg.LeaseTTL, cfg.Instance)
+	s.fwd, _ = cfg.Store.(RunForwarder)
 	s.metrics.init(s)
 	s.runs.init()
 	s.Register(wire.TypeRunRequest, s.handleRun)
@@ -213,6 +225,10 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.cfg.ExpireEvery > 0 {
 		wg.Go(func() { s.expireLoop(ctx) })
 	}
+	wg.Go(func() { s.leaseLoop(ctx) })
+	if s.fwd != nil {
+		wg.Go(func() { s.forwardLoop(ctx) })
+	}
 	wg.Go(func() { s.runLoop(ctx) })
 	if s.cfg.RevocationsURL != "" {
 		wg.Go(func() { s.revocationsLoop(ctx) })
@@ -226,7 +242,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		s.runs.mu.Unlock()
 	}
-	s.log.Info("party serving", "manifest", s.mhash.String(), "relays", len(s.cfg.Relays))
+	s.log.Info("party serving", "manifest", s.mhash.String(), "relays", len(s.cfg.Relays), "instance", s.lease.instance, "shared_store", s.lease.leaser != nil)
 	err = p.Run(ctx)
 	wg.Wait()
 	s.log.Info("party stopped")

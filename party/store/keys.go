@@ -17,7 +17,10 @@ package store
 // added by writing a free slot and destroyed by writing zeros over its slot in
 // place, each followed by an fsync before the store goes on. Slots are
 // never moved, and the file is never rewritten or renamed, so no second copy
-// of a key is made by the store.
+// of a key is made by the store. Several processes may share one key file
+// (the front ends of a party on PostgreSQL, package pgstore): a key is
+// created or destroyed under an exclusive flock(2) of the file after reading
+// it again, and a process that misses a key reads the file again.
 //
 // What that guarantees: once Expire returns, neither party.db nor the key
 // file contains, through the file system, any byte from which a deleted
@@ -223,7 +226,39 @@ func deriveDayKey(raw []byte) (*dayKey, error) {
 func (k *keyring) get(d Day) *dayKey {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if dk := k.days[d]; dk != nil {
+		return dk
+	}
+	// Created by another process sharing the key file?
+	if unlock, err := lockFile(k.f); err == nil {
+		k.reload()
+		unlock()
+	}
 	return k.days[d]
+}
+
+// reload reads the key file again (the caller holds mu and the file lock):
+// keys created by another process appear, keys it destroyed vanish.
+func (k *keyring) reload() error {
+	days, free, slots := k.days, k.free, k.slots
+	k.days, k.free, k.slots = map[Day]*dayKey{}, nil, 0
+	if err := k.load(); err != nil {
+		k.days, k.free, k.slots = days, free, slots
+		return err
+	}
+	return nil
+}
+
+// forgetBefore drops the in-memory keys of days before cut, which another
+// process destroyed in the file.
+func (k *keyring) forgetBefore(cut Day) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for d := range k.days {
+		if d < cut {
+			delete(k.days, d)
+		}
+	}
 }
 
 // snapshot returns a copy of the live keys, for a reader that must not see a
@@ -243,6 +278,19 @@ func (k *keyring) snapshot() map[Day]*dayKey {
 func (k *keyring) ensure(d Day) (*dayKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if dk := k.days[d]; dk != nil {
+		return dk, nil
+	}
+	// Another process sharing the key file (front ends of one party on
+	// PostgreSQL) may have created it: read the file again under its lock.
+	unlock, err := lockFile(k.f)
+	if err != nil {
+		return nil, fmt.Errorf("store: lock key file: %w", err)
+	}
+	defer unlock()
+	if err := k.reload(); err != nil {
+		return nil, fmt.Errorf("store: key file: %w", err)
+	}
 	if dk := k.days[d]; dk != nil {
 		return dk, nil
 	}
@@ -277,12 +325,20 @@ func (k *keyring) ensure(d Day) (*dayKey, error) {
 	return dk, nil
 }
 
-// destroyBefore overwrites the slots of all keys of days before cut with
+// destroyBefore reads the file again and overwrites the slots of all keys of days before cut with
 // zeros, fsyncs the key file, and forgets the keys. It returns how many it
 // destroyed.
 func (k *keyring) destroyBefore(cut Day) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	unlock, err := lockFile(k.f)
+	if err != nil {
+		return 0, fmt.Errorf("store: lock key file: %w", err)
+	}
+	defer unlock()
+	if err := k.reload(); err != nil {
+		return 0, fmt.Errorf("store: key file: %w", err)
+	}
 	zero := make([]byte, slotSize)
 	var gone []Day
 	for d, dk := range k.days {

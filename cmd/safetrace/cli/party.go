@@ -13,11 +13,10 @@ import (
 
 	"github.com/safetrace/safetrace/deploy/keys"
 	"github.com/safetrace/safetrace/party/server"
-	"github.com/safetrace/safetrace/party/store"
 )
 
 const partyUsage = `usage:
-  safetrace party --manifest FILE --key FILE --data DIR [--listen ADDR] [--log-level info]
+  safetrace party --manifest FILE --key FILE --data DIR [--store postgres://...] [--listen ADDR] [--log-level info]
         [--revocations URL [--revocations-every 1m]]
   safetrace party keygen --id I --name NAME --mesh HOST:PORT --out FILE [--public FILE]`
 
@@ -46,8 +45,12 @@ func partyServe(ctx context.Context, args []string) error {
 	fs.Usage = usageFunc(fs, partyUsage)
 	mpath := fs.String("manifest", "", "signed manifest `file` (required)")
 	kpath := fs.String("key", "", "this party's private key `file` (required)")
-	data := fs.String("data", "", "data `directory` for the store (required; created 0700)")
-	listen := fs.String("listen", "", "`address` for /healthz and /metrics (optional, e.g. 127.0.0.1:9101)")
+	data := fs.String("data", "", "data `directory` for the store, or for the day-key file of a PostgreSQL store (required; created 0700)")
+	storeSpec := fs.String("store", "", "the party's `database`: a postgres:// URL (several front ends of one party may share it), or empty for the bbolt file party.db in --data")
+	keyFile := fs.String("keys", "", "day-key `file` of a PostgreSQL store, shared by all its front ends (default: pg.keys in --data)")
+	leaseTTL := fs.Duration("lease-ttl", server.DefaultLeaseTTL, "lifetime of the computation lease of front ends sharing a PostgreSQL store; a dead holder's lease moves on within about 4/3 of it")
+	instance := fs.String("instance", "", "`name` of this front end in the computation lease (default host/pid/random)")
+	listen := fs.String("listen", "", "`address` for /healthz, /readyz and /metrics (optional, e.g. 127.0.0.1:9101)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	expire := fs.Duration("expire-every", server.DefaultExpireEvery, "retention deletion `period`")
 	meshTimeout := fs.Duration("mesh-timeout", 60*time.Second, "how `long` a computation waits for the other parties before it fails")
@@ -60,7 +63,7 @@ func partyServe(ctx context.Context, args []string) error {
 	if *mpath == "" || *kpath == "" || *data == "" {
 		return errors.New("party: --manifest, --key and --data are required\nsafetrace: hint: 'safetrace party -h' lists the flags")
 	}
-	log, err := serverLogger("party", *level)
+	log, err := partyLogger(*level)
 	if err != nil {
 		return err
 	}
@@ -75,13 +78,15 @@ func partyServe(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return err
 	}
-	st, err := store.Open(filepath.Join(*data, "party.db"), server.StoreOptions(m))
+	st, desc, err := openPartyStore(ctx, *storeSpec, *data, *keyFile, m)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	log.Info("store open", "store", desc)
 	srv, err := server.New(server.Config{Manifest: m, Key: key, Store: st, Logger: log, ExpireEvery: *expire, MeshTimeout: *meshTimeout,
-		MinRunInterval: *runInterval, RevocationsURL: *revURL, RevocationsEvery: *revEvery,
+		MinRunInterval: *runInterval, LeaseTTL: *leaseTTL, Instance: *instance,
+		RevocationsURL: *revURL, RevocationsEvery: *revEvery,
 		// Always read: lists fetched before stay in force even if a
 		// restart leaves out --revocations.
 		RevocationsFile: filepath.Join(*data, "revocations.json")})

@@ -23,6 +23,7 @@ func runRelay(ctx context.Context, args []string) error {
 	forwarded := fs.Bool("trust-forwarded-for", false, "take client addresses from X-Forwarded-For (only behind a reverse proxy)")
 	metricsListen := fs.String("metrics-listen", "", "`address` of the operator listener serving /metrics (e.g. 127.0.0.1:9102; default none)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	frontEnds := fs.Int("party-front-ends", 1, "registered connections one party may have at once: its front ends, for parties on PostgreSQL with several (`n`)")
 	fs.Usage = usageFunc(fs, "usage: safetrace relay --listen ADDR --manifest FILE [--name URL] [--origin ORIGIN ...] [--metrics-listen ADDR]\n\nRun a stateless WebSocket relay between clients and parties.")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -62,6 +63,7 @@ func runRelay(ctx context.Context, args []string) error {
 		AllowedOrigins:    origins,
 		TrustForwardedFor: *forwarded,
 		MetricsListen:     *metricsListen,
+		PartyFrontEnds:    *frontEnds,
 		Logger:            log,
 	}
 	cfg.ApplyBudget(m.Params.Budget)

@@ -20,9 +20,11 @@ import (
 	"github.com/safetrace/safetrace/client/operator"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
+	"github.com/safetrace/safetrace/internal/testenv/pgtest"
 	"github.com/safetrace/safetrace/internal/testenv/relayserve"
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/party/store/pgstore"
 	"github.com/safetrace/safetrace/relay"
 )
 
@@ -33,8 +35,9 @@ type Deployment struct {
 	RelayURL      string
 	Relay         *relay.Server
 	Servers       []*server.Server // Servers[i] is party i+1
-	Stores        []*store.Store
-	RelayLog      *SyncBuffer // everything the relay logged
+	Stores        []*store.Store   // the bbolt stores (nil entries on PostgreSQL)
+	Backends      []store.Backend  // every party's store, bbolt or PostgreSQL
+	RelayLog      *SyncBuffer      // everything the relay logged
 
 	t       testing.TB
 	opts    Options
@@ -55,6 +58,9 @@ type Options struct {
 	// Params, if not nil, changes the manifest's parameters (see
 	// localdeploy.Options.Params).
 	Params func(p *manifest.Params)
+	// Postgres puts every party's store on PostgreSQL (a schema of its
+	// own in the cluster of pgtest; skipped without one) instead of bbolt.
+	Postgres bool
 }
 
 type runningParty struct {
@@ -133,11 +139,21 @@ func StartWith(tb testing.TB, n, t int, opts Options) *Deployment {
 	d.wg.Go(func() { relayserve.Serve(ctx, d.Relay, ln, "/ws") })
 	dir := tb.TempDir()
 	for _, k := range ld.Parties {
-		st, err := store.Open(filepath.Join(dir, fmt.Sprintf("party%d.db", k.ID)), server.StoreOptions(ld.Manifest))
-		if err != nil {
-			tb.Fatal(err)
+		if opts.Postgres {
+			st, err := pgstore.Open(context.Background(), pgtest.DSN(tb), filepath.Join(dir, fmt.Sprintf("party%d.keys", k.ID)), server.StoreOptions(ld.Manifest))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			d.Stores = append(d.Stores, nil)
+			d.Backends = append(d.Backends, st)
+		} else {
+			st, err := store.Open(filepath.Join(dir, fmt.Sprintf("party%d.db", k.ID)), server.StoreOptions(ld.Manifest))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			d.Stores = append(d.Stores, st)
+			d.Backends = append(d.Backends, st)
 		}
-		d.Stores = append(d.Stores, st)
 		d.Servers = append(d.Servers, nil)
 		d.parties = append(d.parties, nil)
 	}
@@ -156,7 +172,7 @@ func StartWith(tb testing.TB, n, t int, opts Options) *Deployment {
 // party to register at the relay.
 func (d *Deployment) StartParty(id int) *server.Server {
 	d.t.Helper()
-	s, err := server.New(server.Config{Manifest: d.Deployment.Manifest, Key: d.Parties[id-1], Store: d.Stores[id-1],
+	s, err := server.New(server.Config{Manifest: d.Deployment.Manifest, Key: d.Parties[id-1], Store: d.Backends[id-1],
 		Logger:     slog.New(slog.DiscardHandler),
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		MeshTimeout: d.opts.MeshTimeout, RunRetryWait: d.opts.RunRetryWait, MinRunInterval: -1, NoSchedule: true})
@@ -195,16 +211,16 @@ func (d *Deployment) StopPartyAsync(id int) {
 }
 
 // WaitRegistered waits (at most 10 s, then fails the test) until party id
-// is registered at the relay.
+// is registered at the relay and holds its computation lease.
 func (d *Deployment) WaitRegistered(id int) {
 	d.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	d.mu.Lock()
 	s := d.Servers[id-1]
 	d.mu.Unlock()
-	for s.RelaysRegistered() == 0 {
+	for s.RelaysRegistered() == 0 || !s.HoldsLease() {
 		if time.Now().After(deadline) {
-			d.t.Fatalf("party %d did not register at the relay", id)
+			d.t.Fatalf("party %d did not register at the relay (or take its computation lease)", id)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -217,10 +233,10 @@ func (d *Deployment) Manifest() *manifest.Manifest { return d.Deployment.Manifes
 func (d *Deployment) Stop() {
 	d.cancel()
 	d.wg.Wait()
-	for _, s := range d.Stores {
+	for _, s := range d.Backends {
 		s.Close()
 	}
-	d.Stores = nil
+	d.Stores, d.Backends = nil, nil
 }
 
 // FreePorts returns the first of n consecutive loopback ports that were

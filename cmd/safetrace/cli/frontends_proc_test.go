@@ -1,0 +1,349 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/safetrace/safetrace/client"
+	"github.com/safetrace/safetrace/client/operator"
+	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
+	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
+	"github.com/safetrace/safetrace/internal/testenv/pgtest"
+	"github.com/safetrace/safetrace/party/server"
+	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/party/store/pgstore"
+)
+
+// feDeployment is 3 parties of 2 front ends each, every party on its own
+// PostgreSQL schema, and a relay that keeps 2 connections per party: 7
+// processes of this test binary acting as safetrace.
+type feDeployment struct {
+	t      *testing.T
+	dir    string
+	mpath  string
+	relay  string
+	d      *localdeploy.Deployment
+	mb     []byte
+	dsn    [4]string // per party
+	listen map[string]string
+
+	mu    sync.Mutex
+	procs map[string]*exec.Cmd
+	logs  map[string]*fabrictest.SyncBuffer
+}
+
+func feName(party int, fe string) string { return fmt.Sprintf("party%d%s", party, fe) }
+
+func newFEDeployment(t *testing.T) *feDeployment {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	pgtest.Base(t)
+	fd := &feDeployment{t: t, dir: t.TempDir(), relay: freeAddr(t), listen: map[string]string{},
+		procs: map[string]*exec.Cmd{}, logs: map[string]*fabrictest.SyncBuffer{}}
+	var err error
+	fd.d, err = localdeploy.New(3, 1, localdeploy.Options{Relay: "ws://" + fd.relay + "/ws", MeshBasePort: fabrictest.FreePorts(t, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range fd.d.Parties {
+		if err := k.Save(filepath.Join(fd.dir, fmt.Sprintf("party%d.key", k.ID))); err != nil {
+			t.Fatal(err)
+		}
+		fd.dsn[k.ID] = pgtest.DSN(t)
+	}
+	fd.mpath = filepath.Join(fd.dir, "manifest.json")
+	if err := writeManifest(fd.mpath, fd.d.Manifest); err != nil {
+		t.Fatal(err)
+	}
+	fd.mb, _ = os.ReadFile(fd.mpath)
+	t.Cleanup(fd.stopAll)
+	fd.start("relay")
+	for i := 1; i <= 3; i++ {
+		for _, fe := range []string{"a", "b"} {
+			fd.listen[feName(i, fe)] = freeAddr(t)
+			fd.start(feName(i, fe))
+		}
+	}
+	return fd
+}
+
+func (fd *feDeployment) start(name string) {
+	fd.t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		fd.t.Fatal(err)
+	}
+	var args []string
+	if name == "relay" {
+		args = []string{"relay", "--manifest", fd.mpath, "--listen", fd.relay, "--party-front-ends", "2"}
+	} else {
+		party := int(name[5] - '0')
+		args = []string{"party", "--manifest", fd.mpath, "--key", filepath.Join(fd.dir, fmt.Sprintf("party%d.key", party)),
+			"--data", filepath.Join(fd.dir, fmt.Sprintf("party%d", party)), "--store", fd.dsn[party],
+			"--listen", fd.listen[name], "--instance", name, "--lease-ttl", "3s", "--mesh-timeout", "5s"}
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Args[0] = "safetrace"
+	fd.mu.Lock()
+	if fd.logs[name] == nil {
+		fd.logs[name] = &fabrictest.SyncBuffer{}
+	}
+	cmd.Stdout, cmd.Stderr = fd.logs[name], fd.logs[name]
+	fd.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		fd.t.Fatal(err)
+	}
+	fd.mu.Lock()
+	fd.procs[name] = cmd
+	fd.mu.Unlock()
+}
+
+func (fd *feDeployment) stop(name string, sig syscall.Signal) {
+	fd.mu.Lock()
+	cmd := fd.procs[name]
+	delete(fd.procs, name)
+	fd.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		fd.t.Errorf("%s did not stop on %v", name, sig)
+	}
+}
+
+func (fd *feDeployment) stopAll() {
+	fd.mu.Lock()
+	var names []string
+	for n := range fd.procs {
+		names = append(names, n)
+	}
+	fd.mu.Unlock()
+	for _, n := range names {
+		fd.stop(n, syscall.SIGTERM)
+	}
+}
+
+// health returns the front end's /healthz, or ok false.
+func (fd *feDeployment) health(name string) (server.Health, int, bool) {
+	var h server.Health
+	hc := http.Client{Timeout: time.Second}
+	resp, err := hc.Get("http://" + fd.listen[name] + "/readyz")
+	if err != nil {
+		return h, 0, false
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		return h, resp.StatusCode, false
+	}
+	return h, resp.StatusCode, true
+}
+
+// waitFor polls cond every 20 ms for at most d.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > d {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// holder returns the front end of party that holds its lease, or "".
+func (fd *feDeployment) holder(party int) string {
+	found := ""
+	for _, fe := range []string{"a", "b"} {
+		if h, code, ok := fd.health(feName(party, fe)); ok && code == 200 && h.LeaseHolder {
+			if found != "" {
+				fd.t.Fatalf("party %d: both front ends hold the lease", party)
+			}
+			found = feName(party, fe)
+		}
+	}
+	return found
+}
+
+func (fd *feDeployment) allReady() bool {
+	for i := 1; i <= 3; i++ {
+		for _, fe := range []string{"a", "b"} {
+			if _, code, ok := fd.health(feName(i, fe)); !ok || code != 200 {
+				return false
+			}
+		}
+		if fd.holder(i) == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// TestProcessesFrontEndsKill: 3 parties of 2 front ends on PostgreSQL
+// under a load of concurrent uploads. A front end without the lease and
+// then the lease holder of another party are killed with SIGKILL and
+// restarted; the lease moves within a bounded time, every receipted upload
+// is in every party's database with all its records and nothing else is,
+// and an exposure epoch runs on the new lease holder.
+func TestProcessesFrontEndsKill(t *testing.T) {
+	fd := newFEDeployment(t)
+	waitFor(t, "all front ends ready, one lease holder per party", 30*time.Second, fd.allReady)
+	h := fd.d.Manifest.Hash()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	var mu sync.Mutex
+	receipted := map[string]int{}
+	stopLoad := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	const workers, perUpload = 8, 20
+	for w := range workers {
+		wg.Go(func() {
+			c, err := client.New(fd.mb, h[:], nil, nil, client.WithBackoff(50*time.Millisecond, 500*time.Millisecond),
+				client.WithAttemptWait(5*time.Second))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			for i := 0; i < 10000; i++ {
+				select {
+				case <-stopLoad:
+					return
+				default:
+				}
+				st, err := c.Upload(ctx, client.Ordinary, "", testRecords(perUpload, w*100000+i))
+				if err != nil {
+					errs <- fmt.Errorf("worker %d upload %d: %w", w, i, err)
+					return
+				}
+				mu.Lock()
+				receipted[string(st.UploadID[:])] = st.Records
+				mu.Unlock()
+			}
+		})
+	}
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(receipted)
+	}
+	waitFor(t, "uploads flowing", 30*time.Second, func() bool { return count() >= 20 })
+
+	// A front end without the lease dies.
+	h2 := fd.holder(2)
+	other2 := feName(2, "a")
+	if h2 == other2 {
+		other2 = feName(2, "b")
+	}
+	before := count()
+	fd.stop(other2, syscall.SIGKILL)
+	waitFor(t, "uploads after the kill of a front end", 30*time.Second, func() bool { return count() >= before+20 })
+	fd.start(other2)
+
+	// The lease holder of party 1 dies; the other front end takes over.
+	h1 := fd.holder(1)
+	if h1 == "" {
+		t.Fatal("party 1 has no lease holder")
+	}
+	next := feName(1, "a")
+	if h1 == next {
+		next = feName(1, "b")
+	}
+	before = count()
+	killed := time.Now()
+	fd.stop(h1, syscall.SIGKILL)
+	waitFor(t, "lease hand-over", 30*time.Second, func() bool {
+		hh, code, ok := fd.health(next)
+		return ok && code == 200 && hh.LeaseHolder
+	})
+	handover := time.Since(killed)
+	t.Logf("lease of party 1 moved from %s to %s %.2fs after the kill (lease TTL 3s, renewed every 1s)", h1, next, handover.Seconds())
+	if handover > 3*time.Second*4/3+2*time.Second {
+		t.Errorf("hand-over took %v, bound 4/3 TTL plus slack", handover)
+	}
+	waitFor(t, "uploads after the kill of the lease holder", 30*time.Second, func() bool { return count() >= before+20 })
+	fd.start(h1)
+	waitFor(t, "all front ends ready again", 30*time.Second, fd.allReady)
+	time.Sleep(500 * time.Millisecond)
+	close(stopLoad)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	// An epoch runs on the lease holders (party 1's new one).
+	oc, err := client.New(fd.mb, h[:], nil, nil, client.WithBackoff(50*time.Millisecond, 500*time.Millisecond), client.WithAttemptWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oc.Close()
+	var signers []operator.Signer
+	for i := range fd.d.Manifest.T + 1 {
+		signers = append(signers, operator.Signer{Party: i + 1, Key: fd.d.Parties[i].Sign})
+	}
+	ectx, ecancel := context.WithTimeout(ctx, 90*time.Second)
+	defer ecancel()
+	outs, err := operator.Run(ectx, oc, "exposure", signers, 100*time.Millisecond)
+	if err != nil {
+		t.Fatalf("epoch after the hand-over: %v", err)
+	}
+	t.Logf("epoch after the hand-over: %s", outs[0].Text)
+	forwarded := 0
+	fd.mu.Lock()
+	for _, l := range fd.logs {
+		forwarded += strings.Count(l.String(), "run request forwarded to the lease holder")
+	}
+	fd.mu.Unlock()
+	t.Logf("run requests forwarded from a front end without the lease: %d", forwarded)
+	fd.stopAll()
+
+	records := 0
+	for _, n := range receipted {
+		records += n
+	}
+	for i := 1; i <= 3; i++ {
+		st, err := pgstore.Open(context.Background(), fd.dsn[i], pgstore.DefaultKeyPath(filepath.Join(fd.dir, fmt.Sprintf("party%d", i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		found := 0
+		err = st.ForEachRecord(0, 1<<32-1, func(r *store.Record) error { got[string(r.UploadID)]++; found++; return nil })
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("party %d: %d uploads (%d records) receipted, %d uploads (%d records) found", i, len(receipted), records, len(got), found)
+		for id, n := range receipted {
+			if got[id] != n {
+				t.Errorf("party %d holds %d records of receipted upload %x, want %d", i, got[id], id[:4], n)
+			}
+		}
+		for id, n := range got {
+			if _, ok := receipted[id]; !ok {
+				t.Errorf("party %d holds %d records of upload %x, never receipted", i, n, id[:4])
+			}
+		}
+	}
+}
