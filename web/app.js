@@ -608,12 +608,16 @@ try {
   mark("client");
 } catch (e) {
   $("loading").textContent = t("err.init", { err: e.message });
+  $("loading").hidden = false;
   throw e;
 }
 await expire();
-$("loading").hidden = true;
+// The home screen is drawn from the start (the largest paint does not wait
+// for the client); its actions work from here on.
+for (const id of ["scan", "mycode-btn", "scanperson"]) $(id).disabled = false;
+for (const id of ["status-text", "status-advice"]) $(id).removeAttribute("data-i18n");
 show("home");
-renderStatus();
+await renderStatus(); // before the app counts as ready: its texts move the buttons
 renderQueue();
 await tick();
 setInterval(tick, 1000);
