@@ -10,11 +10,12 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/safetrace
 
-# The browser client compiled to WebAssembly plus the loader from the Go tree.
+# The browser modules compiled to WebAssembly (the visitor app's, ./wasm,
+# and the poster page's, ./wasm/poster) plus the loader from the Go tree,
+# under content-hashed names with their brotli and gzip encodings, listed in
+# web/dist/assets.js (wasm/internal/dist).
 wasm:
-	@mkdir -p web/dist
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/dist/safetrace.wasm ./wasm
-	cp $(GOROOT)/lib/wasm/wasm_exec.js web/dist/wasm_exec.js
+	$(GO) run ./wasm/internal/dist -o web/dist
 
 # A whole local deployment: parties, relay and web app (see README).
 run: build wasm
@@ -38,7 +39,7 @@ bench-ingest:
 # The QR decoder and poster benchmarks under WebAssembly in node, as the
 # browser app runs them.
 bench-wasm:
-	GOOS=js GOARCH=wasm $(GO) test -exec "$(GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' -bench 'DecodeFrame|Poster' -benchtime 20x ./qr
+	GOOS=js GOARCH=wasm $(GO) test -exec "$(GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' -bench 'DecodeFrame|ScanFrame|Poster' -benchtime 20x ./qr
 
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec "$(GOROOT)/lib/wasm/go_js_wasm_exec" ./qr/... ./trace/...

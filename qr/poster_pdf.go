@@ -59,7 +59,7 @@ func WritePDFBatch(w io.Writer, venues []*Venue, opt *PosterOptions) error {
 			pdf.SetFont("go", style, t.size)
 			pdf.Text(t.x-pdf.GetStringWidth(t.text)/2, t.y, t.text)
 		}
-		l.symbol.runs(func(y, x, n int) {
+		l.symbol.Runs(func(y, x, n int) {
 			pdf.Rect(l.qrX+float64(x)*l.module, l.qrY+float64(y)*l.module, float64(n)*l.module, l.module, "F")
 		})
 		pdf.LinkString(l.qrX, l.qrY, l.module*float64(l.symbol.Size()), l.module*float64(l.symbol.Size()), l.url)

@@ -41,7 +41,7 @@ func PosterImage(v *Venue, opt *PosterOptions) (*image.Gray, error) {
 	side := mod * n
 	x0 := int(math.Round((l.qrX+l.module*float64(n)/2)*px)) - side/2
 	y0 := int(math.Round((l.qrY+l.module*float64(n)/2)*px)) - side/2
-	l.symbol.runs(func(y, x, run int) {
+	l.symbol.Runs(func(y, x, run int) {
 		r := image.Rect(x0+x*mod, y0+y*mod, x0+(x+run)*mod, y0+(y+1)*mod)
 		draw.Draw(img, r, image.Black, image.Point{}, draw.Src)
 	})

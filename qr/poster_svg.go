@@ -32,7 +32,7 @@ func WriteSVG(w io.Writer, v *Venue, opt *PosterOptions) error {
 	}
 	fmt.Fprintf(bw, `<path transform="translate(%s %s) scale(%s)" fill="#000" shape-rendering="crispEdges" d="`,
 		num(l.qrX), num(l.qrY), num(l.module))
-	l.symbol.runs(func(y, x, n int) {
+	l.symbol.Runs(func(y, x, n int) {
 		fmt.Fprintf(bw, "M%d %dh%dv1h-%dz", x, y, n, n)
 	})
 	fmt.Fprintf(bw, "\"/>\n<desc>%s</desc>\n</svg>\n", escape(l.url))

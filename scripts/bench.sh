@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Benchmarks: every package's go test benchmarks, then the ingest figures
 # (receipted records/s per party through the relay, bbolt and PostgreSQL side
-# by side), then the MPC core across party processes on loopback. Prints
-# tables at the end of each part; everything is also kept in bench.txt.
+# by side), then the MPC core across party processes on loopback, then
+# Lighthouse on the web pages. Prints tables at the end of each part;
+# everything is also kept in bench.txt.
 #
-#   scripts/bench.sh          everything (make bench)
-#   scripts/bench.sh ingest   the ingest figures only (make bench-ingest)
+#   scripts/bench.sh             everything (make bench)
+#   scripts/bench.sh ingest      the ingest figures only (make bench-ingest)
+#   scripts/bench.sh lighthouse  Lighthouse only
 #
 # Without SAFETRACE_TEST_POSTGRES a throwaway PostgreSQL cluster is started
 # for the run (scripts/pg-test-env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
-if [ -z "${SAFETRACE_TEST_POSTGRES:-}" ]; then
+if [ "$what" != lighthouse ] && [ -z "${SAFETRACE_TEST_POSTGRES:-}" ]; then
 	eval "$(scripts/pg-test-env.sh start)"
 	trap 'scripts/pg-test-env.sh stop "$SAFETRACE_PG_DIR"' EXIT
 fi
@@ -23,6 +25,7 @@ if [ "$what" = all ]; then
 	go test -run '^$' -bench . -skip 'BenchmarkIngest|BenchmarkPutUploadParallel' -benchtime "${BENCHTIME:-1s}" -timeout 60m ./... 2>&1 | tee -a "$out"
 fi
 
+if [ "$what" != lighthouse ]; then
 uploads=${INGEST_UPLOADS:-2000}
 echo | tee -a "$out"
 echo "Ingest: receipted records/s per party; 3 parties, 24 clients, uploads of 30 records ($uploads uploads), through the relay on loopback; store alone: 20-record uploads from 32 goroutines" | tee -a "$out"
@@ -59,3 +62,54 @@ for row in "${rows[@]}"; do
 	us=$(sed -n 's/.*us_per_batch=\([0-9.]*\).*/\1/p' <<<"$line")
 	printf '%-8s %-4s %-9s %-7s %-12s %-14s %s\n' "$1" "$2" "$3" "$4" "$secs" "$ps" "${us:--}" | tee -a "$out"
 done
+fi
+
+# Lighthouse (npm package "lighthouse", installed once into
+# $LIGHTHOUSE_DIR) against Debian's Chromium: the mobile profile (simulated
+# slow 4G, CPU 4x) for the visitor app, the poster page and the dashboard,
+# served by "safetrace dev" from a fresh build. Skipped without npm or
+# Chromium; SKIP_LIGHTHOUSE=1 skips it too.
+lighthouse_version=13.5.0
+chrome=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "${SKIP_LIGHTHOUSE:-}" ] && [ -n "$chrome" ] && command -v npm >/dev/null; then
+	lhdir=${LIGHTHOUSE_DIR:-$HOME/.cache/safetrace-lighthouse}
+	if [ ! -x "$lhdir/node_modules/.bin/lighthouse" ] || ! grep -q "\"version\": \"$lighthouse_version\"" "$lhdir/node_modules/lighthouse/package.json"; then
+		npm install --silent --no-audit --no-fund --prefix "$lhdir" "lighthouse@$lighthouse_version"
+	fi
+	make -s wasm >/dev/null
+	tmp=$(mktemp -d)
+	port=${LIGHTHOUSE_PORT:-18080}
+	./bin/safetrace dev --dir "$tmp/deploy" --web "127.0.0.1:$port" --relay-port $((port + 1)) \
+		--party-http-base $((port + 10)) --mesh-base-port $((port + 20)) >"$tmp/dev.log" 2>&1 &
+	devpid=$!
+	trap 'kill $devpid 2>/dev/null; wait $devpid 2>/dev/null; rm -rf "$tmp"; [ -z "${SAFETRACE_PG_DIR:-}" ] || scripts/pg-test-env.sh stop "$SAFETRACE_PG_DIR"' EXIT
+	for _ in $(seq 100); do
+		curl -sf "http://localhost:$port/api/manifest.json" >/dev/null && break
+		sleep 0.3
+	done
+	echo | tee -a "$out"
+	echo "Lighthouse $lighthouse_version, mobile (simulated slow 4G, CPU 4x), Chromium $("$chrome" --version | awk '{print $2}')" | tee -a "$out"
+	printf '%-12s %-12s %-14s %-15s %s\n' page performance accessibility best-practices seo | tee -a "$out"
+	for page in app:/ poster:/web/poster.html dashboard:/web/dashboard.html; do
+		name=${page%%:*} path=${page#*:}
+		CHROME_PATH=$chrome "$lhdir/node_modules/.bin/lighthouse" "http://localhost:$port$path" \
+			--quiet --output=json --output-path="$tmp/$name.json" \
+			--only-categories=performance,accessibility,best-practices,seo \
+			--chrome-flags="--headless=new --no-sandbox --disable-gpu --use-fake-ui-for-media-stream" >/dev/null 2>"$tmp/$name.err" || { cat "$tmp/$name.err"; continue; }
+		node -e '
+			const r = require(process.argv[1]);
+			const s = (k) => Math.round(r.categories[k].score * 100);
+			console.log([process.argv[2].padEnd(12), String(s("performance")).padEnd(12), String(s("accessibility")).padEnd(14),
+				String(s("best-practices")).padEnd(15), s("seo")].join(" "));
+			for (const k of ["performance", "accessibility", "best-practices"])
+				for (const ref of r.categories[k].auditRefs) {
+					const a = r.audits[ref.id];
+					if (ref.weight > 0 && a.score !== null && a.score < 0.9) console.log("    " + k + ": " + ref.id + " " + (a.displayValue || a.score));
+				}
+			const m = r.audits;
+			console.log("    FCP " + m["first-contentful-paint"].displayValue + ", LCP " + m["largest-contentful-paint"].displayValue +
+				", TBT " + m["total-blocking-time"].displayValue + ", CLS " + m["cumulative-layout-shift"].displayValue + ", SI " + m["speed-index"].displayValue);
+		' "$tmp/$name.json" "$name" | tee -a "$out"
+		mkdir -p test-artifacts && cp "$tmp/$name.json" "test-artifacts/lighthouse-$name.json"
+	done
+fi

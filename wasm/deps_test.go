@@ -6,24 +6,52 @@ import (
 	"testing"
 )
 
-// TestDeps keeps the browser client from linking server code: anything
-// under party/, the computation host and jobs, bbolt, the epoch and the
-// native WebSocket library.
-func TestDeps(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", ".")
+// serverDeps are what no browser module may link: anything under party/,
+// the computation host and jobs, bbolt, the epoch, the native WebSocket
+// library and the browser test driver.
+var serverDeps = []string{"go.etcd.io/bbolt", "github.com/gorilla/websocket",
+	"github.com/safetrace/safetrace/party/", "github.com/safetrace/safetrace/compute",
+	"github.com/safetrace/safetrace/epoch", "github.com/safetrace/safetrace/regionmap/regionjob",
+	"github.com/chromedp/"}
+
+// posterDeps are what the visitor app's module must not link: the poster
+// page's PDF writer, fonts and renderers (its own module, wasm/poster).
+var posterDeps = []string{"github.com/go-pdf/fpdf", "golang.org/x/image/",
+	"github.com/safetrace/safetrace/wasm/internal/posterkit"}
+
+func jsDeps(t *testing.T, pkg string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", pkg)
 	cmd.Env = append(cmd.Environ(), "GOOS=js", "GOARCH=wasm")
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list: %v", err)
+		t.Fatalf("go list %s: %v", pkg, err)
 	}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, bad := range []string{"go.etcd.io/bbolt", "github.com/gorilla/websocket",
-			"github.com/safetrace/safetrace/party/", "github.com/safetrace/safetrace/compute",
-			"github.com/safetrace/safetrace/epoch", "github.com/safetrace/safetrace/regionmap/regionjob",
-			"github.com/chromedp/"} {
-			if strings.HasPrefix(dep, bad) {
-				t.Errorf("the WebAssembly client links %s", dep)
+	return strings.Fields(string(out))
+}
+
+func checkDeps(t *testing.T, module string, deps []string, bad []string, exact ...string) {
+	t.Helper()
+	for _, dep := range deps {
+		for _, b := range bad {
+			if strings.HasPrefix(dep, b) {
+				t.Errorf("the %s module links %s", module, dep)
+			}
+		}
+		for _, e := range exact {
+			if dep == e {
+				t.Errorf("the %s module links %s", module, dep)
 			}
 		}
 	}
+}
+
+// TestDeps keeps the browser modules from linking server code, and the
+// visitor app's module (this package) from linking the poster page's code:
+// it uses qr/core (the venue code and the decoder), never package qr with
+// its renderers.
+func TestDeps(t *testing.T) {
+	checkDeps(t, "visitor app's", jsDeps(t, "."), append(serverDeps, posterDeps...),
+		"github.com/safetrace/safetrace/qr")
+	checkDeps(t, "poster page's", jsDeps(t, "./poster"), serverDeps)
 }

@@ -15,8 +15,9 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wasm/internal/jsbridge"
 	"github.com/safetrace/safetrace/wasm/internal/visitor"
 	"github.com/safetrace/safetrace/wire"
 )
@@ -28,7 +29,8 @@ import (
 //
 //	init(manifestJSON, stateJSON, pinnedHex) -> {state, manifest_hash, deployment, params}
 //	venue(text) -> Venue JSON                (rejects: not a venue / bad poster)
-//	decode(rgba Uint8ClampedArray, w, h) -> text or ""
+//	decode(rgba Uint8ClampedArray, w, h[, whole]) -> text or ""  (a camera frame;
+//	                                         whole: the decoder's whole chain, for measurements)
 //	cell(lat, lon, accuracyM) -> geohash cell or "" (too inaccurate)
 //	prepare(historyJSON) -> {pending: [PendingUpload], summary}   ordinary records
 //	preview(historyJSON, onsetDay, now) -> summary                positive report
@@ -38,10 +40,10 @@ import (
 //	ack(timeoutMs) -> undefined            (the parties delete delivered results)
 //	myCode(now) -> {code, png}
 //	encounter(text) -> Encounter JSON
-//	bench(n) -> {derive_ms, share_ms, records}
+//	bench(n) -> {derive_ms, share_ms, work_ms, visit_seal_ms, visit_work_ms, records, ...}
 func init() {
 	a := &app{}
-	registerConcurrent("app", map[string]method{
+	jsbridge.RegisterConcurrent("app", map[string]jsbridge.Method{
 		"init":            a.init,
 		"venue":           a.venue,
 		"decode":          decode,
@@ -87,18 +89,18 @@ func jsonString(v any) (any, error) {
 }
 
 func (a *app) init(args []safejs.Value) (any, error) {
-	if err := wantArgs("init", args, 3); err != nil {
+	if err := jsbridge.WantArgs("init", args, 3); err != nil {
 		return nil, err
 	}
-	mb, err := argString(args, 0)
+	mb, err := jsbridge.ArgString(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	sj, err := argString(args, 1)
+	sj, err := jsbridge.ArgString(args, 1)
 	if err != nil {
 		return nil, err
 	}
-	ph, err := argString(args, 2)
+	ph, err := jsbridge.ArgString(args, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -148,16 +150,16 @@ func (a *app) init(args []safejs.Value) (any, error) {
 }
 
 func (a *app) venue(args []safejs.Value) (any, error) {
-	if err := wantArgs("venue", args, 1); err != nil {
+	if err := jsbridge.WantArgs("venue", args, 1); err != nil {
 		return nil, err
 	}
-	s, err := argString(args, 0)
+	s, err := jsbridge.ArgString(args, 0)
 	if err != nil {
 		return nil, err
 	}
 	v, err := visitor.ParseVenue(s)
 	if err != nil {
-		if errors.Is(err, qr.ErrNotVenue) {
+		if errors.Is(err, core.ErrNotVenue) {
 			return nil, errors.New("not-venue")
 		}
 		return nil, err
@@ -165,15 +167,30 @@ func (a *app) venue(args []safejs.Value) (any, error) {
 	return jsonString(v)
 }
 
+// scanner decodes the camera's frames: a Scanner spreads the decoder's
+// expensive attempts over frames, so a frame without a code is cheap.
+var scanner struct {
+	sync.Mutex
+	s core.Scanner
+}
+
 func decode(args []safejs.Value) (any, error) {
-	if err := wantArgs("decode", args, 3); err != nil {
-		return nil, err
+	if len(args) != 3 && len(args) != 4 {
+		return nil, fmt.Errorf("decode: want 3 or 4 arguments, got %d", len(args))
 	}
-	w, err := argFloat(args, 1)
+	whole := false
+	if len(args) == 4 {
+		b, err := args[3].Bool()
+		if err != nil {
+			return nil, fmt.Errorf("decode: argument 4: %w", err)
+		}
+		whole = b
+	}
+	w, err := jsbridge.ArgFloat(args, 1)
 	if err != nil {
 		return nil, err
 	}
-	h, err := argFloat(args, 2)
+	h, err := jsbridge.ArgFloat(args, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +198,14 @@ func decode(args []safejs.Value) (any, error) {
 	if _, err := safejs.CopyBytesToGo(pix, args[0]); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
-	text, err := qr.DecodeRGBA(pix, int(w), int(h), int(w)*4)
+	var text string
+	if whole {
+		text, err = core.DecodeRGBA(pix, int(w), int(h), int(w)*4)
+	} else {
+		scanner.Lock()
+		text, err = scanner.s.DecodeRGBA(pix, int(w), int(h), int(w)*4)
+		scanner.Unlock()
+	}
 	if err != nil {
 		return "", nil // no code in this frame
 	}
@@ -189,7 +213,7 @@ func decode(args []safejs.Value) (any, error) {
 }
 
 func (a *app) cell(args []safejs.Value) (any, error) {
-	if err := wantArgs("cell", args, 3); err != nil {
+	if err := jsbridge.WantArgs("cell", args, 3); err != nil {
 		return nil, err
 	}
 	_, p, err := a.ready()
@@ -198,7 +222,7 @@ func (a *app) cell(args []safejs.Value) (any, error) {
 	}
 	var f [3]float64
 	for i := range f {
-		if f[i], err = argFloat(args, i); err != nil {
+		if f[i], err = jsbridge.ArgFloat(args, i); err != nil {
 			return nil, err
 		}
 	}
@@ -207,7 +231,7 @@ func (a *app) cell(args []safejs.Value) (any, error) {
 
 func history(args []safejs.Value) (visitor.History, error) {
 	var h visitor.History
-	s, err := argString(args, 0)
+	s, err := jsbridge.ArgString(args, 0)
 	if err != nil {
 		return h, err
 	}
@@ -231,7 +255,7 @@ func pendings(c *client.Client, kind client.Kind, code string, recs []trace.Reco
 }
 
 func (a *app) prepare(args []safejs.Value) (any, error) {
-	if err := wantArgs("prepare", args, 1); err != nil {
+	if err := jsbridge.WantArgs("prepare", args, 1); err != nil {
 		return nil, err
 	}
 	c, p, err := a.ready()
@@ -261,7 +285,7 @@ func (a *app) positive(args []safejs.Value) ([]trace.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	onsetS, err := argString(args, 1)
+	onsetS, err := jsbridge.ArgString(args, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +293,7 @@ func (a *app) positive(args []safejs.Value) ([]trace.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	now, err := argFloat(args, 2)
+	now, err := jsbridge.ArgFloat(args, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +304,7 @@ func (a *app) positive(args []safejs.Value) ([]trace.Record, error) {
 }
 
 func (a *app) preview(args []safejs.Value) (any, error) {
-	if err := wantArgs("preview", args, 3); err != nil {
+	if err := jsbridge.WantArgs("preview", args, 3); err != nil {
 		return nil, err
 	}
 	recs, err := a.positive(args)
@@ -291,14 +315,14 @@ func (a *app) preview(args []safejs.Value) (any, error) {
 }
 
 func (a *app) preparePositive(args []safejs.Value) (any, error) {
-	if err := wantArgs("preparePositive", args, 4); err != nil {
+	if err := jsbridge.WantArgs("preparePositive", args, 4); err != nil {
 		return nil, err
 	}
 	recs, err := a.positive(args)
 	if err != nil {
 		return nil, err
 	}
-	code, err := argString(args, 3)
+	code, err := jsbridge.ArgString(args, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -313,18 +337,18 @@ func (a *app) preparePositive(args []safejs.Value) (any, error) {
 }
 
 func (a *app) send(args []safejs.Value) (any, error) {
-	if err := wantArgs("send", args, 2); err != nil {
+	if err := jsbridge.WantArgs("send", args, 2); err != nil {
 		return nil, err
 	}
 	c, _, err := a.ready()
 	if err != nil {
 		return nil, err
 	}
-	s, err := argString(args, 0)
+	s, err := jsbridge.ArgString(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := argFloat(args, 1)
+	ms, err := jsbridge.ArgFloat(args, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -347,14 +371,14 @@ func (a *app) send(args []safejs.Value) (any, error) {
 }
 
 func (a *app) results(args []safejs.Value) (any, error) {
-	if err := wantArgs("results", args, 1); err != nil {
+	if err := jsbridge.WantArgs("results", args, 1); err != nil {
 		return nil, err
 	}
 	c, _, err := a.ready()
 	if err != nil {
 		return nil, err
 	}
-	ms, err := argFloat(args, 0)
+	ms, err := jsbridge.ArgFloat(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -372,14 +396,14 @@ func (a *app) results(args []safejs.Value) (any, error) {
 }
 
 func (a *app) ack(args []safejs.Value) (any, error) {
-	if err := wantArgs("ack", args, 1); err != nil {
+	if err := jsbridge.WantArgs("ack", args, 1); err != nil {
 		return nil, err
 	}
 	c, _, err := a.ready()
 	if err != nil {
 		return nil, err
 	}
-	ms, err := argFloat(args, 0)
+	ms, err := jsbridge.ArgFloat(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -389,10 +413,10 @@ func (a *app) ack(args []safejs.Value) (any, error) {
 }
 
 func (a *app) myCode(args []safejs.Value) (any, error) {
-	if err := wantArgs("myCode", args, 1); err != nil {
+	if err := jsbridge.WantArgs("myCode", args, 1); err != nil {
 		return nil, err
 	}
-	now, err := argFloat(args, 0)
+	now, err := jsbridge.ArgFloat(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -411,10 +435,10 @@ func (a *app) myCode(args []safejs.Value) (any, error) {
 }
 
 func encounter(args []safejs.Value) (any, error) {
-	if err := wantArgs("encounter", args, 1); err != nil {
+	if err := jsbridge.WantArgs("encounter", args, 1); err != nil {
 		return nil, err
 	}
-	s, err := argString(args, 0)
+	s, err := jsbridge.ArgString(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -428,14 +452,14 @@ func encounter(args []safejs.Value) (any, error) {
 // bench derives n venue records of a synthetic stay and shares and seals
 // them for every party, as an upload does, and reports the times.
 func (a *app) bench(args []safejs.Value) (any, error) {
-	if err := wantArgs("bench", args, 1); err != nil {
+	if err := jsbridge.WantArgs("bench", args, 1); err != nil {
 		return nil, err
 	}
 	c, p, err := a.ready()
 	if err != nil {
 		return nil, err
 	}
-	n, err := argFloat(args, 0)
+	n, err := jsbridge.ArgFloat(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -450,20 +474,50 @@ func (a *app) bench(args []safejs.Value) (any, error) {
 	}
 	recs = recs[:int(n)]
 	t1 := time.Now()
+	var envs [][]byte
 	for _, chunk := range visitor.Chunks(recs) {
 		pu, err := c.Prepare(client.Ordinary, "", chunk)
 		if err != nil {
 			return nil, err
 		}
 		for i, req := range pu.Requests { // seal as Send does
-			if _, err := wire.SealEnvelope(c.Manifest(), i+1, req); err != nil {
+			env, err := wire.SealEnvelope(c.Manifest(), i+1, req)
+			if err != nil {
 				return nil, err
 			}
+			envs = append(envs, env)
 		}
 	}
 	t2 := time.Now()
-	return map[string]any{"records": int(n), "derive_ms": float64(t1.Sub(t0).Microseconds()) / 1000,
-		"share_ms": float64(t2.Sub(t1).Microseconds()) / 1000}, nil
+	// The proof of work alone (part of sealing): found again for the
+	// envelopes of these records, and for those of one 40-minute visit
+	// (5 records, an envelope of up to 4 KiB per party).
+	base := c.Manifest().Params.Budget.WorkBits
+	for _, env := range envs {
+		wire.SetWork(env, base)
+	}
+	t3 := time.Now()
+	pu, err := c.Prepare(client.Ordinary, "", recs[:min(5, len(recs))])
+	if err != nil {
+		return nil, err
+	}
+	var visitEnvs [][]byte
+	for i, req := range pu.Requests {
+		env, err := wire.SealEnvelope(c.Manifest(), i+1, req)
+		if err != nil {
+			return nil, err
+		}
+		visitEnvs = append(visitEnvs, env)
+	}
+	t4 := time.Now()
+	for _, env := range visitEnvs {
+		wire.SetWork(env, base)
+	}
+	t5 := time.Now()
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return map[string]any{"records": int(n), "derive_ms": ms(t1.Sub(t0)), "share_ms": ms(t2.Sub(t1)),
+		"work_ms": ms(t3.Sub(t2)), "envelopes": len(envs), "work_bits": base,
+		"visit_seal_ms": ms(t4.Sub(t3)), "visit_work_ms": ms(t5.Sub(t4)), "visit_envelope_bytes": len(visitEnvs[0])}, nil
 }
 
 // refusal names a party's refusal for the app's messages.

@@ -11,7 +11,13 @@ const MIN = 60_000, HOUR = 60 * MIN, DAY = 24 * HOUR;
 const MAX_STAY = 12 * HOUR;
 const UPLOAD_EVERY = 15 * MIN; // GPS cells and encounters, app time
 const RESULTS_EVERY = 5 * MIN; // real time
-const perf = (window.__stPerf = { decodeMs: [], start: performance.now() });
+const perf = (window.__stPerf = { decodeMs: [], start: performance.now(), marks: {} });
+const mark = (name) => { perf.marks[name] = Math.round(performance.now()); };
+mark("script");
+
+// ---- the Go client: web/dist/assets.js (written by "make wasm") has started
+// the download of the content-hashed module and loaded wasm_exec.js.
+const wasmLoad = self.safetraceLoad;
 
 // ---- storage: one IndexedDB object store of named values.
 const db = await new Promise((resolve, reject) => {
@@ -80,11 +86,15 @@ function show(name) {
 for (const b of document.querySelectorAll("[data-go]")) b.addEventListener("click", () => show(b.dataset.go));
 
 // ---- WebAssembly client
+const wasmResp = await wasmLoad;
+mark("wasm_exec");
 const go = new Go();
 const ready = new Promise((resolve) => { window.safetraceReady = resolve; });
-const wasm = await WebAssembly.instantiateStreaming(fetch("web/dist/safetrace.wasm"), go.importObject);
+const wasm = await WebAssembly.instantiateStreaming(wasmResp, go.importObject);
+mark("compiled");
 go.run(wasm.instance);
 await ready;
+mark("go_ready");
 const api = window.safetrace.app;
 
 await loadTexts("en");
@@ -276,8 +286,10 @@ function renderActive(v) {
   $("active-end").textContent = fmtTime(v.end);
 }
 
-// ---- scanning: camera frames decoded by the Go QR decoder, ~3 frames/s,
-// one decode at a time so the UI never waits on it.
+// ---- scanning: camera frames decoded by the Go QR decoder, ~5 frames/s,
+// one decode at a time so the UI never waits on it. A frame without a code
+// costs a few milliseconds (the decoder spreads its expensive attempts over
+// frames, qr/core.Scanner).
 let stream = null, scanMode = "venue", scanTimer = 0;
 async function startScan(mode) {
   scanMode = mode;
@@ -296,8 +308,8 @@ async function startScan(mode) {
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   let busy = false;
-  scanTimer = setInterval(async () => {
-    if (busy || !video.videoWidth) return;
+  const tick = async () => {
+    if (busy || !video.videoWidth || !stream) return;
     busy = true;
     try {
       const scale = Math.min(1, 640 / video.videoWidth);
@@ -310,7 +322,9 @@ async function startScan(mode) {
       perf.decodeMs.push(performance.now() - t0);
       if (text && stream) await scanned(text);
     } finally { busy = false; }
-  }, 300);
+  };
+  scanTimer = setInterval(tick, 200);
+  tick();
 }
 function stopCamera() {
   clearInterval(scanTimer);
@@ -620,16 +634,22 @@ $("lang").addEventListener("change", async () => {
 window.addEventListener("online", () => { flush(); checkResults(); });
 
 // ---- start
+mark("texts");
 try {
   await initClient();
+  mark("client");
 } catch (e) {
   $("loading").textContent = t("err.init", { err: e.message });
+  $("loading").hidden = false;
   throw e;
 }
 await expire();
-$("loading").hidden = true;
+// The home screen is drawn from the start (the largest paint does not wait
+// for the client); its actions work from here on.
+for (const id of ["scan", "mycode-btn", "scanperson"]) $(id).disabled = false;
+for (const id of ["status-text", "status-advice"]) $(id).removeAttribute("data-i18n");
 show("home");
-renderStatus();
+await renderStatus(); // before the app counts as ready: its texts move the buttons
 renderQueue();
 await tick();
 setInterval(tick, 1000);

@@ -53,8 +53,10 @@ function setStatus(id, text, isError) {
 
 // loadWasm starts the Go program and waits until it has set up safetrace.poster.
 async function loadWasm() {
+  // dist/assets.js, a deferred script, starts the download and the loader.
+  if (document.readyState === "loading") await new Promise((r) => document.addEventListener("DOMContentLoaded", r, { once: true }));
+  const resp = await self.safetraceLoad;
   const go = new Go();
-  const resp = fetch("dist/safetrace.wasm");
   const { instance } = await WebAssembly.instantiateStreaming(resp, go.importObject);
   go.run(instance);
   for (let i = 0; !(globalThis.safetrace && globalThis.safetrace.poster); i++) {

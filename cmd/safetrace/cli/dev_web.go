@@ -5,13 +5,22 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
-// appFiles are the only files of the web root that "safetrace dev" serves:
-// the visitor app, the dashboard and poster pages, and the client that
-// "make wasm" builds into web/dist. Everything else under the web root (the
+// distName matches the only other files served: what "make wasm"
+// (wasm/internal/dist) writes into web/dist, named after their content
+// (16 hex digits of SHA-256), with their precompressed .br and .gz. They
+// never change under their name, so browsers may cache them for good.
+var distName = regexp.MustCompile(`^(app|poster|wasm_exec)\.[0-9a-f]{16}\.(wasm|js)$`)
+
+// appFiles are the only files of the web root that "safetrace dev" serves,
+// besides the content-hashed modules of web/dist (distName): the visitor
+// app, the dashboard and poster pages, and the list of built files that
+// "make wasm" writes into web/dist. Everything else under the web root (the
 // deployment directory with its keys and stores, sources, dotfiles) is never
 // served, whatever the request path; a file added to web/ must be added
 // here (TestAppFilesListed checks).
@@ -21,8 +30,7 @@ var appFiles = []string{
 	"web/charts.js",
 	"web/dashboard.html",
 	"web/dashboard.js",
-	"web/dist/safetrace.wasm",
-	"web/dist/wasm_exec.js",
+	"web/dist/assets.js",
 	"web/i18n/de.json",
 	"web/i18n/en.json",
 	"web/icons/icon-192.png",
@@ -65,10 +73,65 @@ func webHandler(root, csp string) (http.Handler, error) {
 	for _, name := range appFiles {
 		rel := strings.TrimPrefix(name, "web/")
 		mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-cache")
 			serveRootFile(w, r, web, rel)
 		})
 	}
+	mux.HandleFunc("GET /web/dist/{name}", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if !distName.MatchString(name) {
+			http.NotFound(w, r)
+			return
+		}
+		serveDist(w, r, web, name)
+	})
 	return mux, nil
+}
+
+// serveDist serves the built file dist/name of web with an immutable cache
+// lifetime, as its brotli or gzip encoding (name.br, name.gz, written by
+// "make wasm") when the request accepts it.
+func serveDist(w http.ResponseWriter, r *http.Request, web *os.Root, name string) {
+	h := w.Header()
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	switch path.Ext(name) {
+	case ".wasm":
+		h.Set("Content-Type", "application/wasm")
+	case ".js":
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+	}
+	file := "dist/" + name
+	for _, enc := range []struct{ token, suffix string }{{"br", ".br"}, {"gzip", ".gz"}} {
+		if !acceptsEncoding(r, enc.token) {
+			continue
+		}
+		if fi, err := web.Lstat(file + enc.suffix); err == nil && fi.Mode().IsRegular() {
+			h.Set("Content-Encoding", enc.token)
+			serveRootFile(w, r, web, file+enc.suffix)
+			return
+		}
+	}
+	serveRootFile(w, r, web, file)
+}
+
+// acceptsEncoding reports whether the request's Accept-Encoding lists the
+// content coding token with a non-zero quality.
+func acceptsEncoding(r *http.Request, token string) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(name), token) {
+				continue
+			}
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			if q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000" {
+				return false
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // serveRootFile serves the regular file name of root, or 404.

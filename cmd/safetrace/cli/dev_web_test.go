@@ -183,3 +183,87 @@ func TestDeploymentDirOutsideWeb(t *testing.T) {
 		}
 	}
 }
+
+// TestDevServerDist checks how the built modules are served: only
+// content-hashed names of web/dist, as their brotli or gzip encoding when
+// the request accepts it (Vary: Accept-Encoding), with an immutable cache
+// lifetime; everything else in web/dist is not served.
+func TestDevServerDist(t *testing.T) {
+	root := t.TempDir()
+	const name = "app.0123456789abcdef.wasm"
+	files := map[string]string{
+		"index.html":                "<!doctype html>app",
+		"web/dist/assets.js":        "self.safetraceAssets = {};",
+		"web/dist/" + name:          "raw module",
+		"web/dist/" + name + ".br":  "brotli module",
+		"web/dist/" + name + ".gz":  "gzip module",
+		"web/dist/assets.json":      "{}",
+		"web/dist/secret.wasm":      "SECRET",
+		"web/dist/.build-1/x.wasm":  "SECRET",
+		"web/dist/app.wasm":         "SECRET unhashed",
+		"web/dist/app.0123.wasm.br": "SECRET",
+	}
+	for n, body := range files {
+		p := filepath.Join(root, n)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := webHandler(root, "default-src 'self'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	get := func(path, accept string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if accept != "" {
+			req.Header.Set("Accept-Encoding", accept)
+		}
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	body := func(resp *http.Response) string {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for _, tt := range []struct{ accept, enc, body string }{
+		{"gzip, deflate, br, zstd", "br", "brotli module"},
+		{"gzip", "gzip", "gzip module"},
+		{"br;q=0, gzip", "gzip", "gzip module"},
+		{"", "", "raw module"},
+		{"identity", "", "raw module"},
+	} {
+		resp := get("/web/dist/"+name, tt.accept)
+		got := body(resp)
+		if resp.StatusCode != 200 || got != tt.body || resp.Header.Get("Content-Encoding") != tt.enc {
+			t.Errorf("Accept-Encoding %q: %d %q, Content-Encoding %q; want %q, %q", tt.accept, resp.StatusCode, got, resp.Header.Get("Content-Encoding"), tt.body, tt.enc)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/wasm" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		if v := resp.Header.Get("Vary"); v != "Accept-Encoding" {
+			t.Errorf("Vary %q", v)
+		}
+		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+			t.Errorf("Cache-Control %q", cc)
+		}
+	}
+	if resp := get("/web/dist/assets.js", "br"); resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("Content-Encoding") != "" {
+		t.Errorf("assets.js: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	for _, p := range []string{"/web/dist/secret.wasm", "/web/dist/app.wasm", "/web/dist/assets.json",
+		"/web/dist/" + name + ".br", "/web/dist/app.0123.wasm.br", "/web/dist/.build-1/x.wasm",
+		"/web/dist/%2e%2e/dist/" + name, "/web/dist/..%2fdist%2f" + name, "/web/dist/"} {
+		if resp := get(p, "br"); resp.StatusCode == 200 || strings.Contains(body(resp), "SECRET") {
+			t.Errorf("GET %s: %d", p, resp.StatusCode)
+		}
+	}
+}

@@ -24,42 +24,8 @@ import (
 )
 
 // webRoot returns a directory holding the repository's web/ files and the
-// client built to web/dist, as "make wasm" would.
-func webRoot(t *testing.T) string {
-	root := t.TempDir()
-	dist := filepath.Join(root, "web", "dist")
-	if err := os.MkdirAll(dist, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob("../../../web/*")
-	for _, f := range files {
-		if st, err := os.Stat(f); err != nil || st.IsDir() {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(root, "web", filepath.Base(f)), b, 0o644)
-	}
-	start := time.Now()
-	build := exec.Command("go", "build", "-o", filepath.Join(dist, "safetrace.wasm"), "../../../wasm")
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build wasm: %v\n%s", err, out)
-	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dist, "wasm_exec.js"), b, 0o644)
-	t.Logf("built the wasm client in %v", time.Since(start).Round(time.Millisecond))
-	return root
-}
+// client built to web/dist, as "make wasm" makes them.
+func webRoot(t *testing.T) string { return browsertest.WebRoot(t) }
 
 // pagesServer serves root and the endpoints of "safetrace dev" for a
 // running in-process deployment.

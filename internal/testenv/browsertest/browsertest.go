@@ -53,8 +53,9 @@ var (
 )
 
 // build builds the binary and a web root once per test process: the web
-// root holds index.html, web/ and web/dist/{safetrace.wasm,wasm_exec.js}
-// as "make wasm" makes them.
+// root holds index.html, web/ and web/dist as "make wasm" makes it (both
+// modules and wasm_exec.js under content-hashed names, with their .br and
+// .gz, assets.json and assets.js; wasm/internal/dist).
 func build(t testing.TB) (bin, webRoot string) {
 	t.Helper()
 	root := ModuleRoot(t)
@@ -77,7 +78,7 @@ func build(t testing.TB) (bin, webRoot string) {
 		// One after the other: the machine may have two cores only, and
 		// run appends to errs.
 		run(nil, "build", "-o", filepath.Join(buildDir, "safetrace"), "./cmd/safetrace")
-		run([]string{"GOOS=js", "GOARCH=wasm"}, "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(dist, "safetrace.wasm"), "./wasm")
+		run(nil, "run", "./wasm/internal/dist", "-o", dist)
 		if len(errs) > 0 {
 			buildErr = fmt.Errorf("%s", strings.Join(errs, "\n"))
 			return
@@ -88,12 +89,6 @@ func build(t testing.TB) (bin, webRoot string) {
 		if buildErr = copyFile(filepath.Join(root, "index.html"), filepath.Join(web, "index.html")); buildErr != nil {
 			return
 		}
-		goroot, err := exec.Command("go", "env", "GOROOT").Output()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildErr = copyFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"), filepath.Join(dist, "wasm_exec.js"))
 		fmt.Fprintf(os.Stderr, "browsertest: built safetrace and the wasm client in %v\n", time.Since(start).Round(time.Millisecond))
 	})
 	if buildErr != nil {
@@ -105,6 +100,21 @@ func build(t testing.TB) (bin, webRoot string) {
 // WebRoot returns a directory served as the web root: index.html, web/ and
 // the built client in web/dist.
 func WebRoot(t testing.TB) string { _, w := build(t); return w }
+
+// Assets returns the names "make wasm" gave the built files
+// (web/dist/assets.json): "app.wasm", "poster.wasm" and "wasm_exec.js" to
+// their content-hashed names.
+func Assets(t testing.TB) map[string]string {
+	b, err := os.ReadFile(filepath.Join(WebRoot(t), "web", "dist", "assets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
 
 // Binary returns the path of a safetrace binary built from this tree.
 func Binary(t testing.TB) string { b, _ := build(t); return b }

@@ -2,8 +2,10 @@ package browsertest_test
 
 import (
 	"bytes"
-	"compress/gzip"
+	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,7 +21,7 @@ import (
 
 // decodeJS decodes the camera's current frame n times with the Go decoder
 // and returns the times in milliseconds and the last text.
-const decodeJS = `(async (n) => {
+const decodeJS = `(async (n, whole) => {
   const s = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}});
   const v = document.createElement("video");
   v.muted = true; v.srcObject = s; await v.play();
@@ -28,22 +30,136 @@ const decodeJS = `(async (n) => {
   const c = document.createElement("canvas");
   c.width = v.videoWidth; c.height = v.videoHeight;
   const ctx = c.getContext("2d", {willReadFrequently: true});
-  const ms = []; let text = "";
+  const ms = [], wholeMs = []; let text = "", reads = 0;
   for (let i = 0; i < n; i++) {
     ctx.drawImage(v, 0, 0);
     const img = ctx.getImageData(0, 0, c.width, c.height);
     const t0 = performance.now();
-    text = await safetrace.app.decode(img.data, img.width, img.height);
+    const got = await safetrace.app.decode(img.data, img.width, img.height);
     ms.push(performance.now() - t0);
+    if (got) { text = got; reads++; }
+    if (whole) { // the whole chain on the same frame, for comparison
+      const t1 = performance.now();
+      await safetrace.app.decode(img.data, img.width, img.height, true);
+      wholeMs.push(performance.now() - t1);
+    }
   }
   s.getTracks().forEach(t => t.stop());
-  return {ms, text, w: c.width, h: c.height};
+  return {ms, wholeMs, text, reads, w: c.width, h: c.height};
 })`
 
 type decodeRun struct {
-	MS   []float64 `json:"ms"`
-	Text string    `json:"text"`
-	W, H int
+	MS    []float64 `json:"ms"`
+	Whole []float64 `json:"wholeMs"`
+	Text  string    `json:"text"`
+	Reads int       `json:"reads"`
+	W, H  int
+}
+
+// runDecode decodes n camera frames in the page (see decodeJS), each also
+// with the whole chain if whole is set.
+func runDecode(t *testing.T, ctx context.Context, n int, whole bool) decodeRun {
+	t.Helper()
+	var d decodeRun
+	raw := eval[string](t, ctx, fmt.Sprintf("(%s)(%d, %v).then(JSON.stringify)", decodeJS, n, whole))
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// moduleSizes returns the raw, gzip and brotli sizes of a built file, as
+// "make wasm" wrote them (name, name.gz, name.br).
+func moduleSizes(t *testing.T, name string) (raw, gz, br int) {
+	t.Helper()
+	dist := filepath.Join(browsertest.WebRoot(t), "web", "dist")
+	size := func(f string) int {
+		fi, err := os.Stat(filepath.Join(dist, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(fi.Size())
+	}
+	return size(name), size(name + ".gz"), size(name + ".br")
+}
+
+// writeNumbers writes nums to test-artifacts/numbers.json: the unthrottled
+// figures replace the file but for its "throttled" object, which the
+// throttled test replaces.
+func writeNumbers(t *testing.T, nums map[string]any) {
+	out, _ := json.MarshalIndent(nums, "", "  ")
+	t.Logf("numbers:\n%s", out)
+	dir := filepath.Join(browsertest.ModuleRoot(t), "test-artifacts")
+	os.MkdirAll(dir, 0o755)
+	file := filepath.Join(dir, "numbers.json")
+	old := map[string]any{}
+	if b, err := os.ReadFile(file); err == nil {
+		json.Unmarshal(b, &old)
+	}
+	all := map[string]any{}
+	if _, ok := nums["throttled"]; ok {
+		all = old
+	} else if th, ok := old["throttled"]; ok {
+		all["throttled"] = th
+	}
+	maps.Copy(all, nums)
+	out, _ = json.MarshalIndent(all, "", "  ")
+	os.WriteFile(file, out, 0o644)
+}
+
+// benchRun is one safetraceApp.bench(1000).
+type benchRun struct {
+	DeriveMS    float64 `json:"derive_ms"`
+	ShareMS     float64 `json:"share_ms"`
+	WorkMS      float64 `json:"work_ms"`
+	Envelopes   int     `json:"envelopes"`
+	WorkBits    int     `json:"work_bits"`
+	VisitSealMS float64 `json:"visit_seal_ms"`
+	VisitWorkMS float64 `json:"visit_work_ms"`
+	VisitBytes  int     `json:"visit_envelope_bytes"`
+}
+
+// runBench runs the records benchmark n times and returns the medians.
+func runBench(t *testing.T, ctx context.Context, n int) (med benchRun) {
+	t.Helper()
+	var runs []benchRun
+	for range n {
+		var b benchRun
+		raw := eval[string](t, ctx, "safetraceApp.bench(1000).then(JSON.stringify)")
+		if err := json.Unmarshal([]byte(raw), &b); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, b)
+	}
+	pick := func(f func(benchRun) float64) float64 {
+		var xs []float64
+		for _, r := range runs {
+			xs = append(xs, f(r))
+		}
+		return median(xs)
+	}
+	med = runs[0]
+	med.DeriveMS = pick(func(r benchRun) float64 { return r.DeriveMS })
+	med.ShareMS = pick(func(r benchRun) float64 { return r.ShareMS })
+	med.WorkMS = pick(func(r benchRun) float64 { return r.WorkMS })
+	med.VisitSealMS = pick(func(r benchRun) float64 { return r.VisitSealMS })
+	med.VisitWorkMS = pick(func(r benchRun) float64 { return r.VisitWorkMS })
+	return med
+}
+
+// budget checks a measured figure: the issue's target is logged as met or
+// missed, and only a value over the (generous) budget fails the test, so a
+// busy machine does not make it flaky.
+func budget(t *testing.T, name string, got, target, limit float64) {
+	t.Helper()
+	verdict := "target met"
+	if got > target {
+		verdict = "TARGET MISSED"
+	}
+	t.Logf("%-34s %10.1f  target %8.1f  budget %8.1f  %s", name, got, target, limit, verdict)
+	if got > limit {
+		t.Errorf("%s = %.1f, over the budget of %.1f (target %.1f)", name, got, limit, target)
+	}
 }
 
 func median(xs []float64) float64 {
@@ -52,25 +168,34 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-// TestAppNumbers measures the figures docs/app.md reports: the gzipped
-// client, time to interactive (cold and from the service worker), the Go
-// QR decoder per camera frame in the browser, and sharing and sealing 1,000
+// TestAppNumbers measures the figures docs/app.md reports: the modules'
+// sizes, time to interactive (cold and from the service worker), the Go QR
+// decoder per camera frame in the browser, and sharing and sealing 1,000
 // records in the browser. They go to the log and test-artifacts/numbers.json.
+// It checks the module split (the visitor app's module has no PDF writer)
+// and the frame cost.
 func TestAppNumbers(t *testing.T) {
 	browsertest.Chromium(t)
 	dev := browsertest.StartDev(t)
 	origin := strings.TrimSuffix(dev.URL, "/")
 	nums := map[string]any{}
 
-	raw, err := os.ReadFile(filepath.Join(browsertest.WebRoot(t), "web", "dist", "safetrace.wasm"))
+	assets := browsertest.Assets(t)
+	for _, m := range []string{"app", "poster"} {
+		raw, gz, br := moduleSizes(t, assets[m+".wasm"])
+		nums[m+"_wasm_bytes"], nums[m+"_wasm_gzip_bytes"], nums[m+"_wasm_brotli_bytes"] = raw, gz, br
+	}
+	app, err := os.ReadFile(filepath.Join(browsertest.WebRoot(t), "web", "dist", assets["app.wasm"]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	zw.Write(raw)
-	zw.Close()
-	nums["wasm_bytes"], nums["wasm_gzip_bytes"] = len(raw), gz.Len()
+	for _, pkg := range []string{"go-pdf/fpdf", "x/image/font", "wasm/internal/posterkit", "safetrace/party/"} {
+		if bytes.Contains(app, []byte(pkg)) {
+			t.Errorf("the visitor app's module contains %s", pkg)
+		}
+	}
+	budget(t, "app module gzip (MB)", float64(nums["app_wasm_gzip_bytes"].(int))/1e6, 2.0, 2.6)
+	budget(t, "app module brotli (MB)", float64(nums["app_wasm_brotli_bytes"].(int))/1e6, 2.0, 2.1)
 
 	v, err := qr.NewVenue("Numbers Café", qr.Category(1))
 	if err != nil {
@@ -95,41 +220,101 @@ func TestAppNumbers(t *testing.T) {
 	}
 	nums["tti_warm_ms"] = eval[float64](t, ctx, "window.__stPerf.ttiFromNav")
 
-	var d decodeRun
-	raw2 := eval[string](t, ctx, "("+decodeJS+")(15).then(JSON.stringify)")
-	if err := json.Unmarshal([]byte(raw2), &d); err != nil {
-		t.Fatal(err)
-	}
-	if d.Text != v.URL(origin) {
-		t.Errorf("decoded %q from the camera", d.Text)
+	d := runDecode(t, ctx, 15, false)
+	if d.Text != v.URL(origin) || d.Reads < 7 {
+		t.Errorf("decoded %q in %d of 15 frames from the camera", d.Text, d.Reads)
 	}
 	nums["decode_ms_median_code"] = median(d.MS[1:])
+	nums["decode_frames_read_of_15"] = d.Reads
 
 	plain := openApp(t, dev, browsertest.Options{}, 0, "") // Chromium's test pattern, no code
-	raw2 = eval[string](t, plain, "("+decodeJS+")(8).then(JSON.stringify)")
-	if err := json.Unmarshal([]byte(raw2), &d); err != nil {
+	d = runDecode(t, plain, 25, true)
+	t.Logf("frames without a code (ms): %.0f", d.MS)
+	t.Logf("the same frames, whole chain (ms): %.0f", d.Whole)
+	scanMed, wholeMed := median(d.MS[1:]), median(d.Whole[1:])
+	nums["decode_ms_median_nocode"], nums["decode_ms_median_nocode_whole_chain"] = scanMed, wholeMed
+	nums["decode_ms_max_nocode"] = slices.Max(d.MS[1:])
+	// The absolute figure depends on the machine's load; the ratio to the
+	// whole chain, measured on the same frames at the same time, does not.
+	budget(t, "frame without a code, median (ms)", scanMed, 15, 60)
+	budget(t, "frame without a code / whole chain", scanMed/wholeMed, 0.3, 0.5)
+
+	b := runBench(t, ctx, 3)
+	nums["records_1000_derive_ms"], nums["records_1000_share_seal_ms"] = b.DeriveMS, b.ShareMS
+	nums["records_1000_work_ms"], nums["records_1000_envelopes"] = b.WorkMS, b.Envelopes
+	nums["visit_seal_ms"], nums["visit_work_ms"], nums["work_bits"] = b.VisitSealMS, b.VisitWorkMS, b.WorkBits
+	nums["decode_frame"] = "640x480"
+	writeNumbers(t, nums)
+}
+
+// TestAppNumbersThrottled measures the app on an older phone
+// (browsertest.SlowPhone: CPU 4x slower, 1.6 Mbit/s down, 150 ms latency)
+// and checks the issue's targets with generous budgets: time to interactive
+// cold and from the service worker, a poster in the fake camera checked in
+// after opening the scanner, 1,000 records shared and sealed, the proof of
+// work of an upload. The figures go to test-artifacts/numbers.json under
+// "throttled".
+func TestAppNumbersThrottled(t *testing.T) {
+	browsertest.Chromium(t)
+	dev := browsertest.StartDev(t)
+	origin := strings.TrimSuffix(dev.URL, "/")
+	nums := map[string]any{"profile": "CPU 4x, 1.6 Mbit/s down, 750 kbit/s up, 150 ms latency"}
+
+	v, err := qr.NewVenue("Slow Phone Café", qr.Category(1))
+	if err != nil {
 		t.Fatal(err)
 	}
-	nums["decode_ms_median_nocode"] = median(d.MS[1:])
-
-	var derive, share []float64
-	for range 3 {
-		var b struct {
-			DeriveMS float64 `json:"derive_ms"`
-			ShareMS  float64 `json:"share_ms"`
-		}
-		raw := eval[string](t, ctx, "safetraceApp.bench(1000).then(JSON.stringify)")
-		if err := json.Unmarshal([]byte(raw), &b); err != nil {
+	frame, err := browsertest.PosterFrame(v, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(t.TempDir(), "poster.y4m")
+	if err := browsertest.WriteY4M(video, frame, 3); err != nil {
+		t.Fatal(err)
+	}
+	o := browsertest.Options{Video: video, Throttle: browsertest.SlowPhone, Timeout: 6 * time.Minute}
+	ctx := openApp(t, dev, o, 0, "")
+	cold := eval[float64](t, ctx, "window.__stPerf.ttiFromNav")
+	waitFor(t, ctx, `navigator.serviceWorker.ready.then(r => !!r.active)`, 60*time.Second)
+	for range 2 {
+		if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 			t.Fatal(err)
 		}
-		derive, share = append(derive, b.DeriveMS), append(share, b.ShareMS)
+		waitFor(t, ctx, `document.body.dataset.ready === "1"`, 60*time.Second)
 	}
-	nums["records_1000_derive_ms"], nums["records_1000_share_seal_ms"] = median(derive), median(share)
-	nums["decode_frame"] = "640x480"
+	warm := eval[float64](t, ctx, "window.__stPerf.ttiFromNav")
+	t.Logf("warm start: %s", eval[string](t, ctx, "JSON.stringify(window.__stPerf.marks)"))
 
-	out, _ := json.MarshalIndent(nums, "", "  ")
-	t.Logf("numbers:\n%s", out)
-	dir := filepath.Join(browsertest.ModuleRoot(t), "test-artifacts")
-	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "numbers.json"), out, 0o644)
+	// From the tap on "scan" to the confirmation screen with the venue.
+	scan := eval[float64](t, ctx, `(async () => {
+  const t0 = performance.now();
+  document.getElementById("scan").click();
+  while (document.getElementById("confirm").hidden) await new Promise(r => setTimeout(r, 20));
+  return performance.now() - t0;
+})()`)
+	if got := text(t, ctx, "#venue-name"); got != v.Name {
+		t.Errorf("confirm screen shows %q", got)
+	}
+	click(t, ctx, "#checkin")
+	waitFor(t, ctx, `!document.getElementById("active").hidden`, 20*time.Second)
+
+	b := runBench(t, ctx, 3)
+
+	nums["tti_cold_ms"], nums["tti_warm_ms"], nums["scan_to_confirm_ms"] = cold, warm, scan
+	nums["records_1000_share_seal_ms"], nums["records_1000_work_ms"], nums["records_1000_envelopes"] = b.ShareMS, b.WorkMS, b.Envelopes
+	nums["records_1000_share_seal_without_work_ms"] = b.ShareMS - b.WorkMS
+	nums["visit_seal_ms"], nums["visit_work_ms"], nums["work_bits"] = b.VisitSealMS, b.VisitWorkMS, b.WorkBits
+	writeNumbers(t, map[string]any{"throttled": nums})
+
+	// Cold: the module alone is 1.8 MB with brotli, 9 s at 1.6 Mbit/s.
+	budget(t, "throttled: cold time to interactive (ms)", cold, 3000, 30000)
+	budget(t, "throttled: warm time to interactive (ms)", warm, 1000, 6000)
+	budget(t, "throttled: scan to check-in screen (ms)", scan, 2000, 5000)
+	// Sharing and sealing is client and wire code; since envelopes carry a
+	// proof of work (up to 16 bits for the large envelopes of 1,000
+	// records) it misses the target, so the budget only guards against
+	// regressions.
+	budget(t, "throttled: 1,000 records share+seal (ms)", b.ShareMS, 500, 8000)
+	budget(t, "throttled: 1,000 records without the work (ms)", b.ShareMS-b.WorkMS, 500, 5000)
+	budget(t, "throttled: a visit's proof of work (ms)", b.VisitWorkMS, 300, 1000)
 }

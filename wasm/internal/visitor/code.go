@@ -8,7 +8,7 @@ import (
 	"image/png"
 	"time"
 
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 	"github.com/safetrace/safetrace/trace"
 )
 
@@ -29,10 +29,10 @@ func ParseEncounter(text string) (Encounter, error) {
 	return Encounter{ID: id[:], Day: int32(d)}, nil
 }
 
-// QRDataURL renders text as a QR code (qr.Encode, with its quiet zone),
+// QRDataURL renders text as a QR code (core.Encode, with its quiet zone),
 // scale pixels per module, as a PNG data URL for an <img>.
 func QRDataURL(text string, scale int) (string, error) {
-	sym, err := qr.Encode(text)
+	sym, err := core.Encode(text)
 	if err != nil {
 		return "", err
 	}

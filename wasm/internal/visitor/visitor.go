@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/client"
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 	"github.com/safetrace/safetrace/trace"
 )
 
@@ -44,9 +44,9 @@ type Venue struct {
 }
 
 // ParseVenue reads a scanned text or a location hash ("#v1.…"). Text that is
-// not a venue URL gives an error wrapping qr.ErrNotVenue.
+// not a venue URL gives an error wrapping core.ErrNotVenue.
 func ParseVenue(text string) (*Venue, error) {
-	v, err := qr.ParseURL(text)
+	v, err := core.ParseURL(text)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package qr
+package core
 
 import (
 	"fmt"
@@ -56,9 +56,9 @@ func Encode(text string) (*Symbol, error) {
 	return &Symbol{Modules: m, Version: q.VersionNumber, Level: level}, nil
 }
 
-// runs calls f for each horizontal run of dark modules, with its row, first
+// Runs calls f for each horizontal run of dark modules, with its row, first
 // column and length, so that renderers draw one rectangle per run.
-func (s *Symbol) runs(f func(y, x, n int)) {
+func (s *Symbol) Runs(f func(y, x, n int)) {
 	for y, row := range s.Modules {
 		for x := 0; x < len(row); {
 			if !row[x] {

@@ -1,5 +1,9 @@
 //go:build js && wasm
 
+// Command poster is the venue owner page's client compiled to WebAssembly
+// ("make wasm" builds it into web/dist/ as poster.<hash>.wasm): the poster
+// renderers of package qr (PDF, PNG, SVG) behind safetrace.poster.*. The
+// visitor app loads its own, smaller module (wasm/).
 package main
 
 import (
@@ -8,6 +12,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/safetrace/safetrace/wasm/internal/jsbridge"
 	"github.com/safetrace/safetrace/wasm/internal/posterkit"
 )
 
@@ -18,6 +23,8 @@ import (
 //	batch(csvText, {paper, origin}) -> {pdf, names}
 //	renew() -> undefined      (a fresh venue secret for the next posters)
 //	categories() -> [{name, stay_minutes, risk}]
+func main() { jsbridge.Run() }
+
 func init() {
 	var maker *posterkit.Maker
 	ensure := func() (*posterkit.Maker, error) {
@@ -30,7 +37,7 @@ func init() {
 		}
 		return maker, nil
 	}
-	register("poster", map[string]method{
+	jsbridge.Register("poster", map[string]jsbridge.Method{
 		"make": func(args []safejs.Value) (any, error) {
 			if len(args) != 1 {
 				return nil, fmt.Errorf("poster.make: want 1 argument, got %d", len(args))

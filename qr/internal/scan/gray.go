@@ -1,21 +1,21 @@
-package qr
+package scan
 
 import (
 	"image"
 	"image/color"
 )
 
-// A gray is an 8-bit luminance plane, the decoders' working image.
-type gray struct {
+// A Gray is an 8-bit luminance plane, the decoders' working image.
+type Gray struct {
 	pix  []byte
 	w, h int
 }
 
-func newGray(w, h int) *gray { return &gray{pix: make([]byte, w*h), w: w, h: h} }
+func newGray(w, h int) *Gray { return &Gray{pix: make([]byte, w*h), w: w, h: h} }
 
-// toGray converts any image to luminance, with fast paths for the types
+// ToGray converts any image to luminance, with fast paths for the types
 // image/png, image/jpeg and camera frames produce.
-func toGray(img image.Image) *gray {
+func ToGray(img image.Image) *Gray {
 	b := img.Bounds()
 	g := newGray(b.Dx(), b.Dy())
 	switch m := img.(type) {
@@ -50,7 +50,7 @@ func toGray(img image.Image) *gray {
 
 // stretch maps the 1st to 99th percentile of luminance onto the full range,
 // for dim or washed-out photos. It returns nil if the image is flat.
-func (g *gray) stretch() *gray {
+func (g *Gray) stretch() *Gray {
 	var hist [256]int
 	for _, v := range g.pix {
 		hist[v]++
@@ -85,7 +85,7 @@ func percentile(hist *[256]int, rank int) int {
 // half shrinks the image to half size by averaging 2x2 blocks; large photos
 // decode faster and their noise averages out. It returns nil for images too
 // small to shrink.
-func (g *gray) half() *gray {
+func (g *Gray) half() *Gray {
 	if g.w < 400 || g.h < 400 {
 		return nil
 	}
@@ -103,7 +103,7 @@ func (g *gray) half() *gray {
 // double enlarges the image to twice its size with bilinear interpolation,
 // which helps codes whose modules are only a pixel or two wide. It returns
 // nil for images that are already large.
-func (g *gray) double() *gray {
+func (g *Gray) double() *Gray {
 	if g.w > 1200 || g.h > 1200 {
 		return nil
 	}
@@ -125,7 +125,7 @@ func (g *gray) double() *gray {
 
 // smooth applies a 3x3 box blur, which removes speckle noise and JPEG
 // artefacts that break up finder patterns.
-func (g *gray) smooth() *gray {
+func (g *Gray) smooth() *Gray {
 	out := newGray(g.w, g.h)
 	for y := 0; y < g.h; y++ {
 		y0, y1 := max(y-1, 0), min(y+1, g.h-1)
@@ -146,7 +146,7 @@ func (g *gray) smooth() *gray {
 
 // rotate turns the image a quarter turn clockwise. The detector scans rows,
 // so a code whose finder patterns were missed across may be found along.
-func (g *gray) rotate() *gray {
+func (g *Gray) rotate() *Gray {
 	out := newGray(g.h, g.w)
 	for y := 0; y < g.h; y++ {
 		for x := 0; x < g.w; x++ {
