@@ -476,11 +476,12 @@ async function startGPS() {
     $("gps-count").textContent = t("gps.count", { n: cells.length });
   }, async (err) => {
     if (err.code === err.PERMISSION_DENIED) {
-      $("gps-msg").textContent = t("gps.denied");
+      // The switch goes off with the message, before the store is written.
       gpsOn = false;
-      await put("gpsOn", false);
       $("gps-on").checked = false;
+      $("gps-msg").textContent = t("gps.denied");
       stopGPS();
+      await put("gpsOn", false);
     } else $("gps-msg").textContent = t("gps.unavailable");
   }, { enableHighAccuracy: true, maximumAge: 60000, timeout: 30000 });
 }

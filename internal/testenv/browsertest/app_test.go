@@ -25,9 +25,12 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 }
 
 // waitFor polls a JS condition until it is true or d passes.
+// waitFor polls cond until it holds, for up to three times d: d is what the
+// wait takes on a quiet machine, and the tests share two cores with every
+// other package's tests (these are bounds, not measurements).
 func waitFor(t *testing.T, ctx context.Context, cond string, d time.Duration) {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, d)
+	c, cancel := context.WithTimeout(ctx, 3*d)
 	defer cancel()
 	if _, err := chromedp.Run(c, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
 		txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
