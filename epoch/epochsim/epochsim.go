@@ -20,7 +20,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/safetrace/safetrace/epoch"
@@ -40,6 +42,11 @@ type Config struct {
 	Seed      uint64 // seed of the population
 	Parties   int    // n
 	Threshold int    // t: parties that may collude (n >= 2t+1)
+	// NoiseEpsilon turns on the noise of the tag-group sizes
+	// (epoch.Params.NoiseEpsilon) with the manifest's other defaults
+	// (delta 10^-6, groups up to 6, at most 20,000 dummy records); 0 is
+	// off.
+	NoiseEpsilon float64
 }
 
 // Job is one party's input to a simulated epoch: its shares of every record
@@ -58,6 +65,12 @@ type Result struct {
 	Seconds float64 // time of epoch.Run at this party
 	Results []byte  // per result: user (4 bytes), day (4 bytes), bit share (32 bytes)
 	Stats   epoch.Stats
+	// CPUSeconds (user and system) and PeakRSS (bytes, the high-water mark
+	// of resident memory) of this party's process when it finished, from
+	// getrusage; in one process with other parties they count all of them.
+	// Zero where not available.
+	CPUSeconds float64
+	PeakRSS    int64
 }
 
 // RecordSize is the size of one record's shares in [Job.Shares].
@@ -78,6 +91,27 @@ type Sim struct {
 type Summary struct {
 	Users, Records, AtRisk, Mismatches int
 	Seconds                            float64 // the slowest party's time
+	// Per party (Parties[i] for party i+1): epoch time, process CPU time
+	// and peak resident memory, and the dummy records of the noise.
+	Parties      []PartySummary
+	NoiseRecords int
+}
+
+// PartySummary is one party's resources in a simulation.
+type PartySummary struct {
+	Seconds, CPUSeconds float64
+	PeakRSS             int64
+}
+
+// Detail returns one line per party with its time, CPU time and peak
+// resident memory, and the number of dummy records.
+func (s Summary) Detail() string {
+	var b strings.Builder
+	for i, p := range s.Parties {
+		fmt.Fprintf(&b, "party=%d seconds=%.2f cpu_seconds=%.2f peak_rss_mb=%.0f noise_records=%d\n",
+			i+1, p.Seconds, p.CPUSeconds, float64(p.PeakRSS)/(1<<20), s.NoiseRecords)
+	}
+	return b.String()
 }
 
 // String returns the one line "safetrace epoch simulate" prints.
@@ -153,6 +187,9 @@ func New(cfg Config) (*Sim, []*Job, error) {
 	}
 	jobs := make([]*Job, n)
 	prm := epoch.Params{Threshold: p.Threshold, MaxWeight: uint64(p.MaxWeight)}
+	if cfg.NoiseEpsilon > 0 {
+		prm.NoiseEpsilon, prm.NoiseDelta, prm.NoiseMaxRecords = cfg.NoiseEpsilon, 1e-6, 20000
+	}
 	for i := range jobs {
 		buf := make([]byte, 0, m*RecordSize)
 		for k := 0; k < m; k++ {
@@ -165,33 +202,21 @@ func New(cfg Config) (*Sim, []*Job, error) {
 	return s, jobs, nil
 }
 
-// Party runs one party's part of the epoch on conn.
+// Party runs one party's part of the epoch on conn. It decodes the shares
+// of one day at a time, as the epoch asks for them, so that besides the
+// job's bytes it holds only one day's records.
 func Party(ctx context.Context, conn transport.Conn, job *Job) (*Result, error) {
 	m := len(job.Users)
 	if len(job.Days) != m || len(job.Reports) != m || len(job.Shares) != m*RecordSize {
 		return nil, fmt.Errorf("epochsim: inconsistent job for %d records", m)
 	}
 	f := field.ScalarField{}
-	recs := make([]epoch.Record, m)
-	for k := range recs {
-		b := job.Shares[k*RecordSize:]
-		r := &recs[k]
-		if _, err := r.Point.SetBytes(b[:group.Size]); err != nil {
-			return nil, fmt.Errorf("epochsim: record %d: %w", k, err)
-		}
-		w := make([]field.Scalar, 2)
-		if err := f.Decode(w, b[group.Size:RecordSize]); err != nil {
-			return nil, fmt.Errorf("epochsim: record %d: %w", k, err)
-		}
-		r.Weight, r.Minutes = w[0], w[1]
-		r.User, r.Day, r.Report = int(job.Users[k]), job.Days[k], int(job.Reports[k])
-	}
 	p, err := mpc.New(ctx, f, job.Threshold, conn)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	out, err := epoch.RunPartitioned(ctx, p, epoch.SliceDays(recs), job.Params)
+	out, err := epoch.RunPartitioned(ctx, p, newJobDays(job), job.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +226,61 @@ func Party(ctx context.Context, conn transport.Conn, job *Job) (*Result, error) 
 		res.Results = binary.BigEndian.AppendUint32(res.Results, uint32(r.Day))
 		res.Results = f.Append(res.Results, []field.Scalar{r.Bit})
 	}
+	res.CPUSeconds, res.PeakRSS = usage()
 	return res, nil
+}
+
+// jobDays hands out a job's records one day at a time, in ascending order,
+// decoding each day's shares when it is asked for.
+type jobDays struct {
+	job  *Job
+	days []int32
+	idx  map[int32][]int32 // record indices per day, in job order
+	recs []epoch.Record    // reused between days
+}
+
+func newJobDays(job *Job) *jobDays {
+	idx := map[int32][]int32{}
+	for k, d := range job.Days {
+		idx[d] = append(idx[d], int32(k))
+	}
+	return &jobDays{job: job, days: slices.Sorted(maps.Keys(idx)), idx: idx}
+}
+
+func (s *jobDays) Next(context.Context) (int32, []epoch.Record, bool, error) {
+	if len(s.days) == 0 {
+		return 0, nil, false, nil
+	}
+	d := s.days[0]
+	s.days = s.days[1:]
+	ks := s.idx[d]
+	delete(s.idx, d)
+	if cap(s.recs) < len(ks) {
+		s.recs = make([]epoch.Record, len(ks))
+	}
+	recs := s.recs[:len(ks)]
+	pts := make([]group.Point, len(ks))
+	enc := make([]byte, 0, len(ks)*group.Size)
+	job := s.job
+	for _, k := range ks {
+		enc = append(enc, job.Shares[int(k)*RecordSize:int(k)*RecordSize+group.Size]...)
+	}
+	if err := group.DecodeVec(pts, enc); err != nil {
+		return 0, nil, false, fmt.Errorf("epochsim: day %d: %w", d, err)
+	}
+	f := field.ScalarField{}
+	w := make([]field.Scalar, 2)
+	for i, k := range ks {
+		b := job.Shares[int(k)*RecordSize+group.Size : int(k+1)*RecordSize]
+		if err := f.Decode(w, b); err != nil {
+			return 0, nil, false, fmt.Errorf("epochsim: record %d: %w", k, err)
+		}
+		recs[i] = epoch.Record{
+			User: int(job.Users[k]), Day: d, Report: int(job.Reports[k]),
+			Point: pts[i], Weight: w[0], Minutes: w[1],
+		}
+	}
+	return d, recs, true, nil
 }
 
 // Check reconstructs every user's result from the parties' results
@@ -248,7 +327,10 @@ func (s *Sim) Check(results []*Result) (Summary, error) {
 			return Summary{}, fmt.Errorf("epochsim: result of user %d day %d is not a bit", user, day)
 		}
 	}
-	sum := Summary{Users: len(s.names), Records: s.records, Seconds: secs}
+	sum := Summary{Users: len(s.names), Records: s.records, Seconds: secs, NoiseRecords: results[0].Stats.NoiseRecords}
+	for _, r := range results {
+		sum.Parties = append(sum.Parties, PartySummary{Seconds: r.Seconds, CPUSeconds: r.CPUSeconds, PeakRSS: r.PeakRSS})
+	}
 	for i, name := range s.names {
 		g := got[int32(i)]
 		if len(g) > 0 {
