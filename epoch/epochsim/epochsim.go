@@ -15,12 +15,16 @@
 package epochsim
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -47,6 +51,11 @@ type Config struct {
 	// (delta 10^-6, groups up to 6, at most 20,000 dummy records); 0 is
 	// off.
 	NoiseEpsilon float64
+	// Dir, if set, is where New writes every party's shares (one file per
+	// party) for the jobs to refer to, instead of holding them in the job:
+	// a party process then reads one day at a time from its file, as the
+	// party server streams the store, and never holds every share.
+	Dir string
 }
 
 // Job is one party's input to a simulated epoch: its shares of every record
@@ -58,6 +67,8 @@ type Job struct {
 	Days      []int32
 	Reports   []int32 // per record: positive report index, or -1
 	Shares    []byte  // per record: point, weight and minutes shares, RecordSize bytes
+	// SharesFile, when Shares is nil, is the file holding them.
+	SharesFile string
 }
 
 // Result is one party's output: its shares of every user's result bits.
@@ -198,6 +209,13 @@ func New(cfg Config) (*Sim, []*Job, error) {
 			buf = f.Append(buf, mshares[i].Y[k:k+1])
 		}
 		jobs[i] = &Job{Threshold: t, Params: prm, Users: userOf, Days: days, Reports: reportOf, Shares: buf}
+		if cfg.Dir != "" {
+			name := filepath.Join(cfg.Dir, fmt.Sprintf("party%d.shares", i+1))
+			if err := os.WriteFile(name, buf, 0o600); err != nil {
+				return nil, nil, err
+			}
+			jobs[i].Shares, jobs[i].SharesFile = nil, name
+		}
 	}
 	return s, jobs, nil
 }
@@ -207,7 +225,18 @@ func New(cfg Config) (*Sim, []*Job, error) {
 // job's bytes it holds only one day's records.
 func Party(ctx context.Context, conn transport.Conn, job *Job) (*Result, error) {
 	m := len(job.Users)
-	if len(job.Days) != m || len(job.Reports) != m || len(job.Shares) != m*RecordSize {
+	if job.Shares == nil && job.SharesFile != "" {
+		fi, err := os.Stat(job.SharesFile)
+		if err != nil {
+			return nil, err
+		}
+		if fi.Size() != int64(m)*RecordSize {
+			return nil, fmt.Errorf("epochsim: %s: %d bytes for %d records", job.SharesFile, fi.Size(), m)
+		}
+	} else if len(job.Shares) != m*RecordSize {
+		return nil, fmt.Errorf("epochsim: inconsistent job for %d records", m)
+	}
+	if len(job.Days) != m || len(job.Reports) != m {
 		return nil, fmt.Errorf("epochsim: inconsistent job for %d records", m)
 	}
 	f := field.ScalarField{}
@@ -259,11 +288,15 @@ func (s *jobDays) Next(context.Context) (int32, []epoch.Record, bool, error) {
 		s.recs = make([]epoch.Record, len(ks))
 	}
 	recs := s.recs[:len(ks)]
+	job := s.job
+	shares, err := s.shares(ks)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("epochsim: day %d: %w", d, err)
+	}
 	pts := make([]group.Point, len(ks))
 	enc := make([]byte, 0, len(ks)*group.Size)
-	job := s.job
-	for _, k := range ks {
-		enc = append(enc, job.Shares[int(k)*RecordSize:int(k)*RecordSize+group.Size]...)
+	for i := range ks {
+		enc = append(enc, shares[i*RecordSize:i*RecordSize+group.Size]...)
 	}
 	if err := group.DecodeVec(pts, enc); err != nil {
 		return 0, nil, false, fmt.Errorf("epochsim: day %d: %w", d, err)
@@ -271,7 +304,7 @@ func (s *jobDays) Next(context.Context) (int32, []epoch.Record, bool, error) {
 	f := field.ScalarField{}
 	w := make([]field.Scalar, 2)
 	for i, k := range ks {
-		b := job.Shares[int(k)*RecordSize+group.Size : int(k+1)*RecordSize]
+		b := shares[i*RecordSize+group.Size : (i+1)*RecordSize]
 		if err := f.Decode(w, b); err != nil {
 			return 0, nil, false, fmt.Errorf("epochsim: record %d: %w", k, err)
 		}
@@ -281,6 +314,37 @@ func (s *jobDays) Next(context.Context) (int32, []epoch.Record, bool, error) {
 		}
 	}
 	return d, recs, true, nil
+}
+
+// shares returns the shares of records ks (ascending), RecordSize bytes
+// each, from the job or by one pass over its file.
+func (s *jobDays) shares(ks []int32) ([]byte, error) {
+	out := make([]byte, 0, len(ks)*RecordSize)
+	if s.job.Shares != nil {
+		for _, k := range ks {
+			out = append(out, s.job.Shares[int(k)*RecordSize:int(k+1)*RecordSize]...)
+		}
+		return out, nil
+	}
+	f, err := os.Open(s.job.SharesFile)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var rec [RecordSize]byte
+	next := int32(0)
+	for _, k := range ks {
+		if _, err := r.Discard(int(k-next) * RecordSize); err != nil {
+			return nil, err
+		}
+		if _, err := io.ReadFull(r, rec[:]); err != nil {
+			return nil, err
+		}
+		out = append(out, rec[:]...)
+		next = k + 1
+	}
+	return out, nil
 }
 
 // Check reconstructs every user's result from the parties' results

@@ -48,6 +48,13 @@ func epochSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// The parties read their shares from files one day at a time.
+	dir, err := os.MkdirTemp("", "safetrace-epoch-simulate-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg.Dir = dir
 	sim, jobs, err := epochsim.New(cfg)
 	if err != nil {
 		return err
