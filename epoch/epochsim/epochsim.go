@@ -25,6 +25,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -56,6 +57,10 @@ type Config struct {
 	// a party process then reads one day at a time from its file, as the
 	// party server streams the store, and never holds every share.
 	Dir string
+	// MemoryLimit, if positive, is the soft memory limit in bytes each
+	// party sets for the Go runtime (runtime/debug.SetMemoryLimit, as
+	// GOMEMLIMIT would) before the epoch.
+	MemoryLimit int64
 }
 
 // Job is one party's input to a simulated epoch: its shares of every record
@@ -69,6 +74,8 @@ type Job struct {
 	Shares    []byte  // per record: point, weight and minutes shares, RecordSize bytes
 	// SharesFile, when Shares is nil, is the file holding them.
 	SharesFile string
+	// MemoryLimit is Config.MemoryLimit.
+	MemoryLimit int64
 }
 
 // Result is one party's output: its shares of every user's result bits.
@@ -208,7 +215,7 @@ func New(cfg Config) (*Sim, []*Job, error) {
 			buf = f.Append(buf, wshares[i].Y[k:k+1])
 			buf = f.Append(buf, mshares[i].Y[k:k+1])
 		}
-		jobs[i] = &Job{Threshold: t, Params: prm, Users: userOf, Days: days, Reports: reportOf, Shares: buf}
+		jobs[i] = &Job{Threshold: t, Params: prm, Users: userOf, Days: days, Reports: reportOf, Shares: buf, MemoryLimit: cfg.MemoryLimit}
 		if cfg.Dir != "" {
 			name := filepath.Join(cfg.Dir, fmt.Sprintf("party%d.shares", i+1))
 			if err := os.WriteFile(name, buf, 0o600); err != nil {
@@ -238,6 +245,9 @@ func Party(ctx context.Context, conn transport.Conn, job *Job) (*Result, error) 
 	}
 	if len(job.Days) != m || len(job.Reports) != m {
 		return nil, fmt.Errorf("epochsim: inconsistent job for %d records", m)
+	}
+	if job.MemoryLimit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(job.MemoryLimit))
 	}
 	f := field.ScalarField{}
 	p, err := mpc.New(ctx, f, job.Threshold, conn)
