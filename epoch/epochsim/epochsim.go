@@ -84,8 +84,8 @@ type Result struct {
 	Results []byte  // per result: user (4 bytes), day (4 bytes), bit share (32 bytes)
 	Stats   epoch.Stats
 	// CPUSeconds (user and system) and PeakRSS (bytes, the high-water mark
-	// of resident memory) of this party's process when it finished, from
-	// getrusage; in one process with other parties they count all of them.
+	// of resident memory, VmHWM on Linux) of this party's process when it
+	// finished; in one process with other parties they count all of them.
 	// Zero where not available.
 	CPUSeconds float64
 	PeakRSS    int64
