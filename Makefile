@@ -3,7 +3,7 @@ GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 BIN       := bin/safetrace
 
-.PHONY: all build run test test-pg bench bench-ingest bench-wasm test-wasm wasm lint fuzz clean
+.PHONY: all build run test test-pg bench bench-ingest bench-epoch bench-wasm test-wasm wasm lint fuzz clean
 
 all: build
 
@@ -29,11 +29,15 @@ test: lint
 test-pg:
 	./scripts/pg-test-env.sh run $(MAKE) test
 
-bench:
+bench: build
 	./scripts/bench.sh
 
+# The exposure epoch across 3 party processes, noise off and on.
+bench-epoch: build
+	./scripts/bench.sh epoch
+
 # Receipted records/s per party through the relay, bbolt and PostgreSQL.
-bench-ingest:
+bench-ingest: build
 	./scripts/bench.sh ingest
 
 # The QR decoder and poster benchmarks under WebAssembly in node, as the

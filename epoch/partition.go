@@ -69,6 +69,8 @@ func RunPartitioned(ctx context.Context, p *Party, parts Partitions, prm Params)
 			st.Timings[k] += d
 		}
 		st.Rounds += out.Stats.Rounds
+		st.NoiseRecords += out.Stats.NoiseRecords
+		st.NoiseMaxGroup = max(st.NoiseMaxGroup, out.Stats.NoiseMaxGroup)
 	}
 	slices.SortFunc(total.Results, func(a, b Result) int {
 		if a.User != b.User {

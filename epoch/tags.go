@@ -3,7 +3,6 @@ package epoch
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
@@ -19,7 +18,7 @@ import (
 // 32-byte encodings.
 func openTags(ctx context.Context, p *Party, k field.Scalar, points []group.Point) ([]string, error) {
 	f := field.ScalarField{}
-	n, id, m := p.N(), p.ID(), len(points)
+	id, m := p.ID(), len(points)
 	lam := p.Lambda(id)
 	lk := f.Mul(lam, k)
 	z, err := p.PRZS(m)
@@ -27,18 +26,32 @@ func openTags(ctx context.Context, p *Party, k field.Scalar, points []group.Poin
 		return nil, err
 	}
 	f.ScaleVec(z, z, lam)
-	mine := make([]group.Point, m)
-	mask := make([]group.Point, m)
-	parallel(m, func(lo, hi int) {
-		group.ScaleVec(mine[lo:hi], points[lo:hi], lk)
-		group.ScalarBaseMulVec(mask[lo:hi], z[lo:hi])
-		group.AddVec(mine[lo:hi], mine[lo:hi], mask[lo:hi])
-	})
+	mine := tagShares(points, lk, z)
 	in, err := p.Broadcast(ctx, group.AppendVec(make([]byte, 0, m*group.Size), mine))
 	if err != nil {
 		return nil, err
 	}
-	for j := 1; j <= n; j++ {
+	return sumTags(mine, in, id)
+}
+
+// tagShares returns lk*points[i] + z[i]*G, this party's part of every tag.
+// The group operations spread over all CPUs.
+func tagShares(points []group.Point, lk field.Scalar, z []field.Scalar) []group.Point {
+	m := len(points)
+	mine := make([]group.Point, m)
+	mask := make([]group.Point, m)
+	group.ScaleVec(mine, points, lk)
+	group.ScalarBaseMulVec(mask, z)
+	group.AddVec(mine, mine, mask)
+	return mine
+}
+
+// sumTags adds the other parties' parts in (in[j-1] from party j; in[id-1]
+// is ignored) to this party's part mine and returns the encoded sums. It
+// overwrites mine.
+func sumTags(mine []group.Point, in [][]byte, id int) ([]string, error) {
+	m := len(mine)
+	for j := 1; j <= len(in); j++ {
 		if j == id {
 			continue
 		}
@@ -46,26 +59,20 @@ func openTags(ctx context.Context, p *Party, k field.Scalar, points []group.Poin
 			return nil, fmt.Errorf("epoch: tags: %d bytes from party %d, want %d", len(in[j-1]), j, m*group.Size)
 		}
 	}
+	buf := make([]group.Point, m)
+	for j := 1; j <= len(in); j++ {
+		if j == id {
+			continue
+		}
+		if err := group.DecodeVec(buf, in[j-1]); err != nil {
+			return nil, fmt.Errorf("epoch: tags: party %d: %w", j, err)
+		}
+		group.AddVec(mine, mine, buf)
+	}
+	enc := group.AppendVec(make([]byte, 0, m*group.Size), mine)
 	tags := make([]string, m)
-	var mu sync.Mutex
-	parallel(m, func(lo, hi int) {
-		buf := make([]group.Point, hi-lo)
-		sum := mine[lo:hi]
-		for j := 1; j <= n; j++ {
-			if j == id {
-				continue
-			}
-			if e := group.DecodeVec(buf, in[j-1][lo*group.Size:hi*group.Size]); e != nil {
-				mu.Lock()
-				err = fmt.Errorf("epoch: tags: party %d: %w", j, e)
-				mu.Unlock()
-				return
-			}
-			group.AddVec(sum, sum, buf)
-		}
-		for i := range sum {
-			tags[lo+i] = string(sum[i].Bytes())
-		}
-	})
-	return tags, err
+	for i := range tags {
+		tags[i] = string(enc[i*group.Size : (i+1)*group.Size])
+	}
+	return tags, nil
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks: every package's go test benchmarks, then the ingest figures
 # (receipted records/s per party through the relay, bbolt and PostgreSQL side
-# by side), then the MPC core across party processes on loopback, then
-# Lighthouse on the web pages. Prints tables at the end of each part;
+# by side), then the MPC core and the exposure epoch across party processes
+# on loopback, then Lighthouse on the web pages. Prints tables at the end of each part;
 # everything is also kept in bench.txt.
 #
 #   scripts/bench.sh             everything (make bench)
 #   scripts/bench.sh ingest      the ingest figures only (make bench-ingest)
+#   scripts/bench.sh epoch       the exposure epoch across processes only
 #   scripts/bench.sh lighthouse  Lighthouse only
 #
 # Without SAFETRACE_TEST_POSTGRES a throwaway PostgreSQL cluster is started
@@ -14,7 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
-if [ "$what" != lighthouse ] && [ -z "${SAFETRACE_TEST_POSTGRES:-}" ]; then
+want() { [ "$what" = all ] || [ "$what" = "$1" ]; }
+if want ingest && [ -z "${SAFETRACE_TEST_POSTGRES:-}" ]; then
 	eval "$(scripts/pg-test-env.sh start)"
 	trap 'scripts/pg-test-env.sh stop "$SAFETRACE_PG_DIR"' EXIT
 fi
@@ -25,7 +27,7 @@ if [ "$what" = all ]; then
 	go test -run '^$' -bench . -skip 'BenchmarkIngest|BenchmarkPutUploadParallel' -benchtime "${BENCHTIME:-1s}" -timeout 60m ./... 2>&1 | tee -a "$out"
 fi
 
-if [ "$what" != lighthouse ]; then
+if want ingest; then
 uploads=${INGEST_UPLOADS:-2000}
 echo | tee -a "$out"
 echo "Ingest: receipted records/s per party; 3 parties, 24 clients, uploads of 30 records ($uploads uploads), through the relay on loopback; store alone: 20-record uploads from 32 goroutines" | tee -a "$out"
@@ -41,7 +43,9 @@ printf '%-10s %-28s %s\n' store through_relay_records/s store_alone_records/s | 
 printf '%-10s %-28s %s\n' bbolt "${bolt_relay:--}" "${bolt_alone:--}" | tee -a "$out"
 printf '%-10s %-28s %s\n' postgres "${pg_relay:--}" "${pg_alone:--}" | tee -a "$out"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
-[ "$what" = ingest ] && exit 0
+fi
+
+if [ "$what" = all ]; then
 
 echo | tee -a "$out"
 echo "MPC core across party processes (TLS 1.3 mesh on loopback)" | tee -a "$out"
@@ -64,6 +68,35 @@ for row in "${rows[@]}"; do
 done
 fi
 
+if want epoch; then
+# The exposure epoch across 3 party processes on loopback ("safetrace epoch
+# simulate", partitioned by day as the parties run it), without and with
+# the noise of the tag-group sizes (epsilon 0 and 1). dummies is the
+# noise's dummy records over all days, cpu_s the CPU time of the busiest
+# party process, rec/s/core the records per second of one party's CPU time
+# (records / cpu_s), rss_mb the largest peak resident memory of the three
+# party processes (each with a 900 MiB soft memory limit). EPOCH_SIZES
+# overrides the ordinary record counts (users are a tenth of them,
+# positives a hundredth of the users).
+echo | tee -a "$out"
+echo "Exposure epoch, 3 party processes on loopback (load average: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$out"
+printf '%-9s %-6s %-10s %-8s %-8s %-8s %-11s %-11s %-7s %s\n' records noise in_epoch dummies seconds cpu_s rec/s/wall rec/s/core rss_mb mismatches | tee -a "$out"
+for size in ${EPOCH_SIZES:-10000 100000 1000000}; do
+	for eps in 0 1; do
+		res=$(./bin/safetrace epoch simulate --users $((size / 10)) --records "$size" --positives $((size / 1000)) --noise-epsilon "$eps" --party-memory-limit 900 --detail)
+		line=$(head -n1 <<<"$res")
+		recs=$(sed -n 's/.*records=\([0-9]*\).*/\1/p' <<<"$line")
+		secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+		mis=$(sed -n 's/.*mismatches=\([0-9]*\).*/\1/p' <<<"$line")
+		cpu=$(sed -n 's/.*cpu_seconds=\([0-9.]*\).*/\1/p' <<<"$res" | sort -n | tail -n1)
+		rss=$(sed -n 's/.*peak_rss_mb=\([0-9]*\).*/\1/p' <<<"$res" | sort -n | tail -n1)
+		dum=$(sed -n 's/.*noise_records=\([0-9]*\).*/\1/p' <<<"$res" | head -n1)
+		printf '%-9s %-6s %-10s %-8s %-8s %-8s %-11.0f %-11.0f %-7s %s\n' "$size" "$eps" "$recs" "$dum" "$secs" "$cpu" \
+			"$(bc -l <<<"$recs / $secs")" "$(bc -l <<<"$recs / $cpu")" "$rss" "$mis" | tee -a "$out"
+	done
+done
+fi
+
 # Lighthouse (npm package "lighthouse", installed once into
 # $LIGHTHOUSE_DIR) against Debian's Chromium: the mobile profile (simulated
 # slow 4G, CPU 4x) for the visitor app, the poster page and the dashboard,
@@ -71,7 +104,7 @@ fi
 # Chromium; SKIP_LIGHTHOUSE=1 skips it too.
 lighthouse_version=13.5.0
 chrome=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "${SKIP_LIGHTHOUSE:-}" ] && [ -n "$chrome" ] && command -v npm >/dev/null; then
+if want lighthouse && [ -z "${SKIP_LIGHTHOUSE:-}" ] && [ -n "$chrome" ] && command -v npm >/dev/null; then
 	lhdir=${LIGHTHOUSE_DIR:-$HOME/.cache/safetrace-lighthouse}
 	if [ ! -x "$lhdir/node_modules/.bin/lighthouse" ] || ! grep -q "\"version\": \"$lighthouse_version\"" "$lhdir/node_modules/lighthouse/package.json"; then
 		npm install --silent --no-audit --no-fund --prefix "$lhdir" "lighthouse@$lighthouse_version"

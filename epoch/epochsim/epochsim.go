@@ -15,12 +15,19 @@
 package epochsim
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/safetrace/safetrace/epoch"
@@ -40,6 +47,20 @@ type Config struct {
 	Seed      uint64 // seed of the population
 	Parties   int    // n
 	Threshold int    // t: parties that may collude (n >= 2t+1)
+	// NoiseEpsilon turns on the noise of the tag-group sizes
+	// (epoch.Params.NoiseEpsilon) with the manifest's other defaults
+	// (delta 10^-6, groups up to 6, at most 20,000 dummy records); 0 is
+	// off.
+	NoiseEpsilon float64
+	// Dir, if set, is where New writes every party's shares (one file per
+	// party) for the jobs to refer to, instead of holding them in the job:
+	// a party process then reads one day at a time from its file, as the
+	// party server streams the store, and never holds every share.
+	Dir string
+	// MemoryLimit, if positive, is the soft memory limit in bytes each
+	// party sets for the Go runtime (runtime/debug.SetMemoryLimit, as
+	// GOMEMLIMIT would) before the epoch.
+	MemoryLimit int64
 }
 
 // Job is one party's input to a simulated epoch: its shares of every record
@@ -51,6 +72,10 @@ type Job struct {
 	Days      []int32
 	Reports   []int32 // per record: positive report index, or -1
 	Shares    []byte  // per record: point, weight and minutes shares, RecordSize bytes
+	// SharesFile, when Shares is nil, is the file holding them.
+	SharesFile string
+	// MemoryLimit is Config.MemoryLimit.
+	MemoryLimit int64
 }
 
 // Result is one party's output: its shares of every user's result bits.
@@ -58,6 +83,12 @@ type Result struct {
 	Seconds float64 // time of epoch.Run at this party
 	Results []byte  // per result: user (4 bytes), day (4 bytes), bit share (32 bytes)
 	Stats   epoch.Stats
+	// CPUSeconds (user and system) and PeakRSS (bytes, the high-water mark
+	// of resident memory, VmHWM on Linux) of this party's process when it
+	// finished; in one process with other parties they count all of them.
+	// Zero where not available.
+	CPUSeconds float64
+	PeakRSS    int64
 }
 
 // RecordSize is the size of one record's shares in [Job.Shares].
@@ -78,6 +109,27 @@ type Sim struct {
 type Summary struct {
 	Users, Records, AtRisk, Mismatches int
 	Seconds                            float64 // the slowest party's time
+	// Per party (Parties[i] for party i+1): epoch time, process CPU time
+	// and peak resident memory, and the dummy records of the noise.
+	Parties      []PartySummary
+	NoiseRecords int
+}
+
+// PartySummary is one party's resources in a simulation.
+type PartySummary struct {
+	Seconds, CPUSeconds float64
+	PeakRSS             int64
+}
+
+// Detail returns one line per party with its time, CPU time and peak
+// resident memory, and the number of dummy records.
+func (s Summary) Detail() string {
+	var b strings.Builder
+	for i, p := range s.Parties {
+		fmt.Fprintf(&b, "party=%d seconds=%.2f cpu_seconds=%.2f peak_rss_mb=%.0f noise_records=%d\n",
+			i+1, p.Seconds, p.CPUSeconds, float64(p.PeakRSS)/(1<<20), s.NoiseRecords)
+	}
+	return b.String()
 }
 
 // String returns the one line "safetrace epoch simulate" prints.
@@ -153,6 +205,9 @@ func New(cfg Config) (*Sim, []*Job, error) {
 	}
 	jobs := make([]*Job, n)
 	prm := epoch.Params{Threshold: p.Threshold, MaxWeight: uint64(p.MaxWeight)}
+	if cfg.NoiseEpsilon > 0 {
+		prm.NoiseEpsilon, prm.NoiseDelta, prm.NoiseMaxRecords = cfg.NoiseEpsilon, 1e-6, 20000
+	}
 	for i := range jobs {
 		buf := make([]byte, 0, m*RecordSize)
 		for k := 0; k < m; k++ {
@@ -160,38 +215,47 @@ func New(cfg Config) (*Sim, []*Job, error) {
 			buf = f.Append(buf, wshares[i].Y[k:k+1])
 			buf = f.Append(buf, mshares[i].Y[k:k+1])
 		}
-		jobs[i] = &Job{Threshold: t, Params: prm, Users: userOf, Days: days, Reports: reportOf, Shares: buf}
+		jobs[i] = &Job{Threshold: t, Params: prm, Users: userOf, Days: days, Reports: reportOf, Shares: buf, MemoryLimit: cfg.MemoryLimit}
+		if cfg.Dir != "" {
+			name := filepath.Join(cfg.Dir, fmt.Sprintf("party%d.shares", i+1))
+			if err := os.WriteFile(name, buf, 0o600); err != nil {
+				return nil, nil, err
+			}
+			jobs[i].Shares, jobs[i].SharesFile = nil, name
+		}
 	}
 	return s, jobs, nil
 }
 
-// Party runs one party's part of the epoch on conn.
+// Party runs one party's part of the epoch on conn. It decodes the shares
+// of one day at a time, as the epoch asks for them, so that besides the
+// job's bytes it holds only one day's records.
 func Party(ctx context.Context, conn transport.Conn, job *Job) (*Result, error) {
 	m := len(job.Users)
-	if len(job.Days) != m || len(job.Reports) != m || len(job.Shares) != m*RecordSize {
+	if job.Shares == nil && job.SharesFile != "" {
+		fi, err := os.Stat(job.SharesFile)
+		if err != nil {
+			return nil, err
+		}
+		if fi.Size() != int64(m)*RecordSize {
+			return nil, fmt.Errorf("epochsim: %s: %d bytes for %d records", job.SharesFile, fi.Size(), m)
+		}
+	} else if len(job.Shares) != m*RecordSize {
 		return nil, fmt.Errorf("epochsim: inconsistent job for %d records", m)
 	}
-	f := field.ScalarField{}
-	recs := make([]epoch.Record, m)
-	for k := range recs {
-		b := job.Shares[k*RecordSize:]
-		r := &recs[k]
-		if _, err := r.Point.SetBytes(b[:group.Size]); err != nil {
-			return nil, fmt.Errorf("epochsim: record %d: %w", k, err)
-		}
-		w := make([]field.Scalar, 2)
-		if err := f.Decode(w, b[group.Size:RecordSize]); err != nil {
-			return nil, fmt.Errorf("epochsim: record %d: %w", k, err)
-		}
-		r.Weight, r.Minutes = w[0], w[1]
-		r.User, r.Day, r.Report = int(job.Users[k]), job.Days[k], int(job.Reports[k])
+	if len(job.Days) != m || len(job.Reports) != m {
+		return nil, fmt.Errorf("epochsim: inconsistent job for %d records", m)
 	}
+	if job.MemoryLimit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(job.MemoryLimit))
+	}
+	f := field.ScalarField{}
 	p, err := mpc.New(ctx, f, job.Threshold, conn)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	out, err := epoch.RunPartitioned(ctx, p, epoch.SliceDays(recs), job.Params)
+	out, err := epoch.RunPartitioned(ctx, p, newJobDays(job), job.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +265,96 @@ func Party(ctx context.Context, conn transport.Conn, job *Job) (*Result, error) 
 		res.Results = binary.BigEndian.AppendUint32(res.Results, uint32(r.Day))
 		res.Results = f.Append(res.Results, []field.Scalar{r.Bit})
 	}
+	res.CPUSeconds, res.PeakRSS = usage()
 	return res, nil
+}
+
+// jobDays hands out a job's records one day at a time, in ascending order,
+// decoding each day's shares when it is asked for.
+type jobDays struct {
+	job  *Job
+	days []int32
+	idx  map[int32][]int32 // record indices per day, in job order
+	recs []epoch.Record    // reused between days
+}
+
+func newJobDays(job *Job) *jobDays {
+	idx := map[int32][]int32{}
+	for k, d := range job.Days {
+		idx[d] = append(idx[d], int32(k))
+	}
+	return &jobDays{job: job, days: slices.Sorted(maps.Keys(idx)), idx: idx}
+}
+
+func (s *jobDays) Next(context.Context) (int32, []epoch.Record, bool, error) {
+	if len(s.days) == 0 {
+		return 0, nil, false, nil
+	}
+	d := s.days[0]
+	s.days = s.days[1:]
+	ks := s.idx[d]
+	delete(s.idx, d)
+	if cap(s.recs) < len(ks) {
+		s.recs = make([]epoch.Record, len(ks))
+	}
+	recs := s.recs[:len(ks)]
+	job := s.job
+	shares, err := s.shares(ks)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("epochsim: day %d: %w", d, err)
+	}
+	pts := make([]group.Point, len(ks))
+	enc := make([]byte, 0, len(ks)*group.Size)
+	for i := range ks {
+		enc = append(enc, shares[i*RecordSize:i*RecordSize+group.Size]...)
+	}
+	if err := group.DecodeVec(pts, enc); err != nil {
+		return 0, nil, false, fmt.Errorf("epochsim: day %d: %w", d, err)
+	}
+	f := field.ScalarField{}
+	w := make([]field.Scalar, 2)
+	for i, k := range ks {
+		b := shares[i*RecordSize+group.Size : (i+1)*RecordSize]
+		if err := f.Decode(w, b); err != nil {
+			return 0, nil, false, fmt.Errorf("epochsim: record %d: %w", k, err)
+		}
+		recs[i] = epoch.Record{
+			User: int(job.Users[k]), Day: d, Report: int(job.Reports[k]),
+			Point: pts[i], Weight: w[0], Minutes: w[1],
+		}
+	}
+	return d, recs, true, nil
+}
+
+// shares returns the shares of records ks (ascending), RecordSize bytes
+// each, from the job or by one pass over its file.
+func (s *jobDays) shares(ks []int32) ([]byte, error) {
+	out := make([]byte, 0, len(ks)*RecordSize)
+	if s.job.Shares != nil {
+		for _, k := range ks {
+			out = append(out, s.job.Shares[int(k)*RecordSize:int(k+1)*RecordSize]...)
+		}
+		return out, nil
+	}
+	f, err := os.Open(s.job.SharesFile)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var rec [RecordSize]byte
+	next := int32(0)
+	for _, k := range ks {
+		if _, err := r.Discard(int(k-next) * RecordSize); err != nil {
+			return nil, err
+		}
+		if _, err := io.ReadFull(r, rec[:]); err != nil {
+			return nil, err
+		}
+		out = append(out, rec[:]...)
+		next = k + 1
+	}
+	return out, nil
 }
 
 // Check reconstructs every user's result from the parties' results
@@ -248,7 +401,10 @@ func (s *Sim) Check(results []*Result) (Summary, error) {
 			return Summary{}, fmt.Errorf("epochsim: result of user %d day %d is not a bit", user, day)
 		}
 	}
-	sum := Summary{Users: len(s.names), Records: s.records, Seconds: secs}
+	sum := Summary{Users: len(s.names), Records: s.records, Seconds: secs, NoiseRecords: results[0].Stats.NoiseRecords}
+	for _, r := range results {
+		sum.Parties = append(sum.Parties, PartySummary{Seconds: r.Seconds, CPUSeconds: r.CPUSeconds, PeakRSS: r.PeakRSS})
+	}
 	for i, name := range s.names {
 		g := got[int32(i)]
 		if len(g) > 0 {

@@ -12,7 +12,12 @@ import (
 // TestSimulateInProcess runs a small epoch with 3 parties in one process
 // and checks every user's result against the oracle.
 func TestSimulateInProcess(t *testing.T) {
-	cfg := Config{Users: 30, Records: 200, Positives: 3, Seed: 7, Parties: 3, Threshold: 1}
+	t.Run("memory", func(t *testing.T) { simulate(t, "") })
+	t.Run("files", func(t *testing.T) { simulate(t, t.TempDir()) })
+}
+
+func simulate(t *testing.T, dir string) {
+	cfg := Config{Users: 30, Records: 200, Positives: 3, Seed: 7, Parties: 3, Threshold: 1, Dir: dir}
 	sim, jobs, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -242,18 +242,23 @@ func itoa(i int) string {
 // than k*B with the fixed-base table for a uniform scalar k (about 10 us
 // plus reducing 64 bytes to k); see BenchmarkRandom.
 func Random(dst []Point, r io.Reader) error {
-	const chunk = 256
+	// The bytes are read in order from r (which need not be safe for
+	// concurrent use); the derivations run on all CPUs.
+	const chunk = 4096
 	buf := make([]byte, 64*min(len(dst), chunk))
 	for i := 0; i < len(dst); i += chunk {
 		n := min(len(dst)-i, chunk)
 		if _, err := io.ReadFull(r, buf[:64*n]); err != nil {
 			return err
 		}
-		for j := 0; j < n; j++ {
-			if _, err := dst[i+j].SetUniformBytes(buf[64*j : 64*j+64]); err != nil {
-				panic("group: internal error: " + err.Error())
+		d := dst[i : i+n]
+		par(n, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				if _, err := d[j].SetUniformBytes(buf[64*j : 64*j+64]); err != nil {
+					panic("group: internal error: " + err.Error())
+				}
 			}
-		}
+		})
 	}
 	return nil
 }

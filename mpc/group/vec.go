@@ -1,6 +1,8 @@
 package group
 
 import (
+	"sync"
+
 	"github.com/gtank/ristretto255"
 	"github.com/safetrace/safetrace/mpc/field"
 )
@@ -41,29 +43,40 @@ func NegVec(dst, x []Point) {
 	}
 }
 
+// The operations that cost a scalar multiplication or a square root per
+// element (scalar multiplications, linear combinations, encoding, decoding,
+// derivation of random points) spread long vectors over GOMAXPROCS
+// goroutines; the result is the same as one pass.
+
 // ScalarMulVec sets dst[i] = k[i] * x[i], in constant time.
 func ScalarMulVec(dst []Point, k []field.Scalar, x []Point) {
 	checkLen(len(dst), len(k), len(x))
-	for i := range dst {
-		dst[i].ScalarMult(&k[i], &x[i])
-	}
+	par(len(dst), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i].ScalarMult(&k[i], &x[i])
+		}
+	})
 }
 
 // ScaleVec sets dst[i] = k * x[i], in constant time.
 func ScaleVec(dst, x []Point, k field.Scalar) {
 	checkLen(len(dst), len(x))
-	for i := range dst {
-		dst[i].ScalarMult(&k, &x[i])
-	}
+	par(len(dst), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i].ScalarMult(&k, &x[i])
+		}
+	})
 }
 
 // ScalarBaseMulVec sets dst[i] = k[i] * B for the generator B, in constant
 // time.
 func ScalarBaseMulVec(dst []Point, k []field.Scalar) {
 	checkLen(len(dst), len(k))
-	for i := range dst {
-		dst[i].ScalarBaseMult(&k[i])
-	}
+	par(len(dst), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i].ScalarBaseMult(&k[i])
+		}
+	})
 }
 
 // EqualVec reports whether x and y have the same length and equal elements.
@@ -115,16 +128,18 @@ func LinearCombination(dst []Point, k []field.Scalar, x [][]Point) {
 	for i := range k {
 		ks[i] = k[i].Ristretto()
 	}
-	ps := make([]*ristretto255.Element, len(k))
-	var t ristretto255.Element
-	for j := range dst {
-		for i := range x {
-			ps[i] = x[i][j].el()
+	par(len(dst), func(lo, hi int) {
+		ps := make([]*ristretto255.Element, len(k))
+		var t ristretto255.Element
+		for j := lo; j < hi; j++ {
+			for i := range x {
+				ps[i] = x[i][j].el()
+			}
+			t.VarTimeMultiScalarMult(ks, ps)
+			dst[j].e.Set(&t)
+			dst[j].ok = true
 		}
-		t.VarTimeMultiScalarMult(ks, ps)
-		dst[j].e.Set(&t)
-		dst[j].ok = true
-	}
+	})
 }
 
 // smallLimit bounds the integer coefficients handled by additions: beyond
@@ -182,25 +197,27 @@ func linCombSmall(dst []Point, k []int64, x [][]Point) {
 			top++
 		}
 	}
-	var acc ristretto255.Element
-	for j := range dst {
-		acc.Set(identity)
-		for bit := top - 1; bit >= 0; bit-- {
-			acc.Add(&acc, &acc)
-			for i := range x {
-				if abs[i]>>bit&1 == 0 {
-					continue
-				}
-				if k[i] < 0 {
-					acc.Subtract(&acc, x[i][j].el())
-				} else {
-					acc.Add(&acc, x[i][j].el())
+	par(len(dst), func(lo, hi int) {
+		var acc ristretto255.Element
+		for j := lo; j < hi; j++ {
+			acc.Set(identity)
+			for bit := top - 1; bit >= 0; bit-- {
+				acc.Add(&acc, &acc)
+				for i := range x {
+					if abs[i]>>bit&1 == 0 {
+						continue
+					}
+					if k[i] < 0 {
+						acc.Subtract(&acc, x[i][j].el())
+					} else {
+						acc.Add(&acc, x[i][j].el())
+					}
 				}
 			}
+			dst[j].e.Set(&acc)
+			dst[j].ok = true
 		}
-		dst[j].e.Set(&acc)
-		dst[j].ok = true
-	}
+	})
 }
 
 // MulSmallAddVec sets dst[i] = k*dst[i] + y[i] for a small public integer k
@@ -213,27 +230,34 @@ func MulSmallAddVec(dst []Point, k uint64, y []Point) {
 	for top < 64 && k>>top != 0 {
 		top++
 	}
-	var acc ristretto255.Element
-	for i := range dst {
-		base := dst[i].el()
-		acc.Set(identity)
-		for bit := top - 1; bit >= 0; bit-- {
-			acc.Add(&acc, &acc)
-			if k>>bit&1 == 1 {
-				acc.Add(&acc, base)
+	par(len(dst), func(lo, hi int) {
+		var acc ristretto255.Element
+		for i := lo; i < hi; i++ {
+			base := dst[i].el()
+			acc.Set(identity)
+			for bit := top - 1; bit >= 0; bit-- {
+				acc.Add(&acc, &acc)
+				if k>>bit&1 == 1 {
+					acc.Add(&acc, base)
+				}
 			}
+			acc.Add(&acc, y[i].el())
+			dst[i].e.Set(&acc)
+			dst[i].ok = true
 		}
-		acc.Add(&acc, y[i].el())
-		dst[i].e.Set(&acc)
-		dst[i].ok = true
-	}
+	})
 }
 
 // AppendVec appends the 32-byte encodings of x to b.
 func AppendVec(b []byte, x []Point) []byte {
-	for i := range x {
-		b = x[i].AppendBytes(b)
-	}
+	off := len(b)
+	b = append(b, make([]byte, Size*len(x))...)
+	out := b[off:]
+	par(len(x), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			x[i].AppendBytes(out[Size*i : Size*i : Size*(i+1)])
+		}
+	})
 	return b
 }
 
@@ -258,13 +282,26 @@ func DecodeVec(dst []Point, b []byte) error {
 	if len(b) != Size*len(dst) {
 		return &DecodeError{-1, "need " + itoa(Size*len(dst)) + " bytes, got " + itoa(len(b))}
 	}
-	for i := range dst {
-		e := b[Size*i : Size*(i+1)]
-		if _, err := dst[i].e.SetCanonicalBytes(e); err != nil {
-			clear(dst)
-			return &DecodeError{i, whyInvalid(e)}
+	// Every chunk stops at its first invalid element; the error names the
+	// lowest one, as a single pass would.
+	var mu sync.Mutex
+	bad := -1
+	par(len(dst), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if _, err := dst[i].e.SetCanonicalBytes(b[Size*i : Size*(i+1)]); err != nil {
+				mu.Lock()
+				if bad < 0 || i < bad {
+					bad = i
+				}
+				mu.Unlock()
+				return
+			}
+			dst[i].ok = true
 		}
-		dst[i].ok = true
+	})
+	if bad >= 0 {
+		clear(dst)
+		return &DecodeError{bad, whyInvalid(b[Size*bad : Size*(bad+1)])}
 	}
 	return nil
 }

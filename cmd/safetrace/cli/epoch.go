@@ -21,7 +21,7 @@ import (
 
 const epochUsage = `usage:
   safetrace epoch run --manifest FILE [--key FILE] [--wait=false] [--timeout 10m]
-  safetrace epoch simulate --users U --records R --positives P --seed S [--parties N --threshold T]`
+  safetrace epoch simulate --users U --records R --positives P --seed S [--parties N --threshold T] [--noise-epsilon E] [--party-memory-limit MIB] [--detail]`
 
 func runEpoch(ctx context.Context, args []string) error {
 	return dispatch(ctx, "epoch", epochUsage, args, verbs{
@@ -43,9 +43,20 @@ func epochSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the synthetic population")
 	fs.IntVar(&cfg.Parties, "parties", 3, "number of party processes")
 	fs.IntVar(&cfg.Threshold, "threshold", 1, "threshold t")
+	fs.Float64Var(&cfg.NoiseEpsilon, "noise-epsilon", 0, "noise the tag-group sizes with this epsilon (0: no noise; the manifest's default is 1)")
+	memLimit := fs.Int64("party-memory-limit", 0, "soft memory limit of each party process in `MiB` (as GOMEMLIMIT; 0: none)")
+	detail := fs.Bool("detail", false, "after the summary, print one line per party: epoch seconds, process CPU seconds, peak resident memory, dummy records")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// The parties read their shares from files one day at a time.
+	dir, err := os.MkdirTemp("", "safetrace-epoch-simulate-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg.Dir = dir
+	cfg.MemoryLimit = *memLimit << 20
 	sim, jobs, err := epochsim.New(cfg)
 	if err != nil {
 		return err
@@ -57,6 +68,9 @@ func epochSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 	sum, err := sim.Check(results)
 	if sum.Users > 0 {
 		fmt.Fprintln(stdout, sum)
+		if *detail {
+			fmt.Fprint(stdout, sum.Detail())
+		}
 	}
 	return err
 }
