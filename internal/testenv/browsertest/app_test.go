@@ -24,7 +24,6 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
-// waitFor polls a JS condition until it is true or d passes.
 // waitFor polls cond until it holds, for up to three times d: d is what the
 // wait takes on a quiet machine, and the tests share two cores with every
 // other package's tests (these are bounds, not measurements).
@@ -32,7 +31,7 @@ func waitFor(t *testing.T, ctx context.Context, cond string, d time.Duration) {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, 3*d)
 	defer cancel()
-	if _, err := chromedp.Run(c, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+	if _, err := chromedp.Run(c, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(3*d))); err != nil {
 		txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
 		t.Fatalf("waiting for %s: %v\npage:\n%s", cond, err, txt)
 	}
@@ -61,8 +60,16 @@ func click(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := chromedp.Do(c, chromedp.Click(chromedp.CSS(sel))); err != nil {
+	// Wait until the element is visible, then click it where it is now:
+	// chromedp.Click aims at coordinates taken a moment before, and the
+	// app's screens still move while its texts arrive, so a click by
+	// position can land on the button that moved into that place.
+	if err := chromedp.Do(c, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
 		t.Fatalf("click %s: %v", sel, err)
+	}
+	ok, err := chromedp.Run(c, chromedp.Evaluate[bool](fmt.Sprintf(`(e => { if (!e) return false; e.scrollIntoView({block: "center"}); e.click(); return true; })(document.querySelector(%q))`, sel)))
+	if err != nil || !ok {
+		t.Fatalf("click %s: %v (found %v)", sel, err, ok)
 	}
 }
 
