@@ -244,10 +244,22 @@ func TestAttackRelayIdleConnections(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("idle connections closed after %v, want about %v", d, wait)
 	}
-	// The slots are free again; the connection in use was kept (its pongs
-	// keep it alive once it has sent a frame).
-	for range 4 {
-		dialRaw(t, r.URL+"/client", nil)
+	// The slots are free again (each as soon as its connection's pumps
+	// have ended, a moment after the close frame); the connection in use
+	// was kept (its pongs keep it alive once it has sent a frame).
+	for i := range 4 {
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			ws, _, err := websocket.DefaultDialer.Dial(r.URL+"/client", nil)
+			if err == nil {
+				t.Cleanup(func() { ws.Close() })
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("slot %d not free again: %v", i, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	writeFrame(t, busy, &relaywire.Request{Dest: 1, RequestID: 2, Payload: []byte(marker)})
 	if f := readFrame(t, busy); f.Type() != relaywire.TypeResponse {
