@@ -200,6 +200,7 @@ func TestRunRequestRefused(t *testing.T) {
 		{"signer not in the manifest", "exposure", time.Now(), []sig{{9, key}, {2, key2}}, "signatures"},
 		{"one party alone", "exposure", time.Now(), []sig{{1, key}}, "t+1"},
 		{"one party signing twice", "exposure", time.Now(), []sig{{1, key}, {1, key}}, "t+1"},
+		{"more signatures than parties", "exposure", time.Now(), []sig{{1, key}, {2, key2}, {1, stranger}, {2, stranger}}, "3 parties"},
 		{"issued too long ago", "exposure", time.Now().Add(-6 * time.Minute), good, "clock"},
 		{"issued in the future", "exposure", time.Now().Add(6 * time.Minute), good, "clock"},
 		{"not in the manifest", "nope", time.Now(), good, "manifest"},

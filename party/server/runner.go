@@ -402,6 +402,11 @@ func (s *Server) handleRun(ctx context.Context, req []byte) (wire.Message, error
 	if err != nil {
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: err.Error()}
 	}
+	// More signatures than parties cannot be a quorum's: refuse them
+	// before verifying any, so a request cannot buy 64 verifications.
+	if len(q.Signatures) > s.m.N {
+		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("run request: %d signatures, the deployment has %d parties", len(q.Signatures), s.m.N)}
+	}
 	signers := q.Signers(func(id int) (ed25519.PublicKey, bool) {
 		p, ok := s.m.Party(id)
 		return ed25519.PublicKey(p.SignKey), ok
