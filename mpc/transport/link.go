@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -100,7 +101,7 @@ func (l *link) readLoop(br *bufio.Reader) {
 				return
 			}
 			start := len(msg)
-			msg = append(msg, make([]byte, n)...)
+			msg = slices.Grow(msg, int(n))[:start+int(n)]
 			if _, err := io.ReadFull(br, msg[start:]); err != nil {
 				if err == io.EOF {
 					err = io.ErrUnexpectedEOF
