@@ -273,10 +273,10 @@ func (d Day) String() string { return d.Time().Format(time.DateOnly) }
 // Upload.Code instead, so the code is used in the same transaction that stores
 // the report.
 func (s *Store) UseCode(id [16]byte, expires, now time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return useCode(tx, id, expires, now) })
+	return s.db.Update(func(tx *bolt.Tx) error { return useCode(tx, id, expires) })
 }
 
-func useCode(tx *bolt.Tx, id [16]byte, expires, now time.Time) error {
+func useCode(tx *bolt.Tx, id [16]byte, expires time.Time) error {
 	b := tx.Bucket(bucketCodes)
 	if v := b.Get(id[:]); v != nil {
 		return ErrCodeUsed

@@ -322,7 +322,7 @@ func beginUpload(tx *bolt.Tx, u *Upload, now time.Time) (old Receipt, done bool,
 		return old, true, nil
 	}
 	if u.Code != nil {
-		if err := useCode(tx, u.Code.ID, u.Code.Expires, now); err != nil {
+		if err := useCode(tx, u.Code.ID, u.Code.Expires); err != nil {
 			return Receipt{}, false, err
 		}
 	}
