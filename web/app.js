@@ -556,9 +556,14 @@ $("report-send").addEventListener("click", async () => {
 });
 
 // ---- about / deployment status
+// Only the newest call writes, so a status fetched before a language change
+// does not overwrite the one fetched after it.
+let statusSeq = 0;
 async function refreshStatus() {
+  const seq = ++statusSeq;
   try {
     const st = await (await fetch("api/status", { cache: "no-store" })).json();
+    if (seq !== statusSeq) return;
     $("summary").textContent = t("about.summary", { d: st.deployment, n: st.n, t: st.t, relays: st.relays.join(", ") });
     $("deploy-foot").textContent = t("about.foot", { d: st.deployment, up: st.components.filter((c) => c.ok).length, all: st.components.length });
     $("components").replaceChildren(...st.components.map((c) => {
@@ -573,6 +578,7 @@ async function refreshStatus() {
       return tr;
     }));
   } catch (e) {
+    if (seq !== statusSeq) return;
     $("summary").textContent = t("about.unavailable");
     $("deploy-foot").textContent = deployment ? t("about.footoffline", { d: deployment }) : "";
   }
@@ -631,6 +637,7 @@ $("lang").addEventListener("change", async () => {
   await loadTexts(lang);
   applyTexts();
   renderStatus(); renderQueue(); tick();
+  refreshStatus(); // the About summary and footer in the new language
 });
 window.addEventListener("online", () => { flush(); checkResults(); });
 
