@@ -94,7 +94,7 @@ func (r *Run) Stage(stage string) error {
 type Inputs interface {
 	// ForEachRecord calls fn for each stored record with from <= day <= to,
 	// in (day, record id) order.
-	ForEachRecord(from, to store.Day, fn func(r *store.Record) error) error
+	ForEachRecord(from, to wire.Day, fn func(r *store.Record) error) error
 	// ForEachRunInput calls fn with each input of run in the order added.
 	ForEachRunInput(run string, fn func(data []byte) error) error
 	// RunExists reports whether run has inputs or outputs stored.

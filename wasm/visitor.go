@@ -239,7 +239,7 @@ func history(args []safejs.Value) (visitor.History, error) {
 	return h, err
 }
 
-func pendings(c *client.Client, kind client.Kind, code string, recs []trace.Record) (any, error) {
+func pendings(c *client.Client, kind wire.Kind, code string, recs []trace.Record) (any, error) {
 	var ps []*client.PendingUpload
 	for _, chunk := range visitor.Chunks(recs) {
 		p, err := c.Prepare(kind, code, chunk)
@@ -248,7 +248,7 @@ func pendings(c *client.Client, kind client.Kind, code string, recs []trace.Reco
 		}
 		ps = append(ps, p)
 	}
-	if len(ps) > 1 && kind == client.Positive {
+	if len(ps) > 1 && kind == wire.KindPositive {
 		return nil, fmt.Errorf("app: positive report of %d records is too large for one upload", len(recs))
 	}
 	return jsonString(map[string]any{"pending": ps, "summary": visitor.Summarize(recs)})
@@ -273,7 +273,7 @@ func (a *app) prepare(args []safejs.Value) (any, error) {
 	if len(recs) == 0 {
 		return jsonString(map[string]any{"pending": []any{}, "summary": visitor.Summarize(nil)})
 	}
-	return pendings(c, client.Ordinary, "", recs)
+	return pendings(c, wire.KindOrdinary, "", recs)
 }
 
 func (a *app) positive(args []safejs.Value) ([]trace.Record, error) {
@@ -333,7 +333,7 @@ func (a *app) preparePositive(args []safejs.Value) (any, error) {
 		return nil, errors.New("app: nothing to report in the infectious window")
 	}
 	c, _, _ := a.ready()
-	return pendings(c, client.Positive, code, recs)
+	return pendings(c, wire.KindPositive, code, recs)
 }
 
 func (a *app) send(args []safejs.Value) (any, error) {
@@ -476,7 +476,7 @@ func (a *app) bench(args []safejs.Value) (any, error) {
 	t1 := time.Now()
 	var envs [][]byte
 	for _, chunk := range visitor.Chunks(recs) {
-		pu, err := c.Prepare(client.Ordinary, "", chunk)
+		pu, err := c.Prepare(wire.KindOrdinary, "", chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -497,7 +497,7 @@ func (a *app) bench(args []safejs.Value) (any, error) {
 		wire.SetWork(env, base)
 	}
 	t3 := time.Now()
-	pu, err := c.Prepare(client.Ordinary, "", recs[:min(5, len(recs))])
+	pu, err := c.Prepare(wire.KindOrdinary, "", recs[:min(5, len(recs))])
 	if err != nil {
 		return nil, err
 	}

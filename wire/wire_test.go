@@ -32,7 +32,7 @@ func testUpload(n int, positive bool) *Upload {
 	sc := make([]field.Scalar, 2*n)
 	field.ScalarField{}.Random(sc, rand.Reader)
 	for i := range n {
-		r := Record{Day: 20000 + uint32(i%14), Point: pts[i], Weight: sc[2*i], Minutes: sc[2*i+1]}
+		r := Record{Day: Day(20000 + i%14), Share: Share{Point: pts[i], Weight: sc[2*i], Minutes: sc[2*i+1]}}
 		rand.Read(r.ID[:])
 		u.Records = append(u.Records, r)
 	}
@@ -319,8 +319,8 @@ func FuzzDecodeUpload(f *testing.F) {
 			t.Fatal("content hash differs")
 		}
 		for i := range u.Records {
-			p, w, m, err := DecodeShare(u.Records[i].AppendShare(nil))
-			if err != nil || !group.EqualVec([]group.Point{p}, []group.Point{u.Records[i].Point}) || w != u.Records[i].Weight || m != u.Records[i].Minutes {
+			s, err := DecodeShare(u.Records[i].AppendShare(nil))
+			if err != nil || !group.EqualVec([]group.Point{s.Point}, []group.Point{u.Records[i].Point}) || s.Weight != u.Records[i].Weight || s.Minutes != u.Records[i].Minutes {
 				t.Fatalf("share round trip: %v", err)
 			}
 		}

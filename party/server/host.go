@@ -63,7 +63,7 @@ func (h host) Admit(a *compute.Admission) (wire.Message, error) {
 	w := s.m.Params.Window(now)
 	for i, d := range a.Days {
 		if !w.Accepts(d) {
-			return nil, werr(wire.CodeBadDay, "record %d: day %s outside the retention window %s..%s", i, store.Day(d), store.Day(w.Oldest), store.Day(w.Today+1))
+			return nil, werr(wire.CodeBadDay, "record %d: day %s outside the retention window %s..%s", i, wire.Day(d), wire.Day(w.Oldest), wire.Day(w.Today+1))
 		}
 	}
 	up := &store.Upload{ID: a.ID[:], ContentHash: a.ContentHash, Records: a.Records}

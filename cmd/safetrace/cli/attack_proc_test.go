@@ -60,7 +60,7 @@ func TestAttackOnTheWire(t *testing.T) {
 		{"different public fields to different parties", func(t *testing.T) {
 			ups := attack.Shares(t, m, day, [][]byte{attack.Key("y")}, 0)
 			for i, u := range ups {
-				u.Records[0].Day = day - uint32(i)
+				u.Records[0].Day = wire.Day(day) - wire.Day(i)
 			}
 			attack.Accepted(t, "days per party", attack.Send(t, mallory, ups))
 		}},
