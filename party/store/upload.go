@@ -59,19 +59,7 @@ func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 	if err := checkRecords(u); err != nil {
 		return Receipt{}, err
 	}
-	var rc Receipt
-	s.shred.RLock()
-	defer s.shred.RUnlock()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		ub := tx.Bucket(bucketUploads)
-		old, done, err := beginUpload(tx, u, now)
-		if err != nil || done {
-			rc = old
-			return err
-		}
-		if err := s.checkRoom(tx, int64(len(u.Records))); err != nil {
-			return err
-		}
+	return s.putUpload(u, now, "put upload", len(u.Records), int64(len(u.Records)), func(tx *bolt.Tx) error {
 		if err := s.countUserDays(tx, u.Records); err != nil {
 			return err
 		}
@@ -92,17 +80,39 @@ func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 				return err
 			}
 		}
-		if err := addCounter(tx, metaRecords, int64(len(u.Records))); err != nil {
+		return addCounter(tx, metaRecords, int64(len(u.Records)))
+	})
+}
+
+// putUpload stores upload u in one transaction: unless u was stored before
+// (its first receipt is returned) or its code was used, it checks that
+// items more fit, calls put to store the content, and stores the receipt
+// of count items. Errors other than the client errors are prefixed with
+// "store: " and what.
+func (s *Store) putUpload(u *Upload, now time.Time, what string, count int, items int64, put func(*bolt.Tx) error) (Receipt, error) {
+	var rc Receipt
+	s.shred.RLock()
+	defer s.shred.RUnlock()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		old, done, err := beginUpload(tx, u, now)
+		if err != nil || done {
+			rc = old
 			return err
 		}
-		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: len(u.Records), Stored: time.Unix(0, now.UnixNano()).UTC()}
-		return ub.Put(u.ID, encodeReceipt(rc))
+		if err := s.checkRoom(tx, items); err != nil {
+			return err
+		}
+		if err := put(tx); err != nil {
+			return err
+		}
+		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
+		return tx.Bucket(bucketUploads).Put(u.ID, encodeReceipt(rc))
 	})
 	if err != nil {
 		if isClientError(err) {
 			return Receipt{}, err
 		}
-		return Receipt{}, fmt.Errorf("store: put upload: %w", err)
+		return Receipt{}, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return rc, nil
 }
