@@ -13,6 +13,7 @@ import (
 	"github.com/safetrace/safetrace/relay/relayclient"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // MaxRecords is the most records one upload may carry; split larger sets.
@@ -115,7 +116,7 @@ func (c *Client) Prepare(kind wire.Kind, code string, records []trace.Record) (*
 		}
 		u.Records = make([]wire.Record, len(records))
 		for j, r := range records {
-			u.Records[j] = wire.Record{ID: ids[j], Day: wire.Day(r.Day), Share: wire.Share{Point: ps[i].Y[j],
+			u.Records[j] = wire.Record{ID: ids[j], Day: record.Day(r.Day), Share: record.Share{Point: ps[i].Y[j],
 				Weight: ss[i].Y[j], Minutes: ss[i].Y[len(records)+j]}}
 		}
 		if p.Requests[i], err = u.AppendBinary(nil); err != nil {

@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/safetrace/safetrace/mpc/field"
-	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // AtRiskPerDay returns, for each day whose number of user-days at risk is
@@ -21,10 +21,10 @@ import (
 // the parties, like everyone, learn for each day only whether its count is
 // below k and, if it is not, the count; no single result bit and no count
 // below k is opened.
-func AtRiskPerDay(ctx context.Context, p *Party, res []Result, k int) (map[wire.Day]int, error) {
+func AtRiskPerDay(ctx context.Context, p *Party, res []Result, k int) (map[record.Day]int, error) {
 	f := p.F
-	idx := map[wire.Day]int{}
-	var days []wire.Day
+	idx := map[record.Day]int{}
+	var days []record.Day
 	for _, r := range res {
 		if _, ok := idx[r.Day]; !ok {
 			idx[r.Day] = 0
@@ -40,7 +40,7 @@ func AtRiskPerDay(ctx context.Context, p *Party, res []Result, k int) (map[wire.
 		j := idx[r.Day]
 		sums[j] = f.Add(sums[j], r.Bit)
 	}
-	out := map[wire.Day]int{}
+	out := map[record.Day]int{}
 	if len(days) == 0 {
 		return out, nil
 	}
@@ -64,7 +64,7 @@ func AtRiskPerDay(ctx context.Context, p *Party, res []Result, k int) (map[wire.
 		}
 	}
 	var sel []field.Scalar
-	var selDays []wire.Day
+	var selDays []record.Day
 	for i, ok := range open {
 		if ok {
 			sel = append(sel, sums[i])

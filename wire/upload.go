@@ -5,10 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/safetrace/safetrace/mpc/field"
-	"github.com/safetrace/safetrace/mpc/group"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Kind of an upload.
@@ -30,67 +28,17 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Day is a UTC day, counted in days since 1970-01-01: the day of a record
-// on the wire, in the party's store and in the epoch.
-type Day uint32
-
-// DayOf returns the UTC day containing t, which must not be before 1970.
-func DayOf(t time.Time) Day { return Day(t.Unix() / 86400) }
-
-// Time returns midnight UTC at the start of d.
-func (d Day) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
-
-// String returns d as YYYY-MM-DD.
-func (d Day) String() string { return d.Time().Format(time.DateOnly) }
-
-// Share is one party's share of one record's values: Shamir shares at the
-// party's x coordinate of the record's key point, its weight (a share of
-// zero for ordinary records) and its minutes.
-type Share struct {
-	Point   group.Point
-	Weight  field.Scalar
-	Minutes field.Scalar
-}
-
-// AppendShare appends the 96-byte share encoding point || weight || minutes,
-// the form the party stores and the epoch reads.
-func (s *Share) AppendShare(b []byte) []byte {
-	b = group.AppendVec(b, []group.Point{s.Point})
-	return field.ScalarField{}.Append(b, []field.Scalar{s.Weight, s.Minutes})
-}
-
 // Record is one party's share of one record, with the record's public
 // fields.
 type Record struct {
 	ID  [IDSize]byte // random, chosen by the client
-	Day Day          // UTC day of the record
-	Share
+	Day record.Day   // UTC day of the record
+	record.Share
 }
-
-// ErrBadShare is wrapped by errors for a share that is not the canonical
-// encoding of a point and two scalars.
-var ErrBadShare = errors.New("wire: non-canonical share encoding")
 
 // ErrTooManyRecords is wrapped by errors for an upload of more than
 // MaxRecords records.
 var ErrTooManyRecords = errors.New("too many records")
-
-// DecodeShare parses a 96-byte share made by AppendShare, rejecting
-// non-canonical encodings.
-func DecodeShare(b []byte) (Share, error) {
-	var p [1]group.Point
-	var sc [2]field.Scalar
-	if len(b) != ShareSize {
-		return Share{}, malformed("share of %d bytes, want %d", len(b), ShareSize)
-	}
-	if err := group.DecodeVec(p[:], b[:ElemSize]); err != nil {
-		return Share{}, fmt.Errorf("%w: point: %v", ErrBadShare, err)
-	}
-	if err := (field.ScalarField{}).Decode(sc[:], b[ElemSize:]); err != nil {
-		return Share{}, fmt.Errorf("%w: scalar: %v", ErrBadShare, err)
-	}
-	return Share{Point: p[0], Weight: sc[0], Minutes: sc[1]}, nil
-}
 
 // Upload asks a party to store its shares of records. The encoding is
 //
@@ -231,9 +179,9 @@ func DecodeUploadHash(b []byte) (*Upload, [HashSize]byte, error) {
 	for i := range u.Records {
 		rec := &u.Records[i]
 		copy(rec.ID[:], r.take(IDSize, "record id"))
-		rec.Day = Day(r.u32("day"))
+		rec.Day = record.Day(r.u32("day"))
 		var err error
-		rec.Share, err = DecodeShare(r.take(ShareSize, "share"))
+		rec.Share, err = record.DecodeShare(r.take(ShareSize, "share"))
 		if err != nil {
 			return nil, h, fmt.Errorf("record %d: %w", i, err)
 		}

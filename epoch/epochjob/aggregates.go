@@ -9,6 +9,7 @@ import (
 	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Aggregates are the daily series an exposure epoch releases (GET
@@ -55,7 +56,7 @@ const aggregatesRun = "exposure/aggregates"
 
 // aggregates computes the released series over the days oldest..today.
 // atRisk holds the per-day counts at or above k from epoch.AtRiskPerDay.
-func aggregates(recs []held, oldest, today uint32, k int, atRisk map[wire.Day]int) *Aggregates {
+func aggregates(recs []held, oldest, today uint32, k int, atRisk map[record.Day]int) *Aggregates {
 	acc := newAggAcc()
 	for i := range recs {
 		acc.add(&recs[i].rec)
@@ -67,24 +68,24 @@ func aggregates(recs []held, oldest, today uint32, k int, atRisk map[wire.Day]in
 // released series count.
 type aggAcc struct {
 	perUD      map[userDay]int
-	usersByDay map[wire.Day]map[string]bool
-	reportDay  map[string]wire.Day
+	usersByDay map[record.Day]map[string]bool
+	reportDay  map[string]record.Day
 }
 
 type userDay struct {
 	user string
-	day  wire.Day
+	day  record.Day
 }
 
 func newAggAcc() *aggAcc {
-	return &aggAcc{perUD: map[userDay]int{}, usersByDay: map[wire.Day]map[string]bool{}, reportDay: map[string]wire.Day{}}
+	return &aggAcc{perUD: map[userDay]int{}, usersByDay: map[record.Day]map[string]bool{}, reportDay: map[string]record.Day{}}
 }
 
 // add counts one agreed record.
 func (a *aggAcc) add(r *store.Record) {
 	if r.Kind == wire.KindPositive {
 		if _, ok := a.reportDay[string(r.UploadID)]; !ok {
-			a.reportDay[string(r.UploadID)] = wire.Day(r.Created.UTC().Unix() / 86400)
+			a.reportDay[string(r.UploadID)] = record.Day(r.Created.UTC().Unix() / 86400)
 		}
 		return
 	}
@@ -97,15 +98,15 @@ func (a *aggAcc) add(r *store.Record) {
 }
 
 // build releases the series of the days oldest..today under the k rule.
-func (acc *aggAcc) build(oldest, today uint32, k int, atRisk map[wire.Day]int) *Aggregates {
+func (acc *aggAcc) build(oldest, today uint32, k int, atRisk map[record.Day]int) *Aggregates {
 	perUD, usersByDay, reportDay := acc.perUD, acc.usersByDay, acc.reportDay
-	positives := map[wire.Day]int{}
+	positives := map[record.Day]int{}
 	for _, d := range reportDay {
 		positives[d]++
 	}
 	a := &Aggregates{K: k, PositivesBy: "report_day", Days: []AggregateDay{}, Degree: []DegreeBin{}}
 	for d := oldest; d <= today; d++ {
-		sd := wire.Day(d)
+		sd := record.Day(d)
 		a.Days = append(a.Days, AggregateDay{Day: sd.String(), Positives: compute.KCount(positives[sd], k),
 			Users: compute.KCount(len(usersByDay[sd]), k), AtRisk: compute.KCount(atRisk[sd], k)})
 	}

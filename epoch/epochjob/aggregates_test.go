@@ -7,6 +7,7 @@ import (
 
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 func TestMergeBins(t *testing.T) {
@@ -28,10 +29,10 @@ func TestMergeBins(t *testing.T) {
 }
 
 func TestAggregatesSeries(t *testing.T) {
-	day := wire.Day(20000)
+	day := record.Day(20000)
 	at := day.Time().Add(10 * time.Hour)
 	var recs []held
-	add := func(user string, d wire.Day, n int, kind wire.Kind, upload string) {
+	add := func(user string, d record.Day, n int, kind wire.Kind, upload string) {
 		for range n {
 			recs = append(recs, held{rec: store.Record{Record: wire.Record{Day: d}, ResultKey: []byte(user), Kind: kind, UploadID: []byte(upload), Created: at}})
 		}
@@ -43,7 +44,7 @@ func TestAggregatesSeries(t *testing.T) {
 	for i := range 3 {
 		add("", day-2, 4, wire.KindPositive, string(rune('p'+i)))
 	}
-	a := aggregates(recs, uint32(day)-2, uint32(day), 3, map[wire.Day]int{day: 4})
+	a := aggregates(recs, uint32(day)-2, uint32(day), 3, map[record.Day]int{day: 4})
 	b, _ := json.Marshal(a.Days)
 	want := `[{"day":"2024-10-02","positives":"\u003c k","users":"\u003c k","at_risk":"\u003c k"},` +
 		`{"day":"2024-10-03","positives":"\u003c k","users":"\u003c k","at_risk":"\u003c k"},` +

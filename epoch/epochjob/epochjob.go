@@ -20,6 +20,7 @@ import (
 	"github.com/safetrace/safetrace/epoch"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Summary is the public outcome of an exposure epoch at one party: only
@@ -76,7 +77,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	// needs them before any day's records are read.
 	held := map[[16]byte]bool{}
 	nHeld := 0
-	err := in.ForEachRecord(wire.Day(w.Oldest), wire.Day(w.Today)+1, func(r *store.Record) error {
+	err := in.ForEachRecord(record.Day(w.Oldest), record.Day(w.Today)+1, func(r *store.Record) error {
 		nHeld++
 		held[[16]byte(r.UploadID)] = true
 		return nil
@@ -133,7 +134,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 
 	// One sub-epoch per day, each day's records read, agreed on and mapped
 	// when its turn comes (epoch.RunPartitioned).
-	parts := &days{h: h, p: p, log: run.Log, next: wire.Day(w.Oldest), end: wire.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, agg: newAggAcc()}
+	parts := &days{h: h, p: p, log: run.Log, next: record.Day(w.Oldest), end: record.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, agg: newAggAcc()}
 	defer parts.erase()
 	risk := m.Params.Risk
 	out, err := epoch.RunPartitioned(ctx, p, parts, epoch.Params{
@@ -262,7 +263,7 @@ type days struct {
 	h         compute.Host
 	p         compute.Broadcaster
 	log       *slog.Logger
-	next, end wire.Day
+	next, end record.Day
 	users     map[string]int
 	userKeys  []compute.UserKey
 	reportIDs map[string]bool // distinct positive uploads over all days
@@ -276,7 +277,7 @@ type held struct {
 	rec store.Record
 }
 
-func (d *days) Next(ctx context.Context) (wire.Day, []epoch.Record, bool, error) {
+func (d *days) Next(ctx context.Context) (record.Day, []epoch.Record, bool, error) {
 	for ; d.next < d.end; d.next++ {
 		start := time.Now()
 		day := d.next
@@ -306,13 +307,13 @@ func (d *days) Next(ctx context.Context) (wire.Day, []epoch.Record, bool, error)
 		for i := range recs {
 			e := &recs[i] // its share is cleared once mapped
 			if len(common) == 0 || common[0] != e.id {
-				e.rec.Share = wire.Share{}
+				e.rec.Share = record.Share{}
 				continue
 			}
 			common = common[1:]
 			d.agg.add(&e.rec)
 			r := epoch.Record{User: -1, Report: -1, Day: day, Share: e.rec.Share}
-			e.rec.Share = wire.Share{}
+			e.rec.Share = record.Share{}
 			if e.rec.Kind == wire.KindPositive {
 				d.reportIDs[string(e.rec.UploadID)] = true
 				q, ok := reports[string(e.rec.UploadID)]

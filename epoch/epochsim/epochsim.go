@@ -37,7 +37,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/shamir"
 	"github.com/safetrace/safetrace/mpc/transport"
 	"github.com/safetrace/safetrace/trace"
-	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Config is the synthetic population and the parties.
@@ -290,7 +290,7 @@ func newJobDays(job *Job) *jobDays {
 	return &jobDays{job: job, days: slices.Sorted(maps.Keys(idx)), idx: idx}
 }
 
-func (s *jobDays) Next(context.Context) (wire.Day, []epoch.Record, bool, error) {
+func (s *jobDays) Next(context.Context) (record.Day, []epoch.Record, bool, error) {
 	if len(s.days) == 0 {
 		return 0, nil, false, nil
 	}
@@ -323,11 +323,11 @@ func (s *jobDays) Next(context.Context) (wire.Day, []epoch.Record, bool, error) 
 			return 0, nil, false, fmt.Errorf("epochsim: record %d: %w", k, err)
 		}
 		recs[i] = epoch.Record{
-			User: int(job.Users[k]), Day: wire.Day(d), Report: int(job.Reports[k]),
-			Share: wire.Share{Point: pts[i], Weight: w[0], Minutes: w[1]},
+			User: int(job.Users[k]), Day: record.Day(d), Report: int(job.Reports[k]),
+			Share: record.Share{Point: pts[i], Weight: w[0], Minutes: w[1]},
 		}
 	}
-	return wire.Day(d), recs, true, nil
+	return record.Day(d), recs, true, nil
 }
 
 // shares returns the shares of records ks (ascending), RecordSize bytes

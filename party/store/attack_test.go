@@ -14,6 +14,7 @@ import (
 
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -44,16 +45,16 @@ func scanDir(t *testing.T, dir string, markers [][]byte) map[int][]string {
 
 // rawKeys reads the live day keys from a key file, as someone with the disk
 // would.
-func rawKeys(t *testing.T, path string) map[wire.Day][]byte {
+func rawKeys(t *testing.T, path string) map[record.Day][]byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := map[wire.Day][]byte{}
+	m := map[record.Day][]byte{}
 	for i := slotSize; i+slotSize <= len(b); i += slotSize {
 		if s := b[i : i+slotSize]; s[0] == 1 {
-			m[wire.Day(binary.BigEndian.Uint32(s[1:5]))] = bytes.Clone(s[5:37])
+			m[record.Day(binary.BigEndian.Uint32(s[1:5]))] = bytes.Clone(s[5:37])
 		}
 	}
 	return m
@@ -61,7 +62,7 @@ func rawKeys(t *testing.T, path string) map[wire.Day][]byte {
 
 // markShare returns a share of a random point whose encoding mk records as
 // a marker.
-func markShare(mk func(bool, []byte) []byte, live bool) (sh wire.Share) {
+func markShare(mk func(bool, []byte) []byte, live bool) (sh record.Share) {
 	p := make([]group.Point, 1)
 	group.Random(p, rand.Reader)
 	sh.Point = p[0]
@@ -86,7 +87,7 @@ func TestLeakDeletedSharesOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	today := wire.DayOf(t0)
+	today := record.DayOf(t0)
 	old := today - 20
 	var oldMarks, liveMarks [][]byte
 	mark := func(live bool, m []byte) []byte {
@@ -99,7 +100,7 @@ func TestLeakDeletedSharesOnDisk(t *testing.T) {
 	}
 	mk := func(live bool) []byte { return mark(live, marker()) }
 	for i := range 20 {
-		for _, d := range []wire.Day{old, today} {
+		for _, d := range []record.Day{old, today} {
 			u := upload(fmt.Sprint("u", uint32(d), "-", i), d, 4, wire.KindOrdinary)
 			for j := range u.Records {
 				u.Records[j].Share = markShare(mark, d == today)
@@ -212,7 +213,7 @@ func TestLeakDeletedSharesOnDisk(t *testing.T) {
 	}
 }
 
-func recordsOf(t *testing.T, s *Store, from, to wire.Day) map[string]string {
+func recordsOf(t *testing.T, s *Store, from, to record.Day) map[string]string {
 	t.Helper()
 	m := map[string]string{}
 	if err := s.ForEachRecord(from, to, func(r *Record) error {
@@ -235,7 +236,7 @@ func TestAttackStoreFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { s.Close() }()
-	today := wire.DayOf(t0)
+	today := record.DayOf(t0)
 	if _, err := s.PutUpload(upload("honest", today, 10, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
 	}
@@ -317,8 +318,8 @@ func TestAttackUserDayQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { s.Close() }()
-	today := wire.DayOf(t0)
-	keyed := func(id string, d wire.Day, n int, key string) *Upload {
+	today := record.DayOf(t0)
+	keyed := func(id string, d record.Day, n int, key string) *Upload {
 		u := upload(id, d, n, wire.KindOrdinary)
 		for i := range u.Records {
 			u.Records[i].ResultKey = []byte(key)
@@ -390,7 +391,7 @@ func TestOpenRefuses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.PutUpload(upload("u", wire.DayOf(t0), 1, wire.KindOrdinary), t0)
+		s.PutUpload(upload("u", record.DayOf(t0), 1, wire.KindOrdinary), t0)
 		s.Close()
 	}
 	kb, _ := os.ReadFile(keyPath(b))
@@ -412,8 +413,8 @@ func TestOpenRefuses(t *testing.T) {
 // the torn slot is zeroed at Open and the other days stay readable.
 func TestKeyFileTornSlot(t *testing.T) {
 	s, path := openTemp(t)
-	today := wire.DayOf(t0)
-	for _, d := range []wire.Day{today - 1, today} {
+	today := record.DayOf(t0)
+	for _, d := range []record.Day{today - 1, today} {
 		if _, err := s.PutUpload(upload(fmt.Sprint("u", d), d, 2, wire.KindOrdinary), t0); err != nil {
 			t.Fatal(err)
 		}
@@ -448,11 +449,11 @@ func TestKeyFileTornSlot(t *testing.T) {
 // sees a record whose key is gone, and the counts stay right.
 func TestExpireConcurrent(t *testing.T) {
 	s, _ := openTemp(t)
-	today := wire.DayOf(t0)
+	today := record.DayOf(t0)
 	done := make(chan error, 3)
 	go func() {
 		for i := range 200 {
-			d := today - wire.Day(i%30)
+			d := today - record.Day(i%30)
 			if _, err := s.PutUpload(upload(fmt.Sprint("c", i), d, 2, wire.KindOrdinary), t0); err != nil {
 				done <- err
 				return

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // BenchmarkPutUpload stores uploads of 100 records of 96-byte shares, each
@@ -17,7 +18,7 @@ func BenchmarkPutUpload(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	day := wire.DayOf(t0)
+	day := record.DayOf(t0)
 	for i := 0; b.Loop(); i++ {
 		u := &Upload{ID: []byte(fmt.Sprint("b", i))}
 		for j := range 100 {

@@ -40,7 +40,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -323,7 +323,7 @@ func (s *Store) PutResult(userKey, blob []byte, now time.Time) (uint64, error) {
 // DayOf(now). The value is the created time (int64 BE Unix ns, in the clear
 // for Expire) and the sealed blob.
 func (s *Store) putResult(b *bolt.Bucket, userKey []byte, seq uint64, blob []byte, now time.Time) error {
-	dk, err := s.keys.ensure(wire.DayOf(now))
+	dk, err := s.keys.ensure(record.DayOf(now))
 	if err != nil {
 		return err
 	}
@@ -345,7 +345,7 @@ func (s *Store) Results(userKey []byte) ([]Result, error) {
 				return fmt.Errorf("corrupt result entry")
 			}
 			created := time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
-			dk, err := s.keyFor(keys, wire.DayOf(created))
+			dk, err := s.keyFor(keys, record.DayOf(created))
 			if err != nil {
 				return err
 			}
@@ -365,7 +365,7 @@ func (s *Store) Results(userKey []byte) ([]Result, error) {
 
 // keyFor returns day d's key from a snapshot taken before the reading
 // transaction began, or from the live keys if it was created since.
-func (s *Store) keyFor(snap map[wire.Day]*dayKey, d wire.Day) (*dayKey, error) {
+func (s *Store) keyFor(snap map[record.Day]*dayKey, d record.Day) (*dayKey, error) {
 	if dk := snap[d]; dk != nil {
 		return dk, nil
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -47,7 +48,7 @@ func reopen(t *testing.T, s *Store, path string) *Store {
 	return s2
 }
 
-func upload(id string, day wire.Day, n int, kind wire.Kind) *Upload {
+func upload(id string, day record.Day, n int, kind wire.Kind) *Upload {
 	u := &Upload{ID: []byte(id)}
 	for i := range n {
 		r := Record{ResultKey: bytes.Repeat([]byte{9}, 32), Kind: kind}
@@ -67,7 +68,7 @@ func recID(s string) (id [wire.IDSize]byte) {
 }
 
 // testShare returns a canonical share whose point is hashed from s.
-func testShare(s string) (sh wire.Share) {
+func testShare(s string) (sh record.Share) {
 	h := sha512.Sum512([]byte(s))
 	sh.Point.SetUniformBytes(h[:])
 	return sh
@@ -76,7 +77,7 @@ func testShare(s string) (sh wire.Share) {
 // idString is a record id without its zero padding.
 func idString(id [wire.IDSize]byte) string { return string(bytes.TrimRight(id[:], "\x00")) }
 
-func count(t *testing.T, s *Store, from, to wire.Day) int {
+func count(t *testing.T, s *Store, from, to record.Day) int {
 	t.Helper()
 	n := 0
 	if err := s.ForEachRecord(from, to, func(*Record) error { n++; return nil }); err != nil {
@@ -87,7 +88,7 @@ func count(t *testing.T, s *Store, from, to wire.Day) int {
 
 func TestUploadsSurviveReopen(t *testing.T) {
 	s, path := openTemp(t)
-	day := wire.DayOf(t0)
+	day := record.DayOf(t0)
 	u := upload("u1", day, 3, wire.KindOrdinary)
 	rc, err := s.PutUpload(u, t0)
 	if err != nil {
@@ -117,7 +118,7 @@ func TestUploadsSurviveReopen(t *testing.T) {
 
 func TestIdempotentUpload(t *testing.T) {
 	s, path := openTemp(t)
-	day := wire.DayOf(t0)
+	day := record.DayOf(t0)
 	rc1, err := s.PutUpload(upload("u1", day, 2, wire.KindOrdinary), t0)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +156,7 @@ func TestIdempotentUpload(t *testing.T) {
 
 func TestCodeOnce(t *testing.T) {
 	s, path := openTemp(t)
-	day := wire.DayOf(t0)
+	day := record.DayOf(t0)
 	code := &CodeUse{ID: [16]byte{1, 2, 3}, Expires: t0.Add(14 * 24 * time.Hour)}
 	p1 := upload("pos1", day, 2, wire.KindPositive)
 	p1.Code = code
@@ -200,7 +201,7 @@ func TestCodeOnce(t *testing.T) {
 
 func TestExpire(t *testing.T) {
 	s, _ := openTemp(t)
-	today := wire.DayOf(t0)
+	today := record.DayOf(t0)
 	for d := today - 20; d <= today; d++ {
 		if _, err := s.PutUpload(upload(fmt.Sprint("u", d), d, 1, wire.KindOrdinary), d.Time()); err != nil {
 			t.Fatal(err)
@@ -305,7 +306,7 @@ func TestKill(t *testing.T) {
 			os.Exit(1)
 		}
 		for i := 0; ; i++ {
-			if _, err := s.PutUpload(upload(fmt.Sprint("k", i), wire.DayOf(t0), 3, wire.KindOrdinary), t0); err != nil {
+			if _, err := s.PutUpload(upload(fmt.Sprint("k", i), record.DayOf(t0), 3, wire.KindOrdinary), t0); err != nil {
 				fmt.Println("error", err)
 				os.Exit(1)
 			}
@@ -350,7 +351,7 @@ func TestKill(t *testing.T) {
 			t.Fatalf("acknowledged upload %d lost (%v)", i, err)
 		}
 	}
-	if n := count(t, s, 0, wire.DayOf(t0)); n < 3*(acked+1) || n%3 != 0 {
+	if n := count(t, s, 0, record.DayOf(t0)); n < 3*(acked+1) || n%3 != 0 {
 		t.Fatalf("%d records for %d acknowledged uploads", n, acked+1)
 	}
 }
@@ -364,7 +365,7 @@ func TestKill(t *testing.T) {
 func TestLeakCodeUseTime(t *testing.T) {
 	s, _ := openTemp(t)
 	at := t0.Add(1234567 * time.Nanosecond)
-	p := upload("pos-link", wire.DayOf(at), 2, wire.KindPositive)
+	p := upload("pos-link", record.DayOf(at), 2, wire.KindPositive)
 	p.Code = &CodeUse{ID: [16]byte{9, 9, 9}, Expires: at.Add(time.Hour)}
 	if _, err := s.PutUpload(p, at); err != nil {
 		t.Fatal(err)

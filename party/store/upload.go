@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -135,7 +136,7 @@ func isClientError(err error) bool {
 // cannot be linked to the user.
 func (s *Store) countUserDays(tx *bolt.Tx, recs []Record) error {
 	type userDay struct {
-		day wire.Day
+		day record.Day
 		key string
 	}
 	n := map[userDay]int{}
@@ -188,19 +189,19 @@ func (s *Store) Upload(id []byte) (Receipt, bool, error) {
 // ForEachRecord calls fn for every record with from <= Day <= to, in order of
 // (day, id). The Record and its slices are valid only during the call; copy
 // what must be kept. An error from fn stops the iteration and is returned.
-func (s *Store) ForEachRecord(from, to wire.Day, fn func(r *Record) error) error {
+func (s *Store) ForEachRecord(from, to record.Day, fn func(r *Record) error) error {
 	keys := s.keys.snapshot()
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRecords).Cursor()
 		start := binary.BigEndian.AppendUint32(nil, uint32(from))
 		var buf []byte
 		var dk *dayKey
-		var kd wire.Day
+		var kd record.Day
 		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
 			if len(k) < 5 {
 				return errCorrupt
 			}
-			d := wire.Day(binary.BigEndian.Uint32(k))
+			d := record.Day(binary.BigEndian.Uint32(k))
 			if d > to {
 				break
 			}
@@ -234,7 +235,7 @@ func checkID(what string, id []byte) error {
 	return nil
 }
 
-func recordKey(d wire.Day, id []byte) []byte {
+func recordKey(d record.Day, id []byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(d)), id...)
 }
 
@@ -253,7 +254,7 @@ func checkRecords(u *Upload) error {
 
 // Record values (sealed under the day key, see keys.go): version 1, kind,
 // created (int64 BE Unix ns), then upload id, result key and the share
-// (wire.Share's 96-byte encoding), each with a uvarint length. The key is
+// (record.Share's 96-byte encoding), each with a uvarint length. The key is
 // day (uint32 BE) || record id (16 bytes).
 const recordVersion = 1
 
@@ -280,7 +281,7 @@ func decodeRecord(k, v []byte) (*Record, error) {
 		Kind:    wire.Kind(v[1]),
 		Created: time.Unix(0, int64(binary.BigEndian.Uint64(v[2:]))).UTC(),
 	}
-	r.Day = wire.Day(binary.BigEndian.Uint32(k))
+	r.Day = record.Day(binary.BigEndian.Uint32(k))
 	copy(r.ID[:], k[4:])
 	var share []byte
 	v = v[10:]
@@ -296,7 +297,7 @@ func decodeRecord(k, v []byte) (*Record, error) {
 		return nil, errCorrupt
 	}
 	var err error
-	if r.Share, err = wire.DecodeShare(share); err != nil {
+	if r.Share, err = record.DecodeShare(share); err != nil {
 		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	return r, nil

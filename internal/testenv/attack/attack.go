@@ -24,6 +24,7 @@ import (
 	"github.com/safetrace/safetrace/relay/relayclient"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Env is what an attack and the honest story need of a deployment.
@@ -221,8 +222,8 @@ func Shares(t testing.TB, m *manifest.Manifest, day uint32, keys [][]byte, weigh
 		u := &wire.Upload{ID: id, Kind: wire.KindOrdinary, TokenHash: token}
 		copy(u.ResultKey[:], rk.PublicKey())
 		for j := range keys {
-			u.Records = append(u.Records, wire.Record{ID: rids[j], Day: wire.Day(day),
-				Share: wire.Share{Point: ps[i].Y[j], Weight: ss[i].Y[j], Minutes: ss[i].Y[len(keys)+j]}})
+			u.Records = append(u.Records, wire.Record{ID: rids[j], Day: record.Day(day),
+				Share: record.Share{Point: ps[i].Y[j], Weight: ss[i].Y[j], Minutes: ss[i].Y[len(keys)+j]}})
 		}
 		out[i] = u
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Opener returns a new, empty store with options o, closed at the end of
@@ -28,7 +29,7 @@ var t0 = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
 
 // Upload returns an upload of n records of day with ids id/r0, id/r1, ...
 // and one result key.
-func Upload(id string, day wire.Day, n int, kind wire.Kind) *store.Upload {
+func Upload(id string, day record.Day, n int, kind wire.Kind) *store.Upload {
 	u := &store.Upload{ID: []byte(id)}
 	for i := range n {
 		u.Records = append(u.Records, Record(day, fmt.Sprintf("%s/r%d", id, i), bytes.Repeat([]byte{9}, 32), kind,
@@ -40,7 +41,7 @@ func Upload(id string, day wire.Day, n int, kind wire.Kind) *store.Upload {
 
 // Record returns a record of day with the id spelling id (zero padded, at
 // most 16 bytes) and the share Share(share).
-func Record(day wire.Day, id string, resultKey []byte, kind wire.Kind, share string) store.Record {
+func Record(day record.Day, id string, resultKey []byte, kind wire.Kind, share string) store.Record {
 	r := store.Record{ResultKey: resultKey, Kind: kind}
 	r.Day, r.ID, r.Share = day, ID(id), Share(share)
 	return r
@@ -60,17 +61,17 @@ func ID(s string) (id [wire.IDSize]byte) {
 func IDString(id [wire.IDSize]byte) string { return string(bytes.TrimRight(id[:], "\x00")) }
 
 // Share returns a canonical share whose point is hashed from name.
-func Share(name string) (sh wire.Share) {
+func Share(name string) (sh record.Share) {
 	h := sha512.Sum512([]byte(name))
 	sh.Point.SetUniformBytes(h[:])
 	return sh
 }
 
 // shareString is a short print of a share's encoding.
-func shareString(sh *wire.Share) string { return fmt.Sprintf("%x", sh.AppendShare(nil)[:8]) }
+func shareString(sh *record.Share) string { return fmt.Sprintf("%x", sh.AppendShare(nil)[:8]) }
 
 // Count returns the number of records of days from..to.
-func Count(t *testing.T, s store.Backend, from, to wire.Day) int {
+func Count(t *testing.T, s store.Backend, from, to record.Day) int {
 	t.Helper()
 	n := 0
 	if err := s.ForEachRecord(from, to, func(*store.Record) error { n++; return nil }); err != nil {
@@ -104,7 +105,7 @@ func Run(t *testing.T, open Opener) {
 
 func testUploads(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := wire.DayOf(t0)
+	d := record.DayOf(t0)
 	u := Upload("u1", d, 3, wire.KindOrdinary)
 	u.Records = append(u.Records, Record(d-1, "older", []byte("rk"), wire.KindOrdinary, "s-old"))
 	rc, err := s.PutUpload(u, t0)
@@ -164,15 +165,15 @@ func testUploads(t *testing.T, open Opener) {
 // testStream reads back more records than a batch, in order.
 func testStream(t *testing.T, open Opener) {
 	s := open(t, store.Options{MaxRecordsPerUserDay: -1})
-	d := wire.DayOf(t0)
+	d := record.DayOf(t0)
 	const uploads, per = 25, 100
 	for i := range uploads {
-		if _, err := s.PutUpload(Upload(fmt.Sprintf("s%02d", i), d+wire.Day(i%2), per, wire.KindOrdinary), t0); err != nil {
+		if _, err := s.PutUpload(Upload(fmt.Sprintf("s%02d", i), d+record.Day(i%2), per, wire.KindOrdinary), t0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var last []byte
-	lastDay := wire.Day(0)
+	lastDay := record.Day(0)
 	n := 0
 	err := s.ForEachRecord(d, d+1, func(r *store.Record) error {
 		k := append([]byte(fmt.Sprintf("%010d", r.Day)), r.ID[:]...)
@@ -196,7 +197,7 @@ func testStream(t *testing.T, open Opener) {
 
 func testIdempotent(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := wire.DayOf(t0)
+	d := record.DayOf(t0)
 	u := Upload("u1", d, 2, wire.KindOrdinary)
 	rc1, err := s.PutUpload(u, t0)
 	if err != nil {
@@ -222,7 +223,7 @@ func testIdempotent(t *testing.T, open Opener) {
 // copy is stored and every sender gets the same receipt.
 func testConcurrentRetries(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := wire.DayOf(t0)
+	d := record.DayOf(t0)
 	const senders = 16
 	var wg sync.WaitGroup
 	rcs := make([]store.Receipt, senders)
@@ -251,7 +252,7 @@ func testConcurrentRetries(t *testing.T, open Opener) {
 
 func testRecordExists(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := wire.DayOf(t0)
+	d := record.DayOf(t0)
 	if _, err := s.PutUpload(Upload("a", d, 2, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func testRecordExists(t *testing.T, open Opener) {
 // one is stored.
 func testCodeOnce(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := wire.DayOf(t0)
+	d := record.DayOf(t0)
 	code := &store.CodeUse{ID: [16]byte{1, 2, 3}, Expires: t0.Add(24 * time.Hour)}
 	const racers = 24
 	var ok, used atomic.Int32
@@ -409,9 +410,9 @@ func testPublish(t *testing.T, open Opener) {
 func testRetention(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
 	const days = 14
-	d := wire.DayOf(t0)
+	d := record.DayOf(t0)
 	old := t0.Add(-20 * 24 * time.Hour)
-	if _, err := s.PutUpload(Upload("old", wire.DayOf(old), 2, wire.KindOrdinary), old); err != nil {
+	if _, err := s.PutUpload(Upload("old", record.DayOf(old), 2, wire.KindOrdinary), old); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PutResult([]byte("u"), []byte("old result"), old); err != nil {
@@ -526,7 +527,7 @@ func testRunInputs(t *testing.T, open Opener) {
 }
 
 func testBudgets(t *testing.T, open Opener) {
-	d := wire.DayOf(t0)
+	d := record.DayOf(t0)
 	s := open(t, store.Options{MaxRecords: 10, MaxRecordsPerUserDay: 4})
 	if _, err := s.PutUpload(Upload("a", d, 4, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
@@ -569,7 +570,7 @@ func testBudgets(t *testing.T, open Opener) {
 // from parallel goroutines (GOMAXPROCS times p), each upload committed on
 // its own, and reports records/s.
 func BenchPutUpload(b *testing.B, s store.Backend, perUpload, p int) {
-	day := wire.DayOf(time.Now())
+	day := record.DayOf(time.Now())
 	var next atomic.Int64
 	b.SetParallelism(p)
 	start := time.Now()
