@@ -78,6 +78,9 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	held := map[[16]byte]bool{}
 	nHeld := 0
 	err := in.ForEachRecord(record.Day(w.Oldest), record.Day(w.Today)+1, func(r *store.Record) error {
+		if len(r.UploadID) != wire.IDSize {
+			return fmt.Errorf("stored record with an upload id of %d bytes, want %d", len(r.UploadID), wire.IDSize)
+		}
 		nHeld++
 		held[[16]byte(r.UploadID)] = true
 		return nil

@@ -277,6 +277,9 @@ func decodeRecord(k, v []byte) (*Record, error) {
 	if len(k) != 4+wire.IDSize || len(v) < 10 || v[0] != recordVersion {
 		return nil, errCorrupt
 	}
+	if k := wire.Kind(v[1]); k != wire.KindOrdinary && k != wire.KindPositive {
+		return nil, errCorrupt
+	}
 	r := &Record{
 		Kind:    wire.Kind(v[1]),
 		Created: time.Unix(0, int64(binary.BigEndian.Uint64(v[2:]))).UTC(),
