@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/wire"
 	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
@@ -387,5 +389,30 @@ func TestLeakCodeUseTime(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRecordEncodingStable pins a record's stored key and value to the
+// layout databases already hold: key day || id, value version 1, kind,
+// created, then upload id, result key and the 96-byte share, each with a
+// uvarint length.
+func TestRecordEncodingStable(t *testing.T) {
+	var r Record
+	r.Day, r.ID = 20000, recID("record id 16 by.")
+	r.Weight = field.ScalarField{}.FromUint64(7)
+	r.Minutes = field.ScalarField{}.FromUint64(300)
+	r.UploadID, r.ResultKey, r.Kind, r.Created = []byte("upload"), []byte("rk"), wire.KindPositive, time.Unix(0, 1e18).UTC()
+	key, _ := hex.DecodeString("00004e20" + hex.EncodeToString([]byte("record id 16 by.")))
+	if got := recordKey(r.Day, r.ID[:]); !bytes.Equal(got, key) {
+		t.Fatalf("key %x, want %x", got, key)
+	}
+	want := "0102" + "0de0b6b3a7640000" + "06" + hex.EncodeToString([]byte("upload")) + "02" + hex.EncodeToString([]byte("rk")) + "60" +
+		strings.Repeat("00", 32) + "07" + strings.Repeat("00", 31) + "2c01" + strings.Repeat("00", 30)
+	if got := hex.EncodeToString(encodeRecord(&r)); got != want {
+		t.Fatalf("value %s,\nwant  %s", got, want)
+	}
+	back, err := decodeRecord(key, encodeRecord(&r))
+	if err != nil || back.Day != r.Day || back.ID != r.ID || back.Weight != r.Weight || back.Minutes != r.Minutes || back.Kind != r.Kind || !back.Created.Equal(r.Created) {
+		t.Fatalf("decoded %+v, %v", back, err)
 	}
 }
