@@ -11,6 +11,7 @@ import (
 
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // BenchmarkUpload measures end-to-end uploads of 100-record batches from
@@ -38,7 +39,7 @@ func BenchmarkUpload(b *testing.B) {
 				sem <- struct{}{}
 				wg.Go(func() {
 					defer func() { <-sem }()
-					if st, err := c.Upload(ctx, client.Ordinary, "", recs); err != nil || !st.Complete {
+					if st, err := c.Upload(ctx, wire.KindOrdinary, "", recs); err != nil || !st.Complete {
 						b.Error(err)
 					}
 				})

@@ -65,7 +65,7 @@ func TestUploadReceiptsAndShares(t *testing.T) {
 	d := fabrictest.Start(t, 3, 1)
 	c := newClient(t, d)
 	recs := records(5)
-	p, err := c.Prepare(client.Ordinary, "", recs)
+	p, err := c.Prepare(wire.KindOrdinary, "", recs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,14 +88,11 @@ func TestUploadReceiptsAndShares(t *testing.T) {
 		ps := shamir.PointShare{X: i + 1}
 		byID := map[string]group.Point{}
 		s.ForEachRecord(0, 1<<32-1, func(r *store.Record) error {
-			pt, _, _, err := wire.DecodeShare(r.Share)
-			if err != nil {
-				t.Fatal(err)
-			}
+			pt := r.Point
 			if _, err := compute.ParseUserKey(r.ResultKey); err != nil {
 				t.Fatal(err)
 			}
-			byID[string(r.ID)] = pt
+			byID[string(r.ID[:])] = pt
 			return nil
 		})
 		req, _ := wire.DecodeUpload(p.Requests[i])
@@ -132,16 +129,16 @@ func TestAuthorityCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := c.Upload(ctx(t), client.Positive, codes[0], records(2)); err != nil || !st.Complete {
+	if st, err := c.Upload(ctx(t), wire.KindPositive, codes[0], records(2)); err != nil || !st.Complete {
 		t.Fatalf("positive upload: %v", err)
 	}
-	_, err = c.Upload(ctx(t), client.Positive, codes[0], records(2))
+	_, err = c.Upload(ctx(t), wire.KindPositive, codes[0], records(2))
 	if wireCode(err) != wire.CodeCodeUsed {
 		t.Fatalf("reused code: %v", err)
 	}
 	forger, _ := authority.GenerateKey("forger")
 	forged, _ := authority.Issue(forger, 1, time.Hour)
-	_, err = c.Upload(ctx(t), client.Positive, forged[0], records(2))
+	_, err = c.Upload(ctx(t), wire.KindPositive, forged[0], records(2))
 	if wireCode(err) != wire.CodeCodeInvalid {
 		t.Fatalf("forged code: %v", err)
 	}
@@ -181,7 +178,7 @@ func TestMalformedInputs(t *testing.T) {
 	c := newClient(t, d)
 	m := d.Manifest()
 	rk, _ := wire.NewReplyKey()
-	p, err := c.Prepare(client.Ordinary, "", records(2))
+	p, err := c.Prepare(wire.KindOrdinary, "", records(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +264,7 @@ func TestMalformedInputs(t *testing.T) {
 		t.Error("oversized envelope accepted")
 	}
 	// Too many records.
-	if _, err := c.Prepare(client.Ordinary, "", make([]trace.Record, client.MaxRecords+1)); err == nil {
+	if _, err := c.Prepare(wire.KindOrdinary, "", make([]trace.Record, client.MaxRecords+1)); err == nil {
 		t.Error("too many records prepared")
 	}
 	if n := count(t, d.Stores[0]); n != 2 {
@@ -278,7 +275,7 @@ func TestMalformedInputs(t *testing.T) {
 func TestResults(t *testing.T) {
 	d := fabrictest.Start(t, 3, 1)
 	c := newClient(t, d, client.WithResultsGrace(200*time.Millisecond))
-	if _, err := c.Upload(ctx(t), client.Ordinary, "", records(1)); err != nil {
+	if _, err := c.Upload(ctx(t), wire.KindOrdinary, "", records(1)); err != nil {
 		t.Fatal(err)
 	}
 	// Find the user key as stored, and store a shared result for it.
@@ -357,7 +354,7 @@ func TestInconsistentPartyNamed(t *testing.T) {
 
 func mustResultPub(t *testing.T, c *client.Client) []byte {
 	// The result public key, as the client sends it in uploads.
-	p, err := c.Prepare(client.Ordinary, "", records(1))
+	p, err := c.Prepare(wire.KindOrdinary, "", records(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +392,7 @@ func TestImpostorCannotRegister(t *testing.T) {
 		t.Fatal("impostor registered")
 	}
 	c := newClient(t, d)
-	if _, err := c.Upload(ctx(t), client.Ordinary, "", records(1)); err != nil {
+	if _, err := c.Upload(ctx(t), wire.KindOrdinary, "", records(1)); err != nil {
 		t.Fatal(err)
 	}
 }

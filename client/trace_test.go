@@ -6,6 +6,7 @@ import (
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wire"
 )
 
 func TestResultAtRisk(t *testing.T) {
@@ -24,7 +25,7 @@ func TestPrepareRefusesDayBefore1970(t *testing.T) {
 	d := fabrictest.Start(t, 3, 1)
 	c := newClient(t, d)
 	var k [64]byte
-	if _, err := c.Prepare(client.Ordinary, "", []trace.Record{{Key: k, Day: -1, Minutes: 10}}); err == nil {
+	if _, err := c.Prepare(wire.KindOrdinary, "", []trace.Record{{Key: k, Day: -1, Minutes: 10}}); err == nil {
 		t.Fatal("a day before 1970 was accepted")
 	}
 }

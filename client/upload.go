@@ -13,15 +13,7 @@ import (
 	"github.com/safetrace/safetrace/relay/relayclient"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
-)
-
-// Kind of an upload.
-type Kind = wire.Kind
-
-// Upload kinds.
-const (
-	Ordinary = wire.KindOrdinary
-	Positive = wire.KindPositive
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // MaxRecords is the most records one upload may carry; split larger sets.
@@ -65,14 +57,14 @@ type UploadStatus struct {
 // parties and returns the pending upload. Each record's 64-byte key becomes
 // its point by the standard hash-to-group (ristretto255 from uniform bytes,
 // as the epoch expects); points are shared over ristretto255
-// (shamir.SplitPoints), weights and minutes over its scalar field. code is required for Positive uploads and
+// (shamir.SplitPoints), weights and minutes over its scalar field. code is required for positive uploads and
 // must be empty otherwise.
-func (c *Client) Prepare(kind Kind, code string, records []trace.Record) (*PendingUpload, error) {
+func (c *Client) Prepare(kind wire.Kind, code string, records []trace.Record) (*PendingUpload, error) {
 	n, t := c.m.N, c.m.T
 	if len(records) == 0 || len(records) > MaxRecords {
 		return nil, fmt.Errorf("client: %d records: need 1..%d per upload", len(records), MaxRecords)
 	}
-	if kind == Ordinary && code != "" || kind == Positive && code == "" {
+	if kind == wire.KindOrdinary && code != "" || kind == wire.KindPositive && code == "" {
 		return nil, errors.New("client: an authority code goes with positive uploads, and only with them")
 	}
 	points := make([]group.Point, len(records))
@@ -101,7 +93,7 @@ func (c *Client) Prepare(kind Kind, code string, records []trace.Record) (*Pendi
 		rand.Read(ids[i][:])
 	}
 	u := wire.Upload{Kind: kind, Code: code}
-	if kind == Positive {
+	if kind == wire.KindPositive {
 		// A positive report carries nothing of the reporter's pseudonym: a
 		// fresh result key that is thrown away and no token hash, so no
 		// party can link "tested positive" to the reporter's other uploads
@@ -124,8 +116,8 @@ func (c *Client) Prepare(kind Kind, code string, records []trace.Record) (*Pendi
 		}
 		u.Records = make([]wire.Record, len(records))
 		for j, r := range records {
-			u.Records[j] = wire.Record{ID: ids[j], Day: uint32(r.Day), Point: ps[i].Y[j],
-				Weight: ss[i].Y[j], Minutes: ss[i].Y[len(records)+j]}
+			u.Records[j] = wire.Record{ID: ids[j], Day: record.Day(r.Day), Share: record.Share{Point: ps[i].Y[j],
+				Weight: ss[i].Y[j], Minutes: ss[i].Y[len(records)+j]}}
 		}
 		if p.Requests[i], err = u.AppendBinary(nil); err != nil {
 			return nil, fmt.Errorf("client: %w", err)
@@ -135,7 +127,7 @@ func (c *Client) Prepare(kind Kind, code string, records []trace.Record) (*Pendi
 }
 
 // Upload prepares records and sends them; see Prepare and Send.
-func (c *Client) Upload(ctx context.Context, kind Kind, code string, records []trace.Record) (*UploadStatus, error) {
+func (c *Client) Upload(ctx context.Context, kind wire.Kind, code string, records []trace.Record) (*UploadStatus, error) {
 	p, err := c.Prepare(kind, code, records)
 	if err != nil {
 		return nil, err

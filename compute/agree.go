@@ -90,7 +90,7 @@ func Agree(ctx context.Context, p Broadcaster, ids []ID) (common, union []ID, er
 func RecordID(r *store.Record) ID {
 	h := sha256.New()
 	h.Write([]byte("safetrace record v1\x00"))
-	for _, f := range [][]byte{r.UploadID, r.ID, r.ResultKey} {
+	for _, f := range [][]byte{r.UploadID, r.ID[:], r.ResultKey} {
 		h.Write(binary.BigEndian.AppendUint16(nil, uint16(len(f))))
 		h.Write(f)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/transport"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
 )
 
 func id(b byte) ID { return ID{b} }
@@ -77,15 +78,16 @@ func TestAgreeRefusesUnsorted(t *testing.T) {
 // field get different agreement ids, so parties told different fields for
 // one record drop it.
 func TestRecordIDCoversPublicFields(t *testing.T) {
-	base := store.Record{Day: 20000, ID: []byte("record"), UploadID: []byte("upload"), ResultKey: []byte("user"), Kind: store.KindOrdinary}
+	base := store.Record{UploadID: []byte("upload"), ResultKey: []byte("user"), Kind: wire.KindOrdinary}
+	base.Day, base.ID = 20000, [wire.IDSize]byte{'r'}
 	seen := map[ID]string{RecordID(&base): "base"}
 	for name, change := range map[string]func(r *store.Record){
 		"day":     func(r *store.Record) { r.Day++ },
-		"id":      func(r *store.Record) { r.ID = []byte("recorc") },
+		"id":      func(r *store.Record) { r.ID[0] = 's' },
 		"upload":  func(r *store.Record) { r.UploadID = []byte("uploae") },
 		"user":    func(r *store.Record) { r.ResultKey = []byte("usef") },
-		"kind":    func(r *store.Record) { r.Kind = store.KindPositive },
-		"shifted": func(r *store.Record) { r.UploadID, r.ID = []byte("uploadr"), []byte("ecord") },
+		"kind":    func(r *store.Record) { r.Kind = wire.KindPositive },
+		"shifted": func(r *store.Record) { r.UploadID, r.ResultKey = []byte("uploadu"), []byte("ser") },
 	} {
 		r := base
 		change(&r)

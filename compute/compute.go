@@ -30,6 +30,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/transport"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Summary is the public outcome of a run: a JSON-encodable value that holds
@@ -94,7 +95,7 @@ func (r *Run) Stage(stage string) error {
 type Inputs interface {
 	// ForEachRecord calls fn for each stored record with from <= day <= to,
 	// in (day, record id) order.
-	ForEachRecord(from, to store.Day, fn func(r *store.Record) error) error
+	ForEachRecord(from, to record.Day, fn func(r *store.Record) error) error
 	// ForEachRunInput calls fn with each input of run in the order added.
 	ForEachRunInput(run string, fn func(data []byte) error) error
 	// RunExists reports whether run has inputs or outputs stored.

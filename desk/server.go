@@ -47,6 +47,7 @@ import (
 
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/deploy/manifest"
+	"github.com/safetrace/safetrace/web"
 )
 
 //go:embed page.html desk.css
@@ -126,10 +127,11 @@ func New(cfg Config) (*Server, error) {
 		p = paramsOf(cfg.Staff.Members[0].Hash)
 	}
 	s.dummyPHC = HashPassword(randomToken(), p)
-	s.css, err = files.ReadFile("desk.css")
+	own, err := files.ReadFile("desk.css")
 	if err != nil {
 		return nil, err
 	}
+	s.css = append(append([]byte(nil), web.BaseCSS...), own...)
 	s.tmpl, err = template.New("desk").Funcs(template.FuncMap{"t": func(string, ...any) string { return "" }}).ParseFS(files, "page.html")
 	if err != nil {
 		return nil, fmt.Errorf("desk: %w", err)

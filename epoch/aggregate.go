@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // AtRiskPerDay returns, for each day whose number of user-days at risk is
@@ -20,10 +21,10 @@ import (
 // the parties, like everyone, learn for each day only whether its count is
 // below k and, if it is not, the count; no single result bit and no count
 // below k is opened.
-func AtRiskPerDay(ctx context.Context, p *Party, res []Result, k int) (map[int32]int, error) {
+func AtRiskPerDay(ctx context.Context, p *Party, res []Result, k int) (map[record.Day]int, error) {
 	f := p.F
-	idx := map[int32]int{}
-	var days []int32
+	idx := map[record.Day]int{}
+	var days []record.Day
 	for _, r := range res {
 		if _, ok := idx[r.Day]; !ok {
 			idx[r.Day] = 0
@@ -39,7 +40,7 @@ func AtRiskPerDay(ctx context.Context, p *Party, res []Result, k int) (map[int32
 		j := idx[r.Day]
 		sums[j] = f.Add(sums[j], r.Bit)
 	}
-	out := map[int32]int{}
+	out := map[record.Day]int{}
 	if len(days) == 0 {
 		return out, nil
 	}
@@ -63,7 +64,7 @@ func AtRiskPerDay(ctx context.Context, p *Party, res []Result, k int) (map[int32
 		}
 	}
 	var sel []field.Scalar
-	var selDays []int32
+	var selDays []record.Day
 	for i, ok := range open {
 		if ok {
 			sel = append(sel, sums[i])

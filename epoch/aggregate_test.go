@@ -9,6 +9,7 @@ import (
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/transport"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 func TestAtRiskPerDay(t *testing.T) {
@@ -19,7 +20,7 @@ func TestAtRiskPerDay(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, k := range []int{1, 3, 1000} {
-		got := make([]map[int32]int, 3)
+		got := make([]map[record.Day]int, 3)
 		errs := make([]error, 3)
 		var wg sync.WaitGroup
 		for i := range 3 {
@@ -47,10 +48,10 @@ func TestAtRiskPerDay(t *testing.T) {
 		for q := 1; q < 6; q++ {
 			valid[q] = true // report 0 is over the maximum weight
 		}
-		want := map[int32]int{}
+		want := map[record.Day]int{}
 		for ud, risk := range oracle(recs, valid, prm.Threshold) {
 			if risk {
-				want[int32(ud[1])]++
+				want[record.Day(ud[1])]++
 			}
 		}
 		for d, n := range want {

@@ -10,6 +10,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
 	"github.com/safetrace/safetrace/mpc/transport"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Attacks by clients on the epoch (issue 11): every one must leave the epoch
@@ -46,7 +47,7 @@ func shareWith(t testing.TB, recs []plainRecord, n, th int, tamper func(party, r
 		out[i] = make([]Record, m)
 		for k, r := range recs {
 			out[i][k] = Record{User: r.user, Day: r.day, Report: r.report,
-				Point: ps[i].Y[k], Weight: wsh[i].Y[k], Minutes: msh[i].Y[k]}
+				Share: record.Share{Point: ps[i].Y[k], Weight: wsh[i].Y[k], Minutes: msh[i].Y[k]}}
 			if tamper != nil {
 				tamper(i, k, &out[i][k])
 			}

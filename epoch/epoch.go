@@ -11,6 +11,7 @@ import (
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Party is an MPC party over the ristretto255 scalar field.
@@ -23,14 +24,14 @@ type Record struct {
 	// -1 for a record of a positive report, which counts for nobody.
 	User int
 	// Day is the record's UTC day; results are per user and day.
-	Day int32
+	Day record.Day
 	// Report is the index of the positive report the record belongs to, or
 	// -1 for an ordinary record, whose weight is zero.
 	Report int
 
-	Point   group.Point  // share of the key point
-	Weight  field.Scalar // share of the weight; ignored when Report < 0
-	Minutes field.Scalar // share of the minutes in the bucket
+	// Share holds the shares of the key point, of the weight (ignored when
+	// Report < 0) and of the minutes in the bucket.
+	record.Share
 }
 
 // Params are the public parameters of an epoch.
@@ -76,7 +77,7 @@ type Params struct {
 // Result is this party's share of one user's result for one day.
 type Result struct {
 	User int
-	Day  int32
+	Day  record.Day
 	Bit  field.Scalar // share of 1 (at risk) or 0
 }
 
@@ -260,7 +261,7 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	}
 	type ud struct {
 		user int
-		day  int32
+		day  record.Day
 	}
 	idx := map[ud]int{}
 	var keys []ud

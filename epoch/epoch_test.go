@@ -17,12 +17,13 @@ import (
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
 	"github.com/safetrace/safetrace/mpc/transport"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // plainRecord is a record in the clear, for the test oracle.
 type plainRecord struct {
 	user, report int
-	day          int32
+	day          record.Day
 	key          string
 	weight, mins uint64
 }
@@ -59,7 +60,7 @@ func population(seed uint64, users, perUser, reports int) []plainRecord {
 	var recs []plainRecord
 	for u := 0; u < users; u++ {
 		for i := 0; i < perUser; i++ {
-			recs = append(recs, plainRecord{user: u, report: -1, day: int32(rng.IntN(3)),
+			recs = append(recs, plainRecord{user: u, report: -1, day: record.Day(rng.IntN(3)),
 				key: fmt.Sprint("k", rng.IntN(keys)), mins: 1 + rng.Uint64N(10)})
 		}
 	}
@@ -69,7 +70,7 @@ func population(seed uint64, users, perUser, reports int) []plainRecord {
 			if q == 0 && i == 0 {
 				w = 5000
 			}
-			recs = append(recs, plainRecord{user: -1, report: q, day: int32(rng.IntN(3)),
+			recs = append(recs, plainRecord{user: -1, report: q, day: record.Day(rng.IntN(3)),
 				key: fmt.Sprint("k", rng.IntN(keys)), weight: w, mins: 10})
 		}
 	}
@@ -101,7 +102,7 @@ func share(t testing.TB, recs []plainRecord, n, th, tamper int) [][]Record {
 		out[i] = make([]Record, m)
 		for k, r := range recs {
 			out[i][k] = Record{User: r.user, Day: r.day, Report: r.report,
-				Point: ps[i].Y[k], Weight: wsh[i].Y[k], Minutes: msh[i].Y[k]}
+				Share: record.Share{Point: ps[i].Y[k], Weight: wsh[i].Y[k], Minutes: msh[i].Y[k]}}
 			if tamper >= 0 && i == n-1 && r.report == tamper && !tampered {
 				g := group.Generator()
 				out[i][k].Point.Add(&out[i][k].Point, &g)

@@ -1,11 +1,14 @@
 package epoch
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Partitions hands out an epoch's records one day at a time (DESIGN.md
@@ -17,7 +20,7 @@ type Partitions interface {
 	// Next returns the next day's records, or ok false after the last day.
 	// The records are the caller's until the next call; RunPartitioned
 	// clears their shares when done with them.
-	Next(ctx context.Context) (day int32, recs []Record, ok bool, err error)
+	Next(ctx context.Context) (day record.Day, recs []Record, ok bool, err error)
 }
 
 // RunPartitioned runs one sub-epoch per day of parts, in order, and
@@ -29,7 +32,7 @@ type Partitions interface {
 // run completes or fails as a whole.
 func RunPartitioned(ctx context.Context, p *Party, parts Partitions, prm Params) (*Output, error) {
 	total := &Output{Stats: Stats{GroupSizes: map[int]int{}, Timings: map[string]time.Duration{}}}
-	seen := map[int32]bool{}
+	seen := map[record.Day]bool{}
 	for {
 		day, recs, ok, err := parts.Next(ctx)
 		if err != nil {
@@ -76,7 +79,7 @@ func RunPartitioned(ctx context.Context, p *Party, parts Partitions, prm Params)
 		if a.User != b.User {
 			return a.User - b.User
 		}
-		return int(a.Day - b.Day)
+		return cmp.Compare(a.Day, b.Day)
 	})
 	return total, nil
 }
@@ -84,7 +87,7 @@ func RunPartitioned(ctx context.Context, p *Party, parts Partitions, prm Params)
 // SliceDays returns Partitions over recs held in memory, one day at a time
 // in ascending order of day (tests and simulations).
 func SliceDays(recs []Record) Partitions {
-	byDay := map[int32][]Record{}
+	byDay := map[record.Day][]Record{}
 	for _, r := range recs {
 		byDay[r.Day] = append(byDay[r.Day], r)
 	}
@@ -92,11 +95,11 @@ func SliceDays(recs []Record) Partitions {
 }
 
 type sliceDays struct {
-	byDay map[int32][]Record
-	days  []int32
+	byDay map[record.Day][]Record
+	days  []record.Day
 }
 
-func (s *sliceDays) Next(context.Context) (int32, []Record, bool, error) {
+func (s *sliceDays) Next(context.Context) (record.Day, []Record, bool, error) {
 	if len(s.days) == 0 {
 		return 0, nil, false, nil
 	}

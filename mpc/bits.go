@@ -63,14 +63,8 @@ func (p *Party[E]) dealBy(ctx context.Context, d int, values []E, m int) ([][]E,
 	if err != nil {
 		return nil, err
 	}
-	for j := 1; j <= d; j++ {
-		if j == p.id {
-			continue
-		}
-		res[j-1] = make([]E, m)
-		if err := p.decodeFrom(j, res[j-1], in[j-1]); err != nil {
-			return nil, err
-		}
+	if err := p.decodeEach(res, in, d, m); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -78,13 +72,7 @@ func (p *Party[E]) dealBy(ctx context.Context, d int, values []E, m int) ([][]E,
 // xorTree returns shares of the xor of the bit vectors in vs, in
 // ceil(log2 len(vs)) rounds (none in characteristic 2).
 func (p *Party[E]) xorTree(ctx context.Context, vs [][]E) ([]E, error) {
-	for len(vs) > 1 {
-		half := len(vs) / 2
-		var xs, ys []E
-		for i := 0; i < half; i++ {
-			xs = append(xs, vs[2*i]...)
-			ys = append(ys, vs[2*i+1]...)
-		}
+	return p.pairTree(ctx, vs, func(xs, ys []E) ([]E, error) {
 		sum := make([]E, len(xs))
 		p.F.AddVec(sum, xs, ys)
 		if !p.isChar2() {
@@ -95,10 +83,29 @@ func (p *Party[E]) xorTree(ctx context.Context, vs [][]E) ([]E, error) {
 			p.F.SubVec(sum, sum, prod)
 			p.F.SubVec(sum, sum, prod)
 		}
+		return sum, nil
+	})
+}
+
+// pairTree folds the equal-length vectors in vs into one by combining
+// pairs, all pairs of a level in one call of combine (xs holds the first
+// vector of every pair, ys the second), an odd one passing up unchanged.
+func (p *Party[E]) pairTree(ctx context.Context, vs [][]E, combine func(xs, ys []E) ([]E, error)) ([]E, error) {
+	for len(vs) > 1 {
+		half := len(vs) / 2
 		m := len(vs[0])
+		var xs, ys []E
+		for i := 0; i < half; i++ {
+			xs = append(xs, vs[2*i]...)
+			ys = append(ys, vs[2*i+1]...)
+		}
+		c, err := combine(xs, ys)
+		if err != nil {
+			return nil, err
+		}
 		next := make([][]E, 0, half+1)
 		for i := 0; i < half; i++ {
-			next = append(next, sum[i*m:(i+1)*m])
+			next = append(next, c[i*m:(i+1)*m])
 		}
 		if len(vs)%2 == 1 {
 			next = append(next, vs[len(vs)-1])
@@ -375,28 +382,7 @@ func (p *Party[E]) Equal(ctx context.Context, a, b []E, k int) ([]E, error) {
 // andTree returns the product of the vectors in vs, in ceil(log2 len(vs))
 // rounds.
 func (p *Party[E]) andTree(ctx context.Context, vs [][]E) ([]E, error) {
-	for len(vs) > 1 {
-		half := len(vs) / 2
-		m := len(vs[0])
-		var xs, ys []E
-		for h := 0; h < half; h++ {
-			xs = append(xs, vs[2*h]...)
-			ys = append(ys, vs[2*h+1]...)
-		}
-		prod, err := p.Mul(ctx, xs, ys)
-		if err != nil {
-			return nil, err
-		}
-		next := make([][]E, 0, half+1)
-		for h := 0; h < half; h++ {
-			next = append(next, prod[h*m:(h+1)*m])
-		}
-		if len(vs)%2 == 1 {
-			next = append(next, vs[len(vs)-1])
-		}
-		vs = next
-	}
-	return vs[0], nil
+	return p.pairTree(ctx, vs, func(xs, ys []E) ([]E, error) { return p.Mul(ctx, xs, ys) })
 }
 
 // BitDecompose returns shares of the k bits of each x[i] in [0, 2^k), least

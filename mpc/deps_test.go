@@ -8,7 +8,8 @@ import (
 
 // TestDeps keeps the MPC core and the epoch auditable: they may import only
 // the standard library, golang.org/x/crypto, the ristretto255 module (with
-// the edwards25519 module under it) and each other.
+// the edwards25519 module under it), each other and wire/record (the
+// record share the epoch carries, itself on the MPC core alone).
 func TestDeps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -25,6 +26,7 @@ func TestDeps(t *testing.T) {
 	allowed := []string{
 		"github.com/safetrace/safetrace/mpc",
 		"github.com/safetrace/safetrace/epoch",
+		"github.com/safetrace/safetrace/wire/record",
 		"golang.org/x/crypto/",
 		"github.com/gtank/ristretto255",
 		"filippo.io/edwards25519",

@@ -95,14 +95,8 @@ func (p *Party[E]) Deal(ctx context.Context, values []E) ([][]E, error) {
 	if err != nil {
 		return nil, err
 	}
-	for j := 1; j <= p.n; j++ {
-		if j == p.id {
-			continue
-		}
-		res[j-1] = make([]E, m)
-		if err := p.decodeFrom(j, res[j-1], in[j-1]); err != nil {
-			return nil, err
-		}
+	if err := p.decodeEach(res, in, p.n, m); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

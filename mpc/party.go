@@ -242,6 +242,21 @@ func (p *Party[E]) decodeFrom(j int, dst []E, msg []byte) error {
 	return nil
 }
 
+// decodeEach decodes the m elements in[j-1] from each party j in 1..d
+// other than this one into a new res[j-1].
+func (p *Party[E]) decodeEach(res [][]E, in [][]byte, d, m int) error {
+	for j := 1; j <= d; j++ {
+		if j == p.id {
+			continue
+		}
+		res[j-1] = make([]E, m)
+		if err := p.decodeFrom(j, res[j-1], in[j-1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ErrInconsistent is returned by Open when the shares received do not lie on
 // one polynomial of degree t: some message was lost, altered or computed
 // wrongly.

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // batchColumns are the columns of a batch CSV, in the order of its header.
@@ -22,7 +24,7 @@ const MaxBatch = 10000
 // and room are optional, an empty category means "other", and an empty stay
 // means the category's default; stay is a Go duration such as "90m" or
 // "2h". Errors name the CSV line.
-func ReadBatch(r io.Reader) ([]*Venue, error) {
+func ReadBatch(r io.Reader) ([]*core.Venue, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = len(batchColumns)
 	cr.TrimLeadingSpace = true
@@ -38,7 +40,7 @@ func ReadBatch(r io.Reader) ([]*Venue, error) {
 			return nil, fmt.Errorf("qr: csv header is %q, want %q", strings.Join(header, ","), strings.Join(batchColumns, ","))
 		}
 	}
-	var venues []*Venue
+	var venues []*core.Venue
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -63,15 +65,15 @@ func ReadBatch(r io.Reader) ([]*Venue, error) {
 	return venues, nil
 }
 
-func batchVenue(rec []string) (*Venue, error) {
+func batchVenue(rec []string) (*core.Venue, error) {
 	for i := range rec {
 		rec[i] = strings.TrimSpace(rec[i])
 	}
-	c, err := ParseCategory(strings.ToLower(rec[3]))
+	c, err := core.ParseCategory(strings.ToLower(rec[3]))
 	if err != nil {
 		return nil, unprefix(err)
 	}
-	v, err := NewVenue(rec[0], c)
+	v, err := core.NewVenue(rec[0], c)
 	if err != nil {
 		return nil, unprefix(err)
 	}
@@ -99,8 +101,8 @@ func ParseStay(s string) (time.Duration, error) {
 		}
 		d = time.Duration(m) * time.Minute
 	}
-	if d < time.Minute || d > MaxStay || d%time.Minute != 0 {
-		return 0, fmt.Errorf("qr: stay %q is not a whole number of minutes between 1m and %v", s, MaxStay)
+	if d < time.Minute || d > core.MaxStay || d%time.Minute != 0 {
+		return 0, fmt.Errorf("qr: stay %q is not a whole number of minutes between 1m and %v", s, core.MaxStay)
 	}
 	return d, nil
 }
@@ -118,7 +120,7 @@ func unprefix(err error) error {
 // its name and room in lower-case ASCII letters, digits and dashes, followed
 // by ext (such as ".pdf"). Names that clash get "-2", "-3" and so on; a name
 // with no usable characters becomes "venue".
-func FileNames(venues []*Venue, ext string) []string {
+func FileNames(venues []*core.Venue, ext string) []string {
 	names := make([]string, len(venues))
 	used := map[string]bool{}
 	for i, v := range venues {

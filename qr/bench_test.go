@@ -3,9 +3,11 @@ package qr
 import (
 	"io"
 	"testing"
+
+	"github.com/safetrace/safetrace/qr/core"
 )
 
-func benchPoster(b *testing.B, write func(io.Writer, *Venue, *PosterOptions) error) {
+func benchPoster(b *testing.B, write func(io.Writer, *core.Venue, *PosterOptions) error) {
 	v := testVenue()
 	w := &countingWriter{}
 	for b.Loop() {

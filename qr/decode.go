@@ -8,6 +8,7 @@ import (
 	_ "image/png"
 	"io"
 
+	"github.com/safetrace/safetrace/qr/core"
 	"github.com/safetrace/safetrace/qr/internal/scan"
 )
 
@@ -18,7 +19,7 @@ const maxPixels = scan.MaxPixels
 const maxFileSize = 64 << 20
 
 // DecodeReader decodes a PNG or JPEG image from r and returns the text of
-// the QR code it shows; see [DecodeImage].
+// the QR code it shows; see core.DecodeImage.
 func DecodeReader(r io.Reader) (string, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
@@ -38,5 +39,5 @@ func DecodeReader(r io.Reader) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("qr: read image: %w", err)
 	}
-	return DecodeImage(img)
+	return core.DecodeImage(img)
 }

@@ -3,6 +3,8 @@ package qr
 import (
 	"image"
 	"testing"
+
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // posterForCamera renders a poster at a low resolution, as a phone camera
@@ -47,7 +49,7 @@ func TestDegradedPosters(t *testing.T) {
 	plainRead := 0
 	for _, tt := range tests {
 		img := tt.f(poster)
-		got, err := DecodeImage(img)
+		got, err := core.DecodeImage(img)
 		if err != nil || got != want {
 			t.Errorf("%s: DecodeImage = %q, %v", tt.name, got, err)
 		}
@@ -72,7 +74,7 @@ func cameraFrame(t testing.TB) (*image.RGBA, string) {
 
 func TestDecodeRGBA(t *testing.T) {
 	frame, want := cameraFrame(t)
-	got, err := DecodeRGBA(frame.Pix, 640, 480, frame.Stride)
+	got, err := core.DecodeRGBA(frame.Pix, 640, 480, frame.Stride)
 	if err != nil || got != want {
 		t.Fatalf("DecodeRGBA = %q, %v", got, err)
 	}
@@ -81,7 +83,7 @@ func TestDecodeRGBA(t *testing.T) {
 	for y := 0; y < 480; y++ {
 		copy(wide[y*(frame.Stride+64):], frame.Pix[y*frame.Stride:(y+1)*frame.Stride])
 	}
-	if got, err := DecodeRGBA(wide, 640, 480, frame.Stride+64); err != nil || got != want {
+	if got, err := core.DecodeRGBA(wide, 640, 480, frame.Stride+64); err != nil || got != want {
 		t.Errorf("DecodeRGBA with padded stride = %q, %v", got, err)
 	}
 	bad := []struct {
@@ -95,7 +97,7 @@ func TestDecodeRGBA(t *testing.T) {
 		{"huge", nil, 1 << 14, 1 << 14, 4 << 14},
 	}
 	for _, tt := range bad {
-		if _, err := DecodeRGBA(tt.pix, tt.width, tt.height, tt.stride); err == nil {
+		if _, err := core.DecodeRGBA(tt.pix, tt.width, tt.height, tt.stride); err == nil {
 			t.Errorf("%s: no error", tt.name)
 		}
 	}
@@ -103,7 +105,7 @@ func TestDecodeRGBA(t *testing.T) {
 	for i := range blank {
 		blank[i] = 255
 	}
-	if _, err := DecodeRGBA(blank, 640, 480, 2560); err != ErrNotFound {
+	if _, err := core.DecodeRGBA(blank, 640, 480, 2560); err != core.ErrNotFound {
 		t.Errorf("blank frame: err = %v, want ErrNotFound", err)
 	}
 }
@@ -112,7 +114,7 @@ func BenchmarkDecodeFrame640x480(b *testing.B) {
 	frame, want := cameraFrame(b)
 	b.ResetTimer()
 	for b.Loop() {
-		got, err := DecodeRGBA(frame.Pix, 640, 480, frame.Stride)
+		got, err := core.DecodeRGBA(frame.Pix, 640, 480, frame.Stride)
 		if err != nil || got != want {
 			b.Fatalf("DecodeRGBA = %q, %v", got, err)
 		}

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 func ExampleVenue_URL() {
-	v := &qr.Venue{
+	v := &core.Venue{
 		Name:     "Corner Bakery",
 		Room:     "Front",
-		Category: qr.Retail,
-		Risk:     qr.Retail.DefaultRisk(),
-		Stay:     qr.Retail.DefaultStay(),
+		Category: core.Retail,
+		Risk:     core.Retail.DefaultRisk(),
+		Stay:     core.Retail.DefaultStay(),
 	}
 	copy(v.Secret[:], "an example secret, use NewVenue!")
 	fmt.Println(v.URL("https://safetrace.example"))
@@ -23,7 +23,7 @@ func ExampleVenue_URL() {
 }
 
 func ExampleParseURL() {
-	v, err := qr.ParseURL("https://safetrace.example/#v1.AQJhbiBleGFtcGxlIHNlY3JldCwgdXNlIE5ld1ZlbnVlIQQDFA1Db3JuZXIgQmFrZXJ5BUZyb250")
+	v, err := core.ParseURL("https://safetrace.example/#v1.AQJhbiBleGFtcGxlIHNlY3JldCwgdXNlIE5ld1ZlbnVlIQQDFA1Db3JuZXIgQmFrZXJ5BUZyb250")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -31,11 +31,11 @@ func ExampleParseURL() {
 	fmt.Printf("%s, %s: %s, risk %d, stay %v\n", v.Name, v.Room, v.Category, v.Risk, v.Stay)
 
 	// Any other QR text is not a venue; a damaged venue URL says why.
-	_, err = qr.ParseURL("https://example.com/menu")
-	fmt.Println(errors.Is(err, qr.ErrNotVenue))
-	_, err = qr.ParseURL("#v1.AQJhbiBleGFtcGxl")
+	_, err = core.ParseURL("https://example.com/menu")
+	fmt.Println(errors.Is(err, core.ErrNotVenue))
+	_, err = core.ParseURL("#v1.AQJhbiBleGFtcGxl")
 	fmt.Println(err)
-	_, err = qr.ParseURL("#v9.AQ")
+	_, err = core.ParseURL("#v9.AQ")
 	fmt.Println(err)
 	// Output:
 	// Corner Bakery, Front: retail, risk 3, stay 20m0s
@@ -45,7 +45,7 @@ func ExampleParseURL() {
 }
 
 func ExampleNewVenue() {
-	v, err := qr.NewVenue("Hall 3", qr.Event)
+	v, err := core.NewVenue("Hall 3", core.Event)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -53,7 +53,7 @@ func ExampleNewVenue() {
 	v.ValidFrom = time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
 	v.ValidUntil = v.ValidFrom.Add(3 * 24 * time.Hour)
 	fmt.Println(v.Category, v.Risk, v.Stay, v.ValidAt(v.ValidFrom.Add(time.Hour)))
-	_, err = qr.NewVenue("", qr.Event)
+	_, err = core.NewVenue("", core.Event)
 	fmt.Println(err)
 	// Output:
 	// event 8 3h0m0s true

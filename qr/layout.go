@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // A Paper is a poster's page size.
@@ -76,7 +78,7 @@ type layout struct {
 	qrX    float64 // left edge of the symbol, quiet zone included
 	qrY    float64
 	module float64 // side of one module
-	symbol *Symbol
+	symbol *core.Symbol
 	url    string
 }
 
@@ -97,12 +99,12 @@ const (
 )
 
 // newLayout places v's poster on the page. It fails if v is not valid.
-func newLayout(v *Venue, opt PosterOptions) (*layout, error) {
+func newLayout(v *core.Venue, opt PosterOptions) (*layout, error) {
 	url := v.URL(opt.Origin)
 	if url == "" {
 		return nil, v.Validate()
 	}
-	sym, err := Encode(url)
+	sym, err := core.Encode(url)
 	if err != nil {
 		return nil, err
 	}

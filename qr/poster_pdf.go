@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+	"github.com/safetrace/safetrace/qr/core"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 )
@@ -14,13 +15,13 @@ import (
 // WritePDF writes v's poster to w as a one-page PDF. The code is drawn as
 // vector rectangles, so it stays sharp at any printer resolution; the Go
 // fonts are embedded (subset), so any UTF-8 name they cover prints.
-func WritePDF(w io.Writer, v *Venue, opt *PosterOptions) error {
-	return WritePDFBatch(w, []*Venue{v}, opt)
+func WritePDF(w io.Writer, v *core.Venue, opt *PosterOptions) error {
+	return WritePDFBatch(w, []*core.Venue{v}, opt)
 }
 
 // WritePDFBatch writes one poster per venue to w as a single PDF, one page
 // each, in order. It fails without writing anything if any venue is invalid.
-func WritePDFBatch(w io.Writer, venues []*Venue, opt *PosterOptions) error {
+func WritePDFBatch(w io.Writer, venues []*core.Venue, opt *PosterOptions) error {
 	if len(venues) == 0 {
 		return errors.New("qr: no venues to print")
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/safetrace/safetrace/qr/core"
 	"golang.org/x/image/font"
 	"golang.org/x/image/math/fixed"
 )
@@ -16,7 +17,7 @@ import (
 // PosterImage renders v's poster as a grayscale image at opt.DPI dots per
 // inch (150 by default). Each module of the code is a whole number of pixels
 // wide, so the code is drawn without blurred edges.
-func PosterImage(v *Venue, opt *PosterOptions) (*image.Gray, error) {
+func PosterImage(v *core.Venue, opt *PosterOptions) (*image.Gray, error) {
 	o := opt.orDefault()
 	dpi := o.DPI
 	if dpi == 0 {
@@ -65,7 +66,7 @@ func PosterImage(v *Venue, opt *PosterOptions) (*image.Gray, error) {
 }
 
 // WritePNG writes v's poster to w as a grayscale PNG; see [PosterImage].
-func WritePNG(w io.Writer, v *Venue, opt *PosterOptions) error {
+func WritePNG(w io.Writer, v *core.Venue, opt *PosterOptions) error {
 	img, err := PosterImage(v, opt)
 	if err != nil {
 		return err

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // WriteSVG writes v's poster to w as an SVG document sized in millimetres.
 // The code is one path in module units, drawn with crisp edges; the texts are
 // SVG text in the Go font with common sans-serif fallbacks.
-func WriteSVG(w io.Writer, v *Venue, opt *PosterOptions) error {
+func WriteSVG(w io.Writer, v *core.Venue, opt *PosterOptions) error {
 	l, err := newLayout(v, opt.orDefault())
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // tool returns the path of an external program the test needs. It skips the
@@ -54,7 +56,7 @@ func writeFile(t *testing.T, name string, b []byte) string {
 
 // checkDecodes decodes a rendered poster with our decoder and, when
 // available, zbarimg, and checks both give the venue back.
-func checkDecodes(t *testing.T, pngFile string, want *Venue, origin string) {
+func checkDecodes(t *testing.T, pngFile string, want *core.Venue, origin string) {
 	t.Helper()
 	f, err := os.Open(pngFile)
 	if err != nil {
@@ -71,12 +73,12 @@ func checkDecodes(t *testing.T, pngFile string, want *Venue, origin string) {
 	})
 }
 
-func checkDecoded(t *testing.T, text string, want *Venue, origin string) {
+func checkDecoded(t *testing.T, text string, want *core.Venue, origin string) {
 	t.Helper()
 	if text != want.URL(origin) {
 		t.Fatalf("decoded %q, want %q", text, want.URL(origin))
 	}
-	v, err := ParseURL(text)
+	v, err := core.ParseURL(text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +168,7 @@ func TestPDFBatch(t *testing.T) {
 	if err := WritePDFBatch(&buf, nil, nil); err == nil {
 		t.Error("empty batch accepted")
 	}
-	if err := WritePDFBatch(&buf, []*Venue{venues[0], {}}, nil); err == nil || !strings.Contains(err.Error(), "venue 2") {
+	if err := WritePDFBatch(&buf, []*core.Venue{venues[0], {}}, nil); err == nil || !strings.Contains(err.Error(), "venue 2") {
 		t.Errorf("invalid venue in batch: %v", err)
 	}
 }
@@ -184,7 +186,7 @@ func TestPosterSVG(t *testing.T) {
 	}
 	// Our own rasteriser reads the code's path; it needs no external tools.
 	img := rasterSVGCode(t, svg, 4)
-	text, err := DecodeImage(img)
+	text, err := core.DecodeImage(img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +240,7 @@ func rasterSVGCode(t *testing.T, svg string, pxPerMM float64) *image.Gray {
 
 func TestPosterErrors(t *testing.T) {
 	var buf bytes.Buffer
-	bad := &Venue{Name: "no secret or category"}
+	bad := &core.Venue{Name: "no secret or category"}
 	for name, f := range map[string]func() error{
 		"png": func() error { return WritePNG(&buf, bad, nil) },
 		"svg": func() error { return WriteSVG(&buf, bad, nil) },
@@ -275,31 +277,31 @@ func TestLongName(t *testing.T) {
 }
 
 func TestSymbolLevel(t *testing.T) {
-	s, err := Encode(testVenue().URL("https://safetrace.example"))
+	s, err := core.Encode(testVenue().URL("https://safetrace.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Level != "H" {
 		t.Errorf("poster code uses level %s, want H", s.Level)
 	}
-	for _, row := range s.Modules[:QuietZone] {
+	for _, row := range s.Modules[:core.QuietZone] {
 		for _, dark := range row {
 			if dark {
 				t.Fatal("quiet zone has a dark module")
 			}
 		}
 	}
-	long, err := Encode(strings.Repeat("x", 1000))
+	long, err := core.Encode(strings.Repeat("x", 1000))
 	if err != nil || long.Level != "Q" {
 		t.Errorf("1000 bytes: level %v, %v", long, err)
 	}
-	if _, err := Encode(strings.Repeat("x", 3000)); err == nil {
+	if _, err := core.Encode(strings.Repeat("x", 3000)); err == nil {
 		t.Error("3000 bytes encoded")
 	}
 }
 
 func TestFileNames(t *testing.T) {
-	vs := []*Venue{{Name: "Café Zürich", Room: "Upstairs"}, {Name: "café zürich", Room: "upstairs"}, {Name: "東京"}, {Name: "../../etc/passwd"}}
+	vs := []*core.Venue{{Name: "Café Zürich", Room: "Upstairs"}, {Name: "café zürich", Room: "upstairs"}, {Name: "東京"}, {Name: "../../etc/passwd"}}
 	got := FileNames(vs, ".png")
 	want := []string{"cafe-zurich-upstairs.png", "cafe-zurich-upstairs-2.png", "venue.png", "etc-passwd.png"}
 	for i := range want {
@@ -332,7 +334,7 @@ func TestReadBatchErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := vs[0]; v.Address != "Street 1" || v.Category != Gym || v.Stay.Minutes() != 45 || v.Risk != Gym.DefaultRisk() {
+	if v := vs[0]; v.Address != "Street 1" || v.Category != core.Gym || v.Stay.Minutes() != 45 || v.Risk != core.Gym.DefaultRisk() {
 		t.Errorf("venue %+v", v)
 	}
 }

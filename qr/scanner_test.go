@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // sceneFrame is a 640x480 camera frame without a code: a noisy, shaded
@@ -29,7 +31,7 @@ func sceneFrame() *image.RGBA {
 // and the camera frame at once.
 func TestScanner(t *testing.T) {
 	frame, want := cameraFrame(t)
-	var s Scanner
+	var s core.Scanner
 	if got, err := s.DecodeRGBA(frame.Pix, 640, 480, frame.Stride); err != nil || got != want {
 		t.Fatalf("Scanner.DecodeRGBA = %q, %v", got, err)
 	}
@@ -37,10 +39,10 @@ func TestScanner(t *testing.T) {
 	for _, m := range []image.Image{rotate(poster, 45), blur(poster, 2, 3), noise(poster, 40, 1),
 		lighting(poster, 40, 110, 0.5), jpegRoundTrip(poster, 10)} {
 		f := toRGBA(m)
-		if text, err := DecodeImage(m); err != nil || text != want {
+		if text, err := core.DecodeImage(m); err != nil || text != want {
 			continue
 		}
-		var s Scanner
+		var s core.Scanner
 		s.DecodeRGBA(sceneFrame().Pix, 640, 480, 2560) // start the rotation anywhere
 		read := false
 		for range 4 * len(attempts) {
@@ -66,11 +68,11 @@ func TestScannerFrameCost(t *testing.T) {
 	}
 	f := sceneFrame()
 	t0 := time.Now()
-	if _, err := DecodeRGBA(f.Pix, 640, 480, f.Stride); err != ErrNotFound {
+	if _, err := core.DecodeRGBA(f.Pix, 640, 480, f.Stride); err != core.ErrNotFound {
 		t.Fatalf("scene: %v", err)
 	}
 	whole := time.Since(t0)
-	var s Scanner
+	var s core.Scanner
 	var ms []float64
 	for range 4 * len(attempts) {
 		t0 := time.Now()
@@ -87,7 +89,7 @@ func TestScannerFrameCost(t *testing.T) {
 
 func BenchmarkScanFrameNoCode(b *testing.B) {
 	f := sceneFrame()
-	var s Scanner
+	var s core.Scanner
 	for b.Loop() {
 		s.DecodeRGBA(f.Pix, 640, 480, f.Stride)
 	}
@@ -97,7 +99,7 @@ func BenchmarkScanFrameNoCode(b *testing.B) {
 func BenchmarkDecodeFrameNoCode(b *testing.B) {
 	f := sceneFrame()
 	for b.Loop() {
-		DecodeRGBA(f.Pix, 640, 480, f.Stride)
+		core.DecodeRGBA(f.Pix, 640, 480, f.Stride)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/frame")
 }

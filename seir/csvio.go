@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"strconv"
 	"strings"
@@ -41,6 +42,19 @@ func newCSVReader(r io.Reader, what string, headers ...string) (*csvReader, []st
 		}
 	}
 	return nil, nil, fmt.Errorf("seir: %s: header %q, want %q", what, got, strings.Join(headers, `" or "`))
+}
+
+// records yields the remaining records, each with want fields, and stops
+// after the first error.
+func (c *csvReader) records(want int) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		for {
+			rec, err := c.next(want)
+			if err == io.EOF || !yield(rec, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // next returns the next record with want fields, or io.EOF.
@@ -82,11 +96,7 @@ func ReadEdges(r io.Reader) (*Graph, error) {
 	}
 	var edges [][2]int
 	n := 0
-	for {
-		rec, err := cr.next(2)
-		if err == io.EOF {
-			break
-		}
+	for rec, err := range cr.records(2) {
 		if err != nil {
 			return nil, err
 		}
@@ -140,11 +150,7 @@ func ReadParams(r io.Reader, n int, sigma, gamma float64) (*NodeParams, error) {
 	p := UniformParams(n, sigma, gamma)
 	seen := make([]bool, n)
 	count := 0
-	for {
-		rec, err := cr.next(len(hdr))
-		if err == io.EOF {
-			break
-		}
+	for rec, err := range cr.records(len(hdr)) {
 		if err != nil {
 			return nil, err
 		}

@@ -25,11 +25,7 @@ func ReadHistogram(r io.Reader) ([]DegreeCount, error) {
 	}
 	var h []DegreeCount
 	seen := map[int]bool{}
-	for {
-		rec, err := cr.next(2)
-		if err == io.EOF {
-			break
-		}
+	for rec, err := range cr.records(2) {
 		if err != nil {
 			return nil, err
 		}

@@ -16,11 +16,7 @@ func ReadSeries(r io.Reader) ([]float64, error) {
 		return nil, err
 	}
 	var out []float64
-	for {
-		rec, err := cr.next(2)
-		if err == io.EOF {
-			break
-		}
+	for rec, err := range cr.records(2) {
 		if err != nil {
 			return nil, err
 		}

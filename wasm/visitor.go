@@ -88,22 +88,50 @@ func jsonString(v any) (any, error) {
 	return string(b), err
 }
 
+// readyArgs checks that a call to name has n arguments and returns the
+// initialised client and its trace parameters.
+func (a *app) readyArgs(name string, args []safejs.Value, n int) (*client.Client, trace.Params, error) {
+	if err := jsbridge.WantArgs(name, args, n); err != nil {
+		return nil, trace.Params{}, err
+	}
+	return a.ready()
+}
+
+// timed checks that a call to name has n arguments, the one at msArg a
+// timeout in milliseconds, and returns the initialised client with a
+// context of that timeout.
+func (a *app) timed(name string, args []safejs.Value, n, msArg int) (*client.Client, context.Context, context.CancelFunc, error) {
+	c, _, err := a.readyArgs(name, args, n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ms, err := jsbridge.ArgFloat(args, msArg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
+	return c, ctx, cancel, nil
+}
+
+// parseText parses the one string argument of a call to name.
+func parseText[T any](name string, args []safejs.Value, parse func(string) (T, error)) (T, error) {
+	var zero T
+	if err := jsbridge.WantArgs(name, args, 1); err != nil {
+		return zero, err
+	}
+	s, err := jsbridge.ArgString(args, 0)
+	if err != nil {
+		return zero, err
+	}
+	return parse(s)
+}
+
 func (a *app) init(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("init", args, 3); err != nil {
-		return nil, err
-	}
-	mb, err := jsbridge.ArgString(args, 0)
+	ss, err := jsbridge.ArgStrings("init", args, 3)
 	if err != nil {
 		return nil, err
 	}
-	sj, err := jsbridge.ArgString(args, 1)
-	if err != nil {
-		return nil, err
-	}
-	ph, err := jsbridge.ArgString(args, 2)
-	if err != nil {
-		return nil, err
-	}
+	mb, sj, ph := ss[0], ss[1], ss[2]
 	var st appState
 	if sj != "" {
 		if err := json.Unmarshal([]byte(sj), &st); err != nil {
@@ -150,14 +178,7 @@ func (a *app) init(args []safejs.Value) (any, error) {
 }
 
 func (a *app) venue(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("venue", args, 1); err != nil {
-		return nil, err
-	}
-	s, err := jsbridge.ArgString(args, 0)
-	if err != nil {
-		return nil, err
-	}
-	v, err := visitor.ParseVenue(s)
+	v, err := parseText("venue", args, visitor.ParseVenue)
 	if err != nil {
 		if errors.Is(err, core.ErrNotVenue) {
 			return nil, errors.New("not-venue")
@@ -213,10 +234,7 @@ func decode(args []safejs.Value) (any, error) {
 }
 
 func (a *app) cell(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("cell", args, 3); err != nil {
-		return nil, err
-	}
-	_, p, err := a.ready()
+	_, p, err := a.readyArgs("cell", args, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +257,7 @@ func history(args []safejs.Value) (visitor.History, error) {
 	return h, err
 }
 
-func pendings(c *client.Client, kind client.Kind, code string, recs []trace.Record) (any, error) {
+func pendings(c *client.Client, kind wire.Kind, code string, recs []trace.Record) (any, error) {
 	var ps []*client.PendingUpload
 	for _, chunk := range visitor.Chunks(recs) {
 		p, err := c.Prepare(kind, code, chunk)
@@ -248,17 +266,14 @@ func pendings(c *client.Client, kind client.Kind, code string, recs []trace.Reco
 		}
 		ps = append(ps, p)
 	}
-	if len(ps) > 1 && kind == client.Positive {
+	if len(ps) > 1 && kind == wire.KindPositive {
 		return nil, fmt.Errorf("app: positive report of %d records is too large for one upload", len(recs))
 	}
 	return jsonString(map[string]any{"pending": ps, "summary": visitor.Summarize(recs)})
 }
 
 func (a *app) prepare(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("prepare", args, 1); err != nil {
-		return nil, err
-	}
-	c, p, err := a.ready()
+	c, p, err := a.readyArgs("prepare", args, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -273,11 +288,13 @@ func (a *app) prepare(args []safejs.Value) (any, error) {
 	if len(recs) == 0 {
 		return jsonString(map[string]any{"pending": []any{}, "summary": visitor.Summarize(nil)})
 	}
-	return pendings(c, client.Ordinary, "", recs)
+	return pendings(c, wire.KindOrdinary, "", recs)
 }
 
-func (a *app) positive(args []safejs.Value) ([]trace.Record, error) {
-	_, p, err := a.ready()
+// positive checks that a call to name has n arguments and derives the
+// records of the positive report its first three describe.
+func (a *app) positive(name string, args []safejs.Value, n int) ([]trace.Record, error) {
+	_, p, err := a.readyArgs(name, args, n)
 	if err != nil {
 		return nil, err
 	}
@@ -304,10 +321,7 @@ func (a *app) positive(args []safejs.Value) ([]trace.Record, error) {
 }
 
 func (a *app) preview(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("preview", args, 3); err != nil {
-		return nil, err
-	}
-	recs, err := a.positive(args)
+	recs, err := a.positive("preview", args, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -315,10 +329,7 @@ func (a *app) preview(args []safejs.Value) (any, error) {
 }
 
 func (a *app) preparePositive(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("preparePositive", args, 4); err != nil {
-		return nil, err
-	}
-	recs, err := a.positive(args)
+	recs, err := a.positive("preparePositive", args, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -333,22 +344,16 @@ func (a *app) preparePositive(args []safejs.Value) (any, error) {
 		return nil, errors.New("app: nothing to report in the infectious window")
 	}
 	c, _, _ := a.ready()
-	return pendings(c, client.Positive, code, recs)
+	return pendings(c, wire.KindPositive, code, recs)
 }
 
 func (a *app) send(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("send", args, 2); err != nil {
-		return nil, err
-	}
-	c, _, err := a.ready()
+	c, ctx, cancel, err := a.timed("send", args, 2, 1)
 	if err != nil {
 		return nil, err
 	}
+	defer cancel()
 	s, err := jsbridge.ArgString(args, 0)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := jsbridge.ArgFloat(args, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -356,8 +361,6 @@ func (a *app) send(args []safejs.Value) (any, error) {
 	if err := json.Unmarshal([]byte(s), &p); err != nil {
 		return nil, fmt.Errorf("app: pending upload: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
-	defer cancel()
 	st, err := c.Send(ctx, &p)
 	out := map[string]any{"pending": &p, "complete": err == nil && st != nil && st.Complete}
 	if err != nil {
@@ -371,18 +374,10 @@ func (a *app) send(args []safejs.Value) (any, error) {
 }
 
 func (a *app) results(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("results", args, 1); err != nil {
-		return nil, err
-	}
-	c, _, err := a.ready()
+	c, ctx, cancel, err := a.timed("results", args, 1, 0)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := jsbridge.ArgFloat(args, 0)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
 	defer cancel()
 	rs, err := c.FetchResults(ctx)
 	if err != nil {
@@ -396,30 +391,20 @@ func (a *app) results(args []safejs.Value) (any, error) {
 }
 
 func (a *app) ack(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("ack", args, 1); err != nil {
-		return nil, err
-	}
-	c, _, err := a.ready()
+	c, ctx, cancel, err := a.timed("ack", args, 1, 0)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := jsbridge.ArgFloat(args, 0)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
 	defer cancel()
 	return nil, c.AckResults(ctx)
 }
 
 func (a *app) myCode(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("myCode", args, 1); err != nil {
-		return nil, err
-	}
-	now, err := jsbridge.ArgFloat(args, 0)
+	f, err := jsbridge.ArgFloats("myCode", args, 1)
 	if err != nil {
 		return nil, err
 	}
+	now := f[0]
 	a.mu.Lock()
 	seed := a.st.Seed
 	a.mu.Unlock()
@@ -435,14 +420,7 @@ func (a *app) myCode(args []safejs.Value) (any, error) {
 }
 
 func encounter(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("encounter", args, 1); err != nil {
-		return nil, err
-	}
-	s, err := jsbridge.ArgString(args, 0)
-	if err != nil {
-		return nil, err
-	}
-	e, err := visitor.ParseEncounter(s)
+	e, err := parseText("encounter", args, visitor.ParseEncounter)
 	if err != nil {
 		return nil, err
 	}
@@ -452,10 +430,7 @@ func encounter(args []safejs.Value) (any, error) {
 // bench derives n venue records of a synthetic stay and shares and seals
 // them for every party, as an upload does, and reports the times.
 func (a *app) bench(args []safejs.Value) (any, error) {
-	if err := jsbridge.WantArgs("bench", args, 1); err != nil {
-		return nil, err
-	}
-	c, p, err := a.ready()
+	c, p, err := a.readyArgs("bench", args, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -476,17 +451,11 @@ func (a *app) bench(args []safejs.Value) (any, error) {
 	t1 := time.Now()
 	var envs [][]byte
 	for _, chunk := range visitor.Chunks(recs) {
-		pu, err := c.Prepare(client.Ordinary, "", chunk)
+		e, err := prepareSealed(c, chunk)
 		if err != nil {
 			return nil, err
 		}
-		for i, req := range pu.Requests { // seal as Send does
-			env, err := wire.SealEnvelope(c.Manifest(), i+1, req)
-			if err != nil {
-				return nil, err
-			}
-			envs = append(envs, env)
-		}
+		envs = append(envs, e...)
 	}
 	t2 := time.Now()
 	// The proof of work alone (part of sealing): found again for the
@@ -497,17 +466,9 @@ func (a *app) bench(args []safejs.Value) (any, error) {
 		wire.SetWork(env, base)
 	}
 	t3 := time.Now()
-	pu, err := c.Prepare(client.Ordinary, "", recs[:min(5, len(recs))])
+	visitEnvs, err := prepareSealed(c, recs[:min(5, len(recs))])
 	if err != nil {
 		return nil, err
-	}
-	var visitEnvs [][]byte
-	for i, req := range pu.Requests {
-		env, err := wire.SealEnvelope(c.Manifest(), i+1, req)
-		if err != nil {
-			return nil, err
-		}
-		visitEnvs = append(visitEnvs, env)
 	}
 	t4 := time.Now()
 	for _, env := range visitEnvs {
@@ -533,4 +494,22 @@ func refusal(c wire.Code) string {
 		return "code-revoked"
 	}
 	return "refused"
+}
+
+// prepareSealed prepares an ordinary upload of recs and seals it to every
+// party, as Send does.
+func prepareSealed(c *client.Client, recs []trace.Record) ([][]byte, error) {
+	pu, err := c.Prepare(wire.KindOrdinary, "", recs)
+	if err != nil {
+		return nil, err
+	}
+	var envs [][]byte
+	for i, req := range pu.Requests {
+		env, err := wire.SealEnvelope(c.Manifest(), i+1, req)
+		if err != nil {
+			return nil, err
+		}
+		envs = append(envs, env)
+	}
+	return envs, nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // ReceiptPrefix separates receipt signatures from every other use of a
@@ -415,7 +416,7 @@ func want(b []byte, t Type) error {
 func RefusalFor(err error) *Error {
 	c := CodeBadFrame
 	switch {
-	case errors.Is(err, ErrBadShare):
+	case errors.Is(err, record.ErrBadShare):
 		c = CodeBadShare
 	case errors.Is(err, ErrTooManyRecords):
 		c = CodeTooManyRecords

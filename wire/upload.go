@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/safetrace/safetrace/mpc/field"
-	"github.com/safetrace/safetrace/mpc/group"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Kind of an upload.
 type Kind uint8
 
-// Upload kinds; the values equal store.KindOrdinary and store.KindPositive.
+// Upload kinds, also the kinds of the records the party stores.
 const (
 	KindOrdinary Kind = 1 // a visitor's own records
 	KindPositive Kind = 2 // a positive report, authorised by an authority code
@@ -29,48 +28,17 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Record is one party's share of one record. Point, Weight and Minutes are
-// Shamir shares at this party's x coordinate; Weight is a share of zero for
-// ordinary records.
+// Record is one party's share of one record, with the record's public
+// fields.
 type Record struct {
-	ID      [IDSize]byte // random, chosen by the client
-	Day     uint32       // UTC day of the record, days since 1970-01-01
-	Point   group.Point
-	Weight  field.Scalar
-	Minutes field.Scalar
+	ID  [IDSize]byte // random, chosen by the client
+	Day record.Day   // UTC day of the record
+	record.Share
 }
-
-// AppendShare appends the 96-byte share encoding point || weight || minutes,
-// the form the party stores and the epoch reads.
-func (r *Record) AppendShare(b []byte) []byte {
-	b = group.AppendVec(b, []group.Point{r.Point})
-	return field.ScalarField{}.Append(b, []field.Scalar{r.Weight, r.Minutes})
-}
-
-// ErrBadShare is wrapped by errors for a share that is not the canonical
-// encoding of a point and two scalars.
-var ErrBadShare = errors.New("wire: non-canonical share encoding")
 
 // ErrTooManyRecords is wrapped by errors for an upload of more than
 // MaxRecords records.
 var ErrTooManyRecords = errors.New("too many records")
-
-// DecodeShare parses a 96-byte share made by AppendShare, rejecting
-// non-canonical encodings.
-func DecodeShare(b []byte) (group.Point, field.Scalar, field.Scalar, error) {
-	var p [1]group.Point
-	var s [2]field.Scalar
-	if len(b) != ShareSize {
-		return p[0], s[0], s[1], malformed("share of %d bytes, want %d", len(b), ShareSize)
-	}
-	if err := group.DecodeVec(p[:], b[:ElemSize]); err != nil {
-		return p[0], s[0], s[1], fmt.Errorf("%w: point: %v", ErrBadShare, err)
-	}
-	if err := (field.ScalarField{}).Decode(s[:], b[ElemSize:]); err != nil {
-		return p[0], s[0], s[1], fmt.Errorf("%w: scalar: %v", ErrBadShare, err)
-	}
-	return p[0], s[0], s[1], nil
-}
 
 // Upload asks a party to store its shares of records. The encoding is
 //
@@ -109,7 +77,7 @@ func (u *Upload) AppendBinary(b []byte) ([]byte, error) {
 	for i := range u.Records {
 		r := &u.Records[i]
 		b = append(b, r.ID[:]...)
-		b = binary.BigEndian.AppendUint32(b, r.Day)
+		b = binary.BigEndian.AppendUint32(b, uint32(r.Day))
 		b = r.AppendShare(b)
 	}
 	return b, nil
@@ -211,9 +179,9 @@ func DecodeUploadHash(b []byte) (*Upload, [HashSize]byte, error) {
 	for i := range u.Records {
 		rec := &u.Records[i]
 		copy(rec.ID[:], r.take(IDSize, "record id"))
-		rec.Day = r.u32("day")
+		rec.Day = record.Day(r.u32("day"))
 		var err error
-		rec.Point, rec.Weight, rec.Minutes, err = DecodeShare(r.take(ShareSize, "share"))
+		rec.Share, err = record.DecodeShare(r.take(ShareSize, "share"))
 		if err != nil {
 			return nil, h, fmt.Errorf("record %d: %w", i, err)
 		}

@@ -34,6 +34,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Version is the only message format version this package speaks; it is the
@@ -108,7 +110,7 @@ const (
 	KeySize        = 32 // X25519 public keys
 	HashSize       = sha256.Size
 	ElemSize       = 32 // a point or scalar encoding
-	ShareSize      = 3 * ElemSize
+	ShareSize      = record.ShareSize
 	RecordSize     = IDSize + 4 + ShareSize
 	SignatureSize  = 64
 	requestHdrSize = 2 + KeySize

@@ -14,6 +14,7 @@ import (
 	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 var genCorpus = flag.Bool("gencorpus", false, "rewrite the seed corpora in testdata/fuzz")
@@ -32,7 +33,7 @@ func testUpload(n int, positive bool) *Upload {
 	sc := make([]field.Scalar, 2*n)
 	field.ScalarField{}.Random(sc, rand.Reader)
 	for i := range n {
-		r := Record{Day: 20000 + uint32(i%14), Point: pts[i], Weight: sc[2*i], Minutes: sc[2*i+1]}
+		r := Record{Day: record.Day(20000 + i%14), Share: record.Share{Point: pts[i], Weight: sc[2*i], Minutes: sc[2*i+1]}}
 		rand.Read(r.ID[:])
 		u.Records = append(u.Records, r)
 	}
@@ -120,9 +121,9 @@ func TestUploadInvalid(t *testing.T) {
 		{"positive without code", mod(func(b []byte) []byte { b[requestHdrSize+IDSize] = 2; return b }), ErrMalformed},
 		{"duplicate record id", mod(func(b []byte) []byte { copy(b[off+RecordSize:], b[off:off+IDSize]); return b }), ErrMalformed},
 		// Shares.
-		{"point", mod(func(b []byte) []byte { copy(b[off+IDSize+4:], nonCanonical); return b }), ErrBadShare},
-		{"weight", mod(func(b []byte) []byte { copy(b[off+IDSize+4+32:], nonCanonical); return b }), ErrBadShare},
-		{"minutes", mod(func(b []byte) []byte { copy(b[off+IDSize+4+64:], nonCanonical); return b }), ErrBadShare},
+		{"point", mod(func(b []byte) []byte { copy(b[off+IDSize+4:], nonCanonical); return b }), record.ErrBadShare},
+		{"weight", mod(func(b []byte) []byte { copy(b[off+IDSize+4+32:], nonCanonical); return b }), record.ErrBadShare},
+		{"minutes", mod(func(b []byte) []byte { copy(b[off+IDSize+4+64:], nonCanonical); return b }), record.ErrBadShare},
 	}
 	for _, c := range cases {
 		if _, err := DecodeUpload(c.b); !errors.Is(err, c.want) {
@@ -319,8 +320,8 @@ func FuzzDecodeUpload(f *testing.F) {
 			t.Fatal("content hash differs")
 		}
 		for i := range u.Records {
-			p, w, m, err := DecodeShare(u.Records[i].AppendShare(nil))
-			if err != nil || !group.EqualVec([]group.Point{p}, []group.Point{u.Records[i].Point}) || w != u.Records[i].Weight || m != u.Records[i].Minutes {
+			s, err := record.DecodeShare(u.Records[i].AppendShare(nil))
+			if err != nil || !group.EqualVec([]group.Point{s.Point}, []group.Point{u.Records[i].Point}) || s.Weight != u.Records[i].Weight || s.Minutes != u.Records[i].Minutes {
 				t.Fatalf("share round trip: %v", err)
 			}
 		}

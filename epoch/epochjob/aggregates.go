@@ -8,6 +8,8 @@ import (
 
 	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Aggregates are the daily series an exposure epoch releases (GET
@@ -54,7 +56,7 @@ const aggregatesRun = "exposure/aggregates"
 
 // aggregates computes the released series over the days oldest..today.
 // atRisk holds the per-day counts at or above k from epoch.AtRiskPerDay.
-func aggregates(recs []held, oldest, today uint32, k int, atRisk map[int32]int) *Aggregates {
+func aggregates(recs []held, oldest, today uint32, k int, atRisk map[record.Day]int) *Aggregates {
 	acc := newAggAcc()
 	for i := range recs {
 		acc.add(&recs[i].rec)
@@ -66,24 +68,24 @@ func aggregates(recs []held, oldest, today uint32, k int, atRisk map[int32]int) 
 // released series count.
 type aggAcc struct {
 	perUD      map[userDay]int
-	usersByDay map[store.Day]map[string]bool
-	reportDay  map[string]store.Day
+	usersByDay map[record.Day]map[string]bool
+	reportDay  map[string]record.Day
 }
 
 type userDay struct {
 	user string
-	day  store.Day
+	day  record.Day
 }
 
 func newAggAcc() *aggAcc {
-	return &aggAcc{perUD: map[userDay]int{}, usersByDay: map[store.Day]map[string]bool{}, reportDay: map[string]store.Day{}}
+	return &aggAcc{perUD: map[userDay]int{}, usersByDay: map[record.Day]map[string]bool{}, reportDay: map[string]record.Day{}}
 }
 
 // add counts one agreed record.
 func (a *aggAcc) add(r *store.Record) {
-	if r.Kind == store.KindPositive {
+	if r.Kind == wire.KindPositive {
 		if _, ok := a.reportDay[string(r.UploadID)]; !ok {
-			a.reportDay[string(r.UploadID)] = store.Day(r.Created.UTC().Unix() / 86400)
+			a.reportDay[string(r.UploadID)] = record.Day(r.Created.UTC().Unix() / 86400)
 		}
 		return
 	}
@@ -96,17 +98,17 @@ func (a *aggAcc) add(r *store.Record) {
 }
 
 // build releases the series of the days oldest..today under the k rule.
-func (acc *aggAcc) build(oldest, today uint32, k int, atRisk map[int32]int) *Aggregates {
+func (acc *aggAcc) build(oldest, today uint32, k int, atRisk map[record.Day]int) *Aggregates {
 	perUD, usersByDay, reportDay := acc.perUD, acc.usersByDay, acc.reportDay
-	positives := map[store.Day]int{}
+	positives := map[record.Day]int{}
 	for _, d := range reportDay {
 		positives[d]++
 	}
 	a := &Aggregates{K: k, PositivesBy: "report_day", Days: []AggregateDay{}, Degree: []DegreeBin{}}
 	for d := oldest; d <= today; d++ {
-		sd := store.Day(d)
+		sd := record.Day(d)
 		a.Days = append(a.Days, AggregateDay{Day: sd.String(), Positives: compute.KCount(positives[sd], k),
-			Users: compute.KCount(len(usersByDay[sd]), k), AtRisk: compute.KCount(atRisk[int32(d)], k)})
+			Users: compute.KCount(len(usersByDay[sd]), k), AtRisk: compute.KCount(atRisk[sd], k)})
 	}
 	hist := map[int]int{}
 	for _, n := range perUD {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 func TestMergeBins(t *testing.T) {
@@ -27,22 +29,22 @@ func TestMergeBins(t *testing.T) {
 }
 
 func TestAggregatesSeries(t *testing.T) {
-	day := store.Day(20000)
+	day := record.Day(20000)
 	at := day.Time().Add(10 * time.Hour)
 	var recs []held
-	add := func(user string, d store.Day, n int, kind store.Kind, upload string) {
+	add := func(user string, d record.Day, n int, kind wire.Kind, upload string) {
 		for range n {
-			recs = append(recs, held{rec: store.Record{Day: d, ResultKey: []byte(user), Kind: kind, UploadID: []byte(upload), Created: at}})
+			recs = append(recs, held{rec: store.Record{Record: wire.Record{Day: d}, ResultKey: []byte(user), Kind: kind, UploadID: []byte(upload), Created: at}})
 		}
 	}
 	for i := range 6 {
-		add(string(rune('a'+i)), day, 1+i%2, store.KindOrdinary, "u")
+		add(string(rune('a'+i)), day, 1+i%2, wire.KindOrdinary, "u")
 	}
-	add("a", day-1, 3, store.KindOrdinary, "u")
+	add("a", day-1, 3, wire.KindOrdinary, "u")
 	for i := range 3 {
-		add("", day-2, 4, store.KindPositive, string(rune('p'+i)))
+		add("", day-2, 4, wire.KindPositive, string(rune('p'+i)))
 	}
-	a := aggregates(recs, uint32(day)-2, uint32(day), 3, map[int32]int{int32(day): 4})
+	a := aggregates(recs, uint32(day)-2, uint32(day), 3, map[record.Day]int{day: 4})
 	b, _ := json.Marshal(a.Days)
 	want := `[{"day":"2024-10-02","positives":"\u003c k","users":"\u003c k","at_risk":"\u003c k"},` +
 		`{"day":"2024-10-03","positives":"\u003c k","users":"\u003c k","at_risk":"\u003c k"},` +

@@ -20,6 +20,7 @@ import (
 	"github.com/safetrace/safetrace/epoch"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Summary is the public outcome of an exposure epoch at one party: only
@@ -76,7 +77,10 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	// needs them before any day's records are read.
 	held := map[[16]byte]bool{}
 	nHeld := 0
-	err := in.ForEachRecord(store.Day(w.Oldest), store.Day(w.Today)+1, func(r *store.Record) error {
+	err := in.ForEachRecord(record.Day(w.Oldest), record.Day(w.Today)+1, func(r *store.Record) error {
+		if len(r.UploadID) != wire.IDSize {
+			return fmt.Errorf("stored record with an upload id of %d bytes, want %d", len(r.UploadID), wire.IDSize)
+		}
 		nHeld++
 		held[[16]byte(r.UploadID)] = true
 		return nil
@@ -133,7 +137,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 
 	// One sub-epoch per day, each day's records read, agreed on and mapped
 	// when its turn comes (epoch.RunPartitioned).
-	parts := &days{h: h, p: p, log: run.Log, next: store.Day(w.Oldest), end: store.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, agg: newAggAcc()}
+	parts := &days{h: h, p: p, log: run.Log, next: record.Day(w.Oldest), end: record.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, agg: newAggAcc()}
 	defer parts.erase()
 	risk := m.Params.Risk
 	out, err := epoch.RunPartitioned(ctx, p, parts, epoch.Params{
@@ -262,7 +266,7 @@ type days struct {
 	h         compute.Host
 	p         compute.Broadcaster
 	log       *slog.Logger
-	next, end store.Day
+	next, end record.Day
 	users     map[string]int
 	userKeys  []compute.UserKey
 	reportIDs map[string]bool // distinct positive uploads over all days
@@ -276,7 +280,7 @@ type held struct {
 	rec store.Record
 }
 
-func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
+func (d *days) Next(ctx context.Context) (record.Day, []epoch.Record, bool, error) {
 	for ; d.next < d.end; d.next++ {
 		start := time.Now()
 		day := d.next
@@ -285,7 +289,6 @@ func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
 			e := held{id: compute.RecordID(r), rec: *r}
 			e.rec.UploadID = bytes.Clone(r.UploadID)
 			e.rec.ResultKey = bytes.Clone(r.ResultKey)
-			e.rec.Share = bytes.Clone(r.Share)
 			recs = append(recs, e)
 			return nil
 		})
@@ -304,20 +307,17 @@ func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
 		}
 		reports := map[string]int{}
 		d.recs = d.recs[:0]
-		for _, e := range recs {
+		for i := range recs {
+			e := &recs[i] // its share is cleared once mapped
 			if len(common) == 0 || common[0] != e.id {
-				clear(e.rec.Share)
+				e.rec.Share = record.Share{}
 				continue
 			}
 			common = common[1:]
 			d.agg.add(&e.rec)
-			pt, wt, mins, err := wire.DecodeShare(e.rec.Share)
-			clear(e.rec.Share)
-			if err != nil {
-				return 0, nil, false, fmt.Errorf("stored record: %w", err)
-			}
-			r := epoch.Record{User: -1, Report: -1, Day: int32(day), Point: pt, Weight: wt, Minutes: mins}
-			if e.rec.Kind == store.KindPositive {
+			r := epoch.Record{User: -1, Report: -1, Day: day, Share: e.rec.Share}
+			e.rec.Share = record.Share{}
+			if e.rec.Kind == wire.KindPositive {
 				d.reportIDs[string(e.rec.UploadID)] = true
 				q, ok := reports[string(e.rec.UploadID)]
 				if !ok {
@@ -346,7 +346,7 @@ func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
 			continue // the same at every party: the agreed set is empty
 		}
 		d.next++
-		return int32(day), d.recs, true, nil
+		return day, d.recs, true, nil
 	}
 	return 0, nil, false, nil
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/shamir"
 	"github.com/safetrace/safetrace/mpc/transport"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Config is the synthetic population and the parties.
@@ -189,6 +190,9 @@ func New(cfg Config) (*Sim, []*Job, error) {
 		}
 		ws[i] = f.FromUint64(uint64(r.Weight))
 		mins[i] = f.FromUint64(uint64(r.Minutes))
+		if r.Day < 0 {
+			return nil, nil, fmt.Errorf("epochsim: record %d: day %d before 1970", i, r.Day)
+		}
 		days[i] = int32(r.Day)
 	}
 	pshares, err := shamir.SplitPoints(t, n, pts, rand.Reader)
@@ -286,7 +290,7 @@ func newJobDays(job *Job) *jobDays {
 	return &jobDays{job: job, days: slices.Sorted(maps.Keys(idx)), idx: idx}
 }
 
-func (s *jobDays) Next(context.Context) (int32, []epoch.Record, bool, error) {
+func (s *jobDays) Next(context.Context) (record.Day, []epoch.Record, bool, error) {
 	if len(s.days) == 0 {
 		return 0, nil, false, nil
 	}
@@ -319,11 +323,11 @@ func (s *jobDays) Next(context.Context) (int32, []epoch.Record, bool, error) {
 			return 0, nil, false, fmt.Errorf("epochsim: record %d: %w", k, err)
 		}
 		recs[i] = epoch.Record{
-			User: int(job.Users[k]), Day: d, Report: int(job.Reports[k]),
-			Point: pts[i], Weight: w[0], Minutes: w[1],
+			User: int(job.Users[k]), Day: record.Day(d), Report: int(job.Reports[k]),
+			Share: record.Share{Point: pts[i], Weight: w[0], Minutes: w[1]},
 		}
 	}
-	return d, recs, true, nil
+	return record.Day(d), recs, true, nil
 }
 
 // shares returns the shares of records ks (ascending), RecordSize bytes

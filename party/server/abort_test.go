@@ -47,9 +47,9 @@ func TestExposureAbortN5(t *testing.T) {
 	}
 	grace := client.WithResultsGrace(300 * time.Millisecond)
 	a, b, c := newVisitor(t, d, "a", grace), newVisitor(t, d, "b", grace), newVisitor(t, d, "c", grace)
-	a.upload(t, client.Ordinary, "", venue(3*time.Hour, 2*time.Hour))
-	b.upload(t, client.Ordinary, "", venue(3*time.Hour+30*time.Minute, 2*time.Hour+30*time.Minute))
-	c.upload(t, client.Ordinary, "", venue(27*time.Hour, 26*time.Hour))
+	a.upload(t, wire.KindOrdinary, "", venue(3*time.Hour, 2*time.Hour))
+	b.upload(t, wire.KindOrdinary, "", venue(3*time.Hour+30*time.Minute, 2*time.Hour+30*time.Minute))
+	c.upload(t, wire.KindOrdinary, "", venue(27*time.Hour, 26*time.Hour))
 	report, err := trace.PositiveReport(trace.Report{
 		Visits: []trace.Visit{{Secret: bar, Arrive: at(3*time.Hour + 30*time.Minute), Depart: at(2*time.Hour + 30*time.Minute)}},
 		Onset:  trace.DayOf(now),

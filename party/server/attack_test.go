@@ -14,6 +14,7 @@ import (
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // env is d as the attack rig sees it.
@@ -101,7 +102,7 @@ func TestAttackDisagreeingPublicFields(t *testing.T) {
 	w := d.Manifest().Params.Window(time.Now())
 	ups := rawUpload(t, 3, 1, w.Today)
 	for i, u := range ups {
-		u.Records[0].Day = w.Today - uint32(i) // a different day at every party
+		u.Records[0].Day = record.Day(w.Today) - record.Day(i) // a different day at every party
 	}
 	// and another upload that differs in its kind-independent user key.
 	ups2 := rawUpload(t, 3, 1, w.Today)

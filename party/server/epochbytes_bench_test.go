@@ -18,6 +18,7 @@ import (
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
 	"github.com/safetrace/safetrace/mpc/transport"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // countingConn counts the bytes a party sends.
@@ -72,19 +73,19 @@ func epochShares(b *testing.B, users int) ([][]epoch.Record, int) {
 	rng := mrand.New(mrand.NewPCG(1, 2))
 	type rec struct {
 		user, report int
-		day          int32
+		day          record.Day
 		key          string
 		w, mins      uint64
 	}
 	var recs []rec
 	for u := range users {
 		for range 10 {
-			recs = append(recs, rec{user: u, report: -1, day: int32(rng.IntN(3)), key: fmt.Sprint("k", rng.IntN(2*users)), mins: 1 + rng.Uint64N(10)})
+			recs = append(recs, rec{user: u, report: -1, day: record.Day(rng.IntN(3)), key: fmt.Sprint("k", rng.IntN(2*users)), mins: 1 + rng.Uint64N(10)})
 		}
 	}
 	for q := range users / 100 {
 		for range 10 {
-			recs = append(recs, rec{user: -1, report: q, day: int32(rng.IntN(3)), key: fmt.Sprint("k", rng.IntN(2*users)), w: rng.Uint64N(1601), mins: 10})
+			recs = append(recs, rec{user: -1, report: q, day: record.Day(rng.IntN(3)), key: fmt.Sprint("k", rng.IntN(2*users)), w: rng.Uint64N(1601), mins: 10})
 		}
 	}
 	f := field.ScalarField{}
@@ -105,7 +106,7 @@ func epochShares(b *testing.B, users int) ([][]epoch.Record, int) {
 	for i := range out {
 		out[i] = make([]epoch.Record, len(recs))
 		for k, r := range recs {
-			out[i][k] = epoch.Record{User: r.user, Day: r.day, Report: r.report, Point: ps[i].Y[k], Weight: wsh[i].Y[k], Minutes: msh[i].Y[k]}
+			out[i][k] = epoch.Record{User: r.user, Day: r.day, Report: r.report, Share: record.Share{Point: ps[i].Y[k], Weight: wsh[i].Y[k], Minutes: msh[i].Y[k]}}
 		}
 	}
 	return out, len(recs)

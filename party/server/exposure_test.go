@@ -35,14 +35,14 @@ func newVisitor(t *testing.T, d *fabrictest.Deployment, name string, opts ...cli
 	return &visitor{name: name, c: c}
 }
 
-func (v *visitor) upload(t *testing.T, kind client.Kind, code string, recs []trace.Record) {
+func (v *visitor) upload(t *testing.T, kind wire.Kind, code string, recs []trace.Record) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := v.c.Upload(ctx, kind, code, recs); err != nil {
 		t.Fatalf("%s: upload: %v", v.name, err)
 	}
-	if kind == client.Ordinary {
+	if kind == wire.KindOrdinary {
 		v.recs = append(v.recs, recs...)
 	}
 }
@@ -142,9 +142,9 @@ func exposureEndToEnd(t *testing.T, opts fabrictest.Options) {
 		return recs
 	}
 	a, b, c := newVisitor(t, d, "a"), newVisitor(t, d, "b"), newVisitor(t, d, "c")
-	a.upload(t, client.Ordinary, "", venue(cafe, 5*time.Hour, 4*time.Hour+20*time.Minute))
-	b.upload(t, client.Ordinary, "", venue(cafe, 5*time.Hour+10*time.Minute, 4*time.Hour))
-	c.upload(t, client.Ordinary, "", venue(gym, 5*time.Hour, 4*time.Hour))
+	a.upload(t, wire.KindOrdinary, "", venue(cafe, 5*time.Hour, 4*time.Hour+20*time.Minute))
+	b.upload(t, wire.KindOrdinary, "", venue(cafe, 5*time.Hour+10*time.Minute, 4*time.Hour))
+	c.upload(t, wire.KindOrdinary, "", venue(gym, 5*time.Hour, 4*time.Hour))
 
 	// B reports positive with symptom onset today.
 	report, err := trace.PositiveReport(trace.Report{
@@ -158,7 +158,7 @@ func exposureEndToEnd(t *testing.T, opts fabrictest.Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.upload(t, client.Positive, codes[0], report)
+	b.upload(t, wire.KindPositive, codes[0], report)
 
 	id := runEpoch(t, d, a.c)
 	uploads := []trace.Upload{{User: "b", Positive: true, Records: report}}
@@ -177,7 +177,7 @@ func exposureEndToEnd(t *testing.T, opts fabrictest.Options) {
 	}
 
 	// A second epoch after C visits the cafe too gives C's new answer.
-	c.upload(t, client.Ordinary, "", venue(cafe, 4*time.Hour+50*time.Minute, 4*time.Hour+10*time.Minute))
+	c.upload(t, wire.KindOrdinary, "", venue(cafe, 4*time.Hour+50*time.Minute, 4*time.Hour+10*time.Minute))
 	id2 := runEpoch(t, d, a.c)
 	if id2 == id {
 		t.Fatal("the second run has the first run's id")
@@ -211,12 +211,12 @@ func TestEncounterExposure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.upload(t, client.Ordinary, "", []trace.Record{met})
+	e.upload(t, wire.KindOrdinary, "", []trace.Record{met})
 	alone, err := trace.VenueRecords(venue, now.Add(-3*time.Hour).Truncate(time.Minute), now.Add(-2*time.Hour).Truncate(time.Minute), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.upload(t, client.Ordinary, "", alone)
+	g.upload(t, wire.KindOrdinary, "", alone)
 	report, err := trace.PositiveReport(trace.Report{Seed: seedF, Onset: trace.DayOf(now)}, p, now)
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func TestEncounterExposure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.upload(t, client.Positive, codes[0], report)
+	f.upload(t, wire.KindPositive, codes[0], report)
 	run := runEpoch(t, d, e.c)
 	if got := e.riskDays(t, run); !slices.Equal(got, []trace.Day{yesterday}) {
 		t.Errorf("e: days at risk %v, want [%v]", got, yesterday)

@@ -11,6 +11,7 @@ import (
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // host is the Server as the compute.Host of its computations.
@@ -63,7 +64,7 @@ func (h host) Admit(a *compute.Admission) (wire.Message, error) {
 	w := s.m.Params.Window(now)
 	for i, d := range a.Days {
 		if !w.Accepts(d) {
-			return nil, werr(wire.CodeBadDay, "record %d: day %s outside the retention window %s..%s", i, store.Day(d), store.Day(w.Oldest), store.Day(w.Today+1))
+			return nil, werr(wire.CodeBadDay, "record %d: day %s outside the retention window %s..%s", i, record.Day(d), record.Day(w.Oldest), record.Day(w.Today+1))
 		}
 	}
 	up := &store.Upload{ID: a.ID[:], ContentHash: a.ContentHash, Records: a.Records}

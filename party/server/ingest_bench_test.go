@@ -13,6 +13,7 @@ import (
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // BenchmarkIngest measures receipted records per second per party: clients
@@ -62,7 +63,7 @@ func benchIngest(b *testing.B, pg bool) {
 		for j := range recs {
 			recs[j] = trace.Record{Key: sha512.Sum512(fmt.Appendf(nil, "ingest bench %d/%d", i, j)), Minutes: 10, Day: today}
 		}
-		p, err := clients[i%ingestClients].Prepare(client.Ordinary, "", recs)
+		p, err := clients[i%ingestClients].Prepare(wire.KindOrdinary, "", recs)
 		if err != nil {
 			b.Fatal(err)
 		}

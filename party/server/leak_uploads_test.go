@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/epoch/epochjob"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // TestLeakPositiveReportLinkable plays the curious party: after a visitor
@@ -24,7 +24,7 @@ func TestLeakPositiveReportLinkable(t *testing.T) {
 		users := map[string]bool{}
 		var positive, ordinary int
 		err := st.ForEachRecord(0, 1<<31, func(r *store.Record) error {
-			if r.Kind == store.KindOrdinary {
+			if r.Kind == wire.KindOrdinary {
 				ordinary++
 				users[string(r.ResultKey)] = true
 				return nil
@@ -60,7 +60,7 @@ func TestLeakDifferencingEpochs(t *testing.T) {
 	}
 	target := newVisitor(t, d, "target")
 	recs := vs[0].recs[:2] // the target was where a was
-	target.upload(t, client.Ordinary, "", recs)
+	target.upload(t, wire.KindOrdinary, "", recs)
 	runEpoch(t, d, vs[0].c)
 	for i, s := range d.Servers {
 		id, _ := s.LastRun("exposure")
@@ -77,7 +77,7 @@ func TestLeakDifferencingEpochs(t *testing.T) {
 		t.Error("a lost the first epoch's result")
 	}
 	for _, name := range []string{"x", "y"} {
-		newVisitor(t, d, name).upload(t, client.Ordinary, "", vs[2].recs[:1])
+		newVisitor(t, d, name).upload(t, wire.KindOrdinary, "", vs[2].recs[:1])
 	}
 	runEpoch(t, d, vs[0].c)
 	if sum := lastSummary(t, d); sum.Deferred {

@@ -16,6 +16,7 @@ import (
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap/regionjob"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Metrics (GET /metrics on the operator's listener only: HTTPHandler, which
@@ -416,7 +417,7 @@ func (s *Server) HTTPHandler() http.Handler {
 			K       uint32        `json:"k"`
 			Uploads compute.Count `json:"uploads"`
 			Regions []region      `json:"regions"`
-		}{Day: store.Day(rm.Day).String(), K: rm.K, Uploads: compute.KCount(int(rm.Uploads), int(rm.K)), Regions: []region{}}
+		}{Day: record.Day(rm.Day).String(), K: rm.K, Uploads: compute.KCount(int(rm.Uploads), int(rm.K)), Regions: []region{}}
 		for _, rc := range rm.Released {
 			if int(rc.Region) < len(s.m.Params.Regions) {
 				out.Regions = append(out.Regions, region{s.m.Params.Regions[rc.Region], rc.Count})

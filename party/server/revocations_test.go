@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/party/server"
@@ -68,7 +67,7 @@ func TestRevokedCode(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if st, err := v.c.Upload(ctx, client.Positive, codes[0], positiveRecords(2, 0)); err != nil || !st.Complete {
+	if st, err := v.c.Upload(ctx, wire.KindPositive, codes[0], positiveRecords(2, 0)); err != nil || !st.Complete {
 		t.Fatalf("positive upload before any revocation: %v", err)
 	}
 	install := func(data []byte, want bool) {
@@ -89,16 +88,16 @@ func TestRevokedCode(t *testing.T) {
 		}
 	}
 	// Revoked before use.
-	_, err = v.c.Upload(ctx, client.Positive, codes[1], positiveRecords(2, 1))
+	_, err = v.c.Upload(ctx, wire.KindPositive, codes[1], positiveRecords(2, 1))
 	if refusal(err) != wire.CodeCodeRevoked {
 		t.Fatalf("revoked code: %v, want %v", err, wire.CodeCodeRevoked)
 	}
 	// Revoked after use: the stored report stays, another use is refused.
-	_, err = v.c.Upload(ctx, client.Positive, codes[0], positiveRecords(2, 2))
+	_, err = v.c.Upload(ctx, wire.KindPositive, codes[0], positiveRecords(2, 2))
 	if refusal(err) != wire.CodeCodeRevoked {
 		t.Fatalf("code revoked after use: %v, want %v", err, wire.CodeCodeRevoked)
 	}
-	if st, err := v.c.Upload(ctx, client.Positive, codes[2], positiveRecords(2, 3)); err != nil || !st.Complete {
+	if st, err := v.c.Upload(ctx, wire.KindPositive, codes[2], positiveRecords(2, 3)); err != nil || !st.Complete {
 		t.Fatalf("a code not revoked: %v", err)
 	}
 	for i, st := range d.Stores {

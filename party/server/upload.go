@@ -34,16 +34,9 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 	if u.Kind != wire.KindPositive {
 		user = compute.UserKey{ResultKey: u.ResultKey, TokenHash: u.TokenHash}.Bytes()
 	}
-	share := make([]byte, 0, len(u.Records)*wire.ShareSize)
-	for i := range u.Records {
-		r := &u.Records[i]
-		start := len(share)
-		share = r.AppendShare(share)
-		a.Days[i] = r.Day
-		a.Records[i] = store.Record{
-			Day: store.Day(r.Day), ID: r.ID[:], ResultKey: user,
-			Kind: store.Kind(u.Kind), Share: share[start:len(share):len(share)],
-		}
+	for i, r := range u.Records {
+		a.Days[i] = uint32(r.Day)
+		a.Records[i] = store.Record{Record: r, ResultKey: user, Kind: u.Kind}
 	}
 	msg, err := s.host().Admit(a)
 	if err != nil {

@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/safetrace/safetrace/mpc/group"
+	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -42,19 +45,29 @@ func scanDir(t *testing.T, dir string, markers [][]byte) map[int][]string {
 
 // rawKeys reads the live day keys from a key file, as someone with the disk
 // would.
-func rawKeys(t *testing.T, path string) map[Day][]byte {
+func rawKeys(t *testing.T, path string) map[record.Day][]byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := map[Day][]byte{}
+	m := map[record.Day][]byte{}
 	for i := slotSize; i+slotSize <= len(b); i += slotSize {
 		if s := b[i : i+slotSize]; s[0] == 1 {
-			m[Day(binary.BigEndian.Uint32(s[1:5]))] = bytes.Clone(s[5:37])
+			m[record.Day(binary.BigEndian.Uint32(s[1:5]))] = bytes.Clone(s[5:37])
 		}
 	}
 	return m
+}
+
+// markShare returns a share of a random point whose encoding mk records as
+// a marker.
+func markShare(mk func(bool, []byte) []byte, live bool) (sh record.Share) {
+	p := make([]group.Point, 1)
+	group.Random(p, rand.Reader)
+	sh.Point = p[0]
+	mk(live, sh.AppendShare(nil)[:32])
+	return sh
 }
 
 func marker() []byte {
@@ -74,11 +87,10 @@ func TestLeakDeletedSharesOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	today := DayOf(t0)
+	today := record.DayOf(t0)
 	old := today - 20
 	var oldMarks, liveMarks [][]byte
-	mk := func(live bool) []byte {
-		m := marker()
+	mark := func(live bool, m []byte) []byte {
 		if live {
 			liveMarks = append(liveMarks, m)
 		} else {
@@ -86,11 +98,12 @@ func TestLeakDeletedSharesOnDisk(t *testing.T) {
 		}
 		return m
 	}
+	mk := func(live bool) []byte { return mark(live, marker()) }
 	for i := range 20 {
-		for _, d := range []Day{old, today} {
-			u := upload(fmt.Sprint("u", d, "-", i), d, 4, KindOrdinary)
+		for _, d := range []record.Day{old, today} {
+			u := upload(fmt.Sprint("u", uint32(d), "-", i), d, 4, wire.KindOrdinary)
 			for j := range u.Records {
-				u.Records[j].Share = append(mk(d == today), bytes.Repeat([]byte{0xAA}, 64)...)
+				u.Records[j].Share = markShare(mark, d == today)
 				u.Records[j].ResultKey = mk(d == today)
 			}
 			if _, err := s.PutUpload(u, d.Time()); err != nil {
@@ -141,7 +154,7 @@ func TestLeakDeletedSharesOnDisk(t *testing.T) {
 		t.Fatalf("the old day key does not open an old record: %v", err)
 	}
 	r, err := decodeRecord(ad[len("record\x00"):], p)
-	if err != nil || !bytes.Contains(bytes.Join(oldMarks, nil), r.Share[:32]) {
+	if err != nil || !bytes.Contains(bytes.Join(oldMarks, nil), r.AppendShare(nil)[:32]) {
 		t.Fatalf("decrypted record %v %v", r, err)
 	}
 
@@ -183,7 +196,7 @@ func TestLeakDeletedSharesOnDisk(t *testing.T) {
 	defer s.Close()
 	var got [][]byte
 	s.ForEachRecord(0, today, func(r *Record) error {
-		got = append(got, bytes.Clone(r.Share[:32]), bytes.Clone(r.ResultKey))
+		got = append(got, bytes.Clone(r.AppendShare(nil)[:32]), bytes.Clone(r.ResultKey))
 		return nil
 	})
 	if len(got) != 160 {
@@ -200,11 +213,11 @@ func TestLeakDeletedSharesOnDisk(t *testing.T) {
 	}
 }
 
-func recordsOf(t *testing.T, s *Store, from, to Day) map[string]string {
+func recordsOf(t *testing.T, s *Store, from, to record.Day) map[string]string {
 	t.Helper()
 	m := map[string]string{}
 	if err := s.ForEachRecord(from, to, func(r *Record) error {
-		m[string(r.ID)] = string(r.Share)
+		m[idString(r.ID)] = string(r.AppendShare(nil))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -223,14 +236,14 @@ func TestAttackStoreFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { s.Close() }()
-	today := DayOf(t0)
-	if _, err := s.PutUpload(upload("honest", today, 10, KindOrdinary), t0); err != nil {
+	today := record.DayOf(t0)
+	if _, err := s.PutUpload(upload("honest", today, 10, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
 	}
 	want := recordsOf(t, s, 0, today)
 	var i int
 	for ; ; i++ {
-		_, err := s.PutUpload(upload(fmt.Sprint("flood", i), today-16, 7, KindOrdinary), t0)
+		_, err := s.PutUpload(upload(fmt.Sprint("flood", i), today-16, 7, wire.KindOrdinary), t0)
 		if errors.Is(err, ErrFull) {
 			if err.Error() != "store: the party's store is full (94 stored, 7 more, limit 100)" {
 				t.Fatalf("error %q", err)
@@ -261,7 +274,7 @@ func TestAttackStoreFlood(t *testing.T) {
 	if _, err := s.PutRunInput(&Upload{ID: []byte("region"), ContentHash: [32]byte{1}}, 6, "map", []byte("x"), t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PutUpload(upload("flood3", today-16, 7, KindOrdinary), t0); err != nil {
+	if _, err := s.PutUpload(upload("flood3", today-16, 7, wire.KindOrdinary), t0); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	s.Close()
@@ -271,7 +284,7 @@ func TestAttackStoreFlood(t *testing.T) {
 	if st, err := s.Stats(); err != nil || st.Records != 94 || st.RunItems != 6 || st.MaxRecords != 100 || st.DBBytes == 0 {
 		t.Fatalf("stats after restart %+v %v", st, err)
 	}
-	if _, err := s.PutUpload(upload("late", today, 1, KindOrdinary), t0); !errors.Is(err, ErrFull) {
+	if _, err := s.PutUpload(upload("late", today, 1, wire.KindOrdinary), t0); !errors.Is(err, ErrFull) {
 		t.Fatalf("after restart: %v", err)
 	}
 	// Expiry deletes the flood (its day is out of the window) and makes room.
@@ -285,7 +298,7 @@ func TestAttackStoreFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	for j := range 12 {
-		if _, err := s.PutUpload(upload(fmt.Sprint("new", j), today, 7, KindOrdinary), t0); err != nil {
+		if _, err := s.PutUpload(upload(fmt.Sprint("new", j), today, 7, wire.KindOrdinary), t0); err != nil {
 			t.Fatalf("upload %d after expiry: %v", j, err)
 		}
 	}
@@ -305,9 +318,9 @@ func TestAttackUserDayQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { s.Close() }()
-	today := DayOf(t0)
-	keyed := func(id string, d Day, n int, key string) *Upload {
-		u := upload(id, d, n, KindOrdinary)
+	today := record.DayOf(t0)
+	keyed := func(id string, d record.Day, n int, key string) *Upload {
+		u := upload(id, d, n, wire.KindOrdinary)
 		for i := range u.Records {
 			u.Records[i].ResultKey = []byte(key)
 		}
@@ -378,7 +391,7 @@ func TestOpenRefuses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.PutUpload(upload("u", DayOf(t0), 1, KindOrdinary), t0)
+		s.PutUpload(upload("u", record.DayOf(t0), 1, wire.KindOrdinary), t0)
 		s.Close()
 	}
 	kb, _ := os.ReadFile(keyPath(b))
@@ -400,9 +413,9 @@ func TestOpenRefuses(t *testing.T) {
 // the torn slot is zeroed at Open and the other days stay readable.
 func TestKeyFileTornSlot(t *testing.T) {
 	s, path := openTemp(t)
-	today := DayOf(t0)
-	for _, d := range []Day{today - 1, today} {
-		if _, err := s.PutUpload(upload(fmt.Sprint("u", d), d, 2, KindOrdinary), t0); err != nil {
+	today := record.DayOf(t0)
+	for _, d := range []record.Day{today - 1, today} {
+		if _, err := s.PutUpload(upload(fmt.Sprint("u", d), d, 2, wire.KindOrdinary), t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -436,12 +449,12 @@ func TestKeyFileTornSlot(t *testing.T) {
 // sees a record whose key is gone, and the counts stay right.
 func TestExpireConcurrent(t *testing.T) {
 	s, _ := openTemp(t)
-	today := DayOf(t0)
+	today := record.DayOf(t0)
 	done := make(chan error, 3)
 	go func() {
 		for i := range 200 {
-			d := today - Day(i%30)
-			if _, err := s.PutUpload(upload(fmt.Sprint("c", i), d, 2, KindOrdinary), t0); err != nil {
+			d := today - record.Day(i%30)
+			if _, err := s.PutUpload(upload(fmt.Sprint("c", i), d, 2, wire.KindOrdinary), t0); err != nil {
 				done <- err
 				return
 			}

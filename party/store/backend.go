@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -47,7 +48,7 @@ type Backend interface {
 	AddRunInput(runID string, data []byte, now time.Time) error
 	// ForEachRecord streams the records of days from..to (inclusive) in
 	// (day, id) order, in bounded memory.
-	ForEachRecord(from, to Day, fn func(r *Record) error) error
+	ForEachRecord(from, to record.Day, fn func(r *Record) error) error
 	// ForEachRunInput streams a run's inputs in the order added.
 	ForEachRunInput(runID string, fn func(data []byte) error) error
 	// RunExists reports whether a run exists.

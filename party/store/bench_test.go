@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // BenchmarkPutUpload stores uploads of 100 records of 96-byte shares, each
@@ -15,13 +18,13 @@ func BenchmarkPutUpload(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	day := DayOf(t0)
-	share := make([]byte, 96)
+	day := record.DayOf(t0)
 	for i := 0; b.Loop(); i++ {
 		u := &Upload{ID: []byte(fmt.Sprint("b", i))}
 		for j := range 100 {
-			u.Records = append(u.Records, Record{Day: day, ID: []byte(fmt.Sprintf("b%d/%d", i, j)),
-				ResultKey: []byte(fmt.Sprintf("user key %064d", i)), Kind: KindOrdinary, Share: share})
+			r := Record{ResultKey: []byte(fmt.Sprintf("user key %064d", i)), Kind: wire.KindOrdinary}
+			r.Day, r.ID = day, recID(fmt.Sprintf("b%d/%d", i, j))
+			u.Records = append(u.Records, r)
 		}
 		u.ContentHash = sha256.Sum256(u.ID)
 		if _, err := s.PutUpload(u, t0); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -38,12 +39,12 @@ var (
 
 // runDay is the day whose key seals the inputs of run bucket b: the day the
 // run was created, so that the key lives as long as the run.
-func runDay(b *bolt.Bucket) (Day, error) {
+func runDay(b *bolt.Bucket) (record.Day, error) {
 	v := b.Get(runCreated)
 	if len(v) != 8 {
 		return 0, errors.New("store: corrupt run entry")
 	}
-	return DayOf(time.Unix(0, int64(binary.BigEndian.Uint64(v)))), nil
+	return record.DayOf(time.Unix(0, int64(binary.BigEndian.Uint64(v)))), nil
 }
 
 // addRunInput appends data to run runID in tx, creating the run at now, and
@@ -164,7 +165,7 @@ func (s *Store) Expire(now time.Time, retentionDays int) (Expired, error) {
 	}
 	window := time.Duration(retentionDays) * 24 * time.Hour
 	cutoff := now.Add(-window).UnixNano()
-	cutoffDay := int64(DayOf(now)) - int64(retentionDays)
+	cutoffDay := int64(record.DayOf(now)) - int64(retentionDays)
 	s.shred.Lock()
 	defer s.shred.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -227,7 +228,7 @@ func (s *Store) Expire(now time.Time, retentionDays int) (Expired, error) {
 		return Expired{}, fmt.Errorf("store: expire: %w", err)
 	}
 	if cutoffDay > 0 {
-		if e.DayKeys, err = s.keys.destroyBefore(Day(cutoffDay)); err != nil {
+		if e.DayKeys, err = s.keys.destroyBefore(record.Day(cutoffDay)); err != nil {
 			return e, err
 		}
 	}

@@ -1,6 +1,10 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/safetrace/safetrace/wire/record"
+)
 
 // What other implementations of Backend (package pgstore) share with this
 // one: the day-key file, the sealing of values and the record encoding, so
@@ -33,14 +37,14 @@ func OpenDayKeys(path string, id [16]byte) (*DayKeys, error) {
 }
 
 // Ensure returns day d's key, creating it (fsynced to the file) if needed.
-func (k *DayKeys) Ensure(d Day) (DayKey, error) {
+func (k *DayKeys) Ensure(d record.Day) (DayKey, error) {
 	dk, err := k.k.ensure(d)
 	return DayKey{dk}, err
 }
 
 // Get returns day d's key, reading the file again if it is not known; it
 // returns ErrKeyGone if the key does not exist.
-func (k *DayKeys) Get(d Day) (DayKey, error) {
+func (k *DayKeys) Get(d record.Day) (DayKey, error) {
 	if dk := k.k.get(d); dk != nil {
 		return DayKey{dk}, nil
 	}
@@ -48,10 +52,10 @@ func (k *DayKeys) Get(d Day) (DayKey, error) {
 }
 
 // DestroyBefore overwrites the keys of the days before cut in the file.
-func (k *DayKeys) DestroyBefore(cut Day) (int, error) { return k.k.destroyBefore(cut) }
+func (k *DayKeys) DestroyBefore(cut record.Day) (int, error) { return k.k.destroyBefore(cut) }
 
 // ForgetBefore drops the in-memory keys of days before cut.
-func (k *DayKeys) ForgetBefore(cut Day) { k.k.forgetBefore(cut) }
+func (k *DayKeys) ForgetBefore(cut record.Day) { k.k.forgetBefore(cut) }
 
 // Live returns the number of live keys known to this process.
 func (k *DayKeys) Live() int {
@@ -70,7 +74,7 @@ func (k DayKey) Seal(ad, plain []byte) []byte { return k.dk.seal(ad, plain) }
 func (k DayKey) Open(buf, ad, v []byte) ([]byte, error) { return k.dk.open(buf, ad, v) }
 
 // QuotaKey is the key of the counter of resultKey's records on day d.
-func (k DayKey) QuotaKey(d Day, resultKey []byte) []byte { return k.dk.quotaKey(d, resultKey) }
+func (k DayKey) QuotaKey(d record.Day, resultKey []byte) []byte { return k.dk.quotaKey(d, resultKey) }
 
 // Helpers of the shared scheme.
 var (
@@ -98,23 +102,9 @@ var (
 // CodeGrace is how long past its expiry a used code's entry is kept.
 const CodeGrace = codeGrace
 
-// CheckRecords checks the ids and kinds of an upload's records as
-// PutUpload does.
-func CheckRecords(u *Upload) error {
-	if err := checkID("upload id", u.ID); err != nil {
-		return err
-	}
-	for i := range u.Records {
-		r := &u.Records[i]
-		if err := checkID(fmt.Sprintf("record %d id", i), r.ID); err != nil {
-			return err
-		}
-		if r.Kind != KindOrdinary && r.Kind != KindPositive {
-			return fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)
-		}
-	}
-	return nil
-}
+// CheckRecords checks the upload id and the kinds of an upload's records
+// as PutUpload does.
+func CheckRecords(u *Upload) error { return checkRecords(u) }
 
 // Defaults applies the defaults to o's zero fields.
 func (o Options) Defaults() Options {

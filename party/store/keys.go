@@ -59,6 +59,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 const (
@@ -81,7 +83,7 @@ type keyring struct {
 	mu    sync.Mutex
 	f     *os.File
 	id    [16]byte
-	days  map[Day]*dayKey
+	days  map[record.Day]*dayKey
 	free  []int // zero slots, reused before the file grows
 	slots int   // slots in the file, the header not counted
 }
@@ -128,7 +130,7 @@ func createKeyring(path string, id [16]byte) (*keyring, error) {
 		d.Sync()
 		d.Close()
 	}
-	return &keyring{f: f, id: id, days: map[Day]*dayKey{}}, nil
+	return &keyring{f: f, id: id, days: map[record.Day]*dayKey{}}, nil
 }
 
 // openKeyring opens the key file of the store with id. Slots whose checksum
@@ -142,7 +144,7 @@ func openKeyring(path string, id [16]byte) (*keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	k := &keyring{f: f, id: id, days: map[Day]*dayKey{}}
+	k := &keyring{f: f, id: id, days: map[record.Day]*dayKey{}}
 	if err := k.load(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("store: key file %s: %w", path, err)
@@ -167,7 +169,7 @@ func (k *keyring) load() error {
 		case allZero(s):
 			k.free = append(k.free, i)
 		case s[0] == 1 && hmac.Equal(s[56:], slotSum(k.id, s)):
-			d := Day(binary.BigEndian.Uint32(s[1:5]))
+			d := record.Day(binary.BigEndian.Uint32(s[1:5]))
 			if k.days[d] != nil {
 				return fmt.Errorf("two keys for day %s", d)
 			}
@@ -223,7 +225,7 @@ func deriveDayKey(raw []byte) (*dayKey, error) {
 }
 
 // get returns day d's key, or nil.
-func (k *keyring) get(d Day) *dayKey {
+func (k *keyring) get(d record.Day) *dayKey {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if dk := k.days[d]; dk != nil {
@@ -241,7 +243,7 @@ func (k *keyring) get(d Day) *dayKey {
 // keys created by another process appear, keys it destroyed vanish.
 func (k *keyring) reload() error {
 	days, free, slots := k.days, k.free, k.slots
-	k.days, k.free, k.slots = map[Day]*dayKey{}, nil, 0
+	k.days, k.free, k.slots = map[record.Day]*dayKey{}, nil, 0
 	if err := k.load(); err != nil {
 		k.days, k.free, k.slots = days, free, slots
 		return err
@@ -251,7 +253,7 @@ func (k *keyring) reload() error {
 
 // forgetBefore drops the in-memory keys of days before cut, which another
 // process destroyed in the file.
-func (k *keyring) forgetBefore(cut Day) {
+func (k *keyring) forgetBefore(cut record.Day) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for d := range k.days {
@@ -263,10 +265,10 @@ func (k *keyring) forgetBefore(cut Day) {
 
 // snapshot returns a copy of the live keys, for a reader that must not see a
 // key vanish under it.
-func (k *keyring) snapshot() map[Day]*dayKey {
+func (k *keyring) snapshot() map[record.Day]*dayKey {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	m := make(map[Day]*dayKey, len(k.days))
+	m := make(map[record.Day]*dayKey, len(k.days))
 	for d, v := range k.days {
 		m[d] = v
 	}
@@ -275,7 +277,7 @@ func (k *keyring) snapshot() map[Day]*dayKey {
 
 // ensure returns day d's key, creating it (written and fsynced to the key
 // file) if there is none.
-func (k *keyring) ensure(d Day) (*dayKey, error) {
+func (k *keyring) ensure(d record.Day) (*dayKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if dk := k.days[d]; dk != nil {
@@ -328,7 +330,7 @@ func (k *keyring) ensure(d Day) (*dayKey, error) {
 // destroyBefore reads the file again and overwrites the slots of all keys of days before cut with
 // zeros, fsyncs the key file, and forgets the keys. It returns how many it
 // destroyed.
-func (k *keyring) destroyBefore(cut Day) (int, error) {
+func (k *keyring) destroyBefore(cut record.Day) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	unlock, err := lockFile(k.f)
@@ -340,7 +342,7 @@ func (k *keyring) destroyBefore(cut Day) (int, error) {
 		return 0, fmt.Errorf("store: key file: %w", err)
 	}
 	zero := make([]byte, slotSize)
-	var gone []Day
+	var gone []record.Day
 	for d, dk := range k.days {
 		if d >= cut {
 			continue
@@ -390,7 +392,7 @@ func (dk *dayKey) open(buf, ad, v []byte) ([]byte, error) {
 }
 
 // quotaKey is the bbolt key of the counter of records of resultKey on day d.
-func (dk *dayKey) quotaKey(d Day, resultKey []byte) []byte {
+func (dk *dayKey) quotaKey(d record.Day, resultKey []byte) []byte {
 	m := hmac.New(sha256.New, dk.quota)
 	m.Write(resultKey)
 	return m.Sum(binary.BigEndian.AppendUint32(nil, uint32(d)))[:4+16]

@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,33 +24,10 @@ func (s *Store) PutRunInput(u *Upload, count int, runID string, input []byte, no
 	if err := checkRunID(runID); err != nil {
 		return Receipt{}, err
 	}
-	var rc Receipt
-	s.shred.RLock()
-	defer s.shred.RUnlock()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		ub := tx.Bucket(bucketUploads)
-		old, done, err := beginUpload(tx, u, now)
-		if err != nil || done {
-			rc = old
-			return err
-		}
-		items := int64(max(count, 1))
-		if err := s.checkRoom(tx, items); err != nil {
-			return err
-		}
-		if err := s.addRunInput(tx, runID, input, items, now); err != nil {
-			return err
-		}
-		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
-		return ub.Put(u.ID, encodeReceipt(rc))
+	items := int64(max(count, 1))
+	return s.putUpload(u, now, "put run input", count, items, func(tx *bolt.Tx) error {
+		return s.addRunInput(tx, runID, input, items, now)
 	})
-	if err != nil {
-		if isClientError(err) {
-			return Receipt{}, err
-		}
-		return Receipt{}, fmt.Errorf("store: put run input: %w", err)
-	}
-	return rc, nil
 }
 
 // RunExists reports whether run runID has been created (by AddRunInput or

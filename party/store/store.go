@@ -40,6 +40,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -255,18 +256,6 @@ func (s *Store) checkRoom(tx *bolt.Tx, n int64) error {
 	return nil
 }
 
-// Day is a UTC calendar day, counted from 1970-01-01.
-type Day uint32
-
-// DayOf returns the UTC day of t.
-func DayOf(t time.Time) Day { return Day(t.Unix() / 86400) }
-
-// Time returns the start of day d (UTC).
-func (d Day) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
-
-// String returns d as YYYY-MM-DD.
-func (d Day) String() string { return d.Time().Format(time.DateOnly) }
-
 // UseCode records the authority code id as used at now, or returns
 // ErrCodeUsed if it was used before. expires is the code's expiry: the entry is
 // kept at least until then (see Expire). For a positive report, set
@@ -334,7 +323,7 @@ func (s *Store) PutResult(userKey, blob []byte, now time.Time) (uint64, error) {
 // DayOf(now). The value is the created time (int64 BE Unix ns, in the clear
 // for Expire) and the sealed blob.
 func (s *Store) putResult(b *bolt.Bucket, userKey []byte, seq uint64, blob []byte, now time.Time) error {
-	dk, err := s.keys.ensure(DayOf(now))
+	dk, err := s.keys.ensure(record.DayOf(now))
 	if err != nil {
 		return err
 	}
@@ -356,7 +345,7 @@ func (s *Store) Results(userKey []byte) ([]Result, error) {
 				return fmt.Errorf("corrupt result entry")
 			}
 			created := time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
-			dk, err := s.keyFor(keys, DayOf(created))
+			dk, err := s.keyFor(keys, record.DayOf(created))
 			if err != nil {
 				return err
 			}
@@ -376,7 +365,7 @@ func (s *Store) Results(userKey []byte) ([]Result, error) {
 
 // keyFor returns day d's key from a snapshot taken before the reading
 // transaction began, or from the live keys if it was created since.
-func (s *Store) keyFor(snap map[Day]*dayKey, d Day) (*dayKey, error) {
+func (s *Store) keyFor(snap map[record.Day]*dayKey, d record.Day) (*dayKey, error) {
 	if dk := snap[d]; dk != nil {
 		return dk, nil
 	}

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safetrace/safetrace/mpc/field"
+	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -45,20 +50,36 @@ func reopen(t *testing.T, s *Store, path string) *Store {
 	return s2
 }
 
-func upload(id string, day Day, n int, kind Kind) *Upload {
+func upload(id string, day record.Day, n int, kind wire.Kind) *Upload {
 	u := &Upload{ID: []byte(id)}
 	for i := range n {
-		u.Records = append(u.Records, Record{
-			Day: day, ID: []byte(fmt.Sprintf("%s/r%d", id, i)),
-			ResultKey: bytes.Repeat([]byte{9}, 32), Kind: kind,
-			Share: []byte(fmt.Sprintf("share %s %d", id, i)),
-		})
+		r := Record{ResultKey: bytes.Repeat([]byte{9}, 32), Kind: kind}
+		r.Day, r.ID, r.Share = day, recID(fmt.Sprintf("%s/r%d", id, i)), testShare(fmt.Sprintf("share %s %d", id, i))
+		u.Records = append(u.Records, r)
 	}
 	u.ContentHash = sha256.Sum256([]byte(fmt.Sprint(id, day, n, kind)))
 	return u
 }
 
-func count(t *testing.T, s *Store, from, to Day) int {
+// recID returns the record id spelling s, padded with zeros.
+func recID(s string) (id [wire.IDSize]byte) {
+	if copy(id[:], s) < len(s) {
+		panic("record id " + s + " too long")
+	}
+	return id
+}
+
+// testShare returns a canonical share whose point is hashed from s.
+func testShare(s string) (sh record.Share) {
+	h := sha512.Sum512([]byte(s))
+	sh.Point.SetUniformBytes(h[:])
+	return sh
+}
+
+// idString is a record id without its zero padding.
+func idString(id [wire.IDSize]byte) string { return string(bytes.TrimRight(id[:], "\x00")) }
+
+func count(t *testing.T, s *Store, from, to record.Day) int {
 	t.Helper()
 	n := 0
 	if err := s.ForEachRecord(from, to, func(*Record) error { n++; return nil }); err != nil {
@@ -69,8 +90,8 @@ func count(t *testing.T, s *Store, from, to Day) int {
 
 func TestUploadsSurviveReopen(t *testing.T) {
 	s, path := openTemp(t)
-	day := DayOf(t0)
-	u := upload("u1", day, 3, KindOrdinary)
+	day := record.DayOf(t0)
+	u := upload("u1", day, 3, wire.KindOrdinary)
 	rc, err := s.PutUpload(u, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -79,16 +100,16 @@ func TestUploadsSurviveReopen(t *testing.T) {
 	var got []Record
 	s.ForEachRecord(day, day, func(r *Record) error {
 		c := *r
-		c.ID, c.Share, c.UploadID = bytes.Clone(r.ID), bytes.Clone(r.Share), bytes.Clone(r.UploadID)
+		c.UploadID = bytes.Clone(r.UploadID)
 		got = append(got, c)
 		return nil
 	})
 	if len(got) != 3 {
 		t.Fatalf("%d records after reopening", len(got))
 	}
-	r := got[1]
-	if r.Day != day || string(r.ID) != "u1/r1" || string(r.UploadID) != "u1" || r.Kind != KindOrdinary ||
-		!r.Created.Equal(t0) || string(r.Share) != "share u1 1" || len(r.ResultKey) != 32 {
+	r, sh := got[1], testShare("share u1 1")
+	if r.Day != day || r.ID != recID("u1/r1") || string(r.UploadID) != "u1" || r.Kind != wire.KindOrdinary ||
+		!r.Created.Equal(t0) || !bytes.Equal(r.AppendShare(nil), sh.AppendShare(nil)) || len(r.ResultKey) != 32 {
 		t.Fatalf("record changed: %+v", r)
 	}
 	rc2, ok, err := s.Upload([]byte("u1"))
@@ -99,13 +120,13 @@ func TestUploadsSurviveReopen(t *testing.T) {
 
 func TestIdempotentUpload(t *testing.T) {
 	s, path := openTemp(t)
-	day := DayOf(t0)
-	rc1, err := s.PutUpload(upload("u1", day, 2, KindOrdinary), t0)
+	day := record.DayOf(t0)
+	rc1, err := s.PutUpload(upload("u1", day, 2, wire.KindOrdinary), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s = reopen(t, s, path)
-	rc2, err := s.PutUpload(upload("u1", day, 2, KindOrdinary), t0.Add(time.Minute))
+	rc2, err := s.PutUpload(upload("u1", day, 2, wire.KindOrdinary), t0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,20 +136,20 @@ func TestIdempotentUpload(t *testing.T) {
 	if n := count(t, s, 0, day+10); n != 2 {
 		t.Fatalf("%d records", n)
 	}
-	_, err = s.PutUpload(upload("u1", day, 3, KindOrdinary), t0)
+	_, err = s.PutUpload(upload("u1", day, 3, wire.KindOrdinary), t0)
 	if !errors.Is(err, ErrUploadReused) || err.Error() != "store: upload id reused with different content" {
 		t.Fatalf("reused id: %v", err)
 	}
 	// A record id of the same day from another upload fails and stores nothing.
-	u := upload("u2", day, 2, KindOrdinary)
-	u.Records[1].ID = []byte("u1/r0")
+	u := upload("u2", day, 2, wire.KindOrdinary)
+	u.Records[1].ID = recID("u1/r0")
 	if _, err := s.PutUpload(u, t0); !errors.Is(err, ErrRecordExists) {
 		t.Fatalf("record clash: %v", err)
 	}
 	if _, ok, _ := s.Upload([]byte("u2")); ok || count(t, s, 0, day+10) != 2 {
 		t.Fatal("failed upload stored something")
 	}
-	for _, bad := range []*Upload{{ID: nil}, {ID: make([]byte, 65)}, {ID: []byte("x"), Records: []Record{{ID: []byte("r"), Kind: 7}}}} {
+	for _, bad := range []*Upload{{ID: nil}, {ID: make([]byte, 65)}, {ID: []byte("x"), Records: []Record{{Kind: 7}}}} {
 		if _, err := s.PutUpload(bad, t0); err == nil {
 			t.Fatalf("accepted %+v", bad)
 		}
@@ -137,9 +158,9 @@ func TestIdempotentUpload(t *testing.T) {
 
 func TestCodeOnce(t *testing.T) {
 	s, path := openTemp(t)
-	day := DayOf(t0)
+	day := record.DayOf(t0)
 	code := &CodeUse{ID: [16]byte{1, 2, 3}, Expires: t0.Add(14 * 24 * time.Hour)}
-	p1 := upload("pos1", day, 2, KindPositive)
+	p1 := upload("pos1", day, 2, wire.KindPositive)
 	p1.Code = code
 	if _, err := s.PutUpload(p1, t0); err != nil {
 		t.Fatal(err)
@@ -150,7 +171,7 @@ func TestCodeOnce(t *testing.T) {
 	}
 	s = reopen(t, s, path)
 	// Another report with the same code: refused, and none of its records stored.
-	p2 := upload("pos2", day, 5, KindPositive)
+	p2 := upload("pos2", day, 5, wire.KindPositive)
 	p2.Code = code
 	if _, err := s.PutUpload(p2, t0); !errors.Is(err, ErrCodeUsed) {
 		t.Fatalf("second use: %v", err)
@@ -166,8 +187,8 @@ func TestCodeOnce(t *testing.T) {
 	}
 	// A report that fails after the code check leaves the code unused.
 	fresh := [16]byte{9}
-	p3 := upload("pos3", day, 1, KindPositive)
-	p3.Records[0].ID = []byte("pos1/r0")
+	p3 := upload("pos3", day, 1, wire.KindPositive)
+	p3.Records[0].ID = recID("pos1/r0")
 	p3.Code = &CodeUse{ID: fresh, Expires: code.Expires}
 	if _, err := s.PutUpload(p3, t0); !errors.Is(err, ErrRecordExists) {
 		t.Fatal(err)
@@ -182,9 +203,9 @@ func TestCodeOnce(t *testing.T) {
 
 func TestExpire(t *testing.T) {
 	s, _ := openTemp(t)
-	today := DayOf(t0)
+	today := record.DayOf(t0)
 	for d := today - 20; d <= today; d++ {
-		if _, err := s.PutUpload(upload(fmt.Sprint("u", d), d, 1, KindOrdinary), d.Time()); err != nil {
+		if _, err := s.PutUpload(upload(fmt.Sprint("u", d), d, 1, wire.KindOrdinary), d.Time()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -287,7 +308,7 @@ func TestKill(t *testing.T) {
 			os.Exit(1)
 		}
 		for i := 0; ; i++ {
-			if _, err := s.PutUpload(upload(fmt.Sprint("k", i), DayOf(t0), 3, KindOrdinary), t0); err != nil {
+			if _, err := s.PutUpload(upload(fmt.Sprint("k", i), record.DayOf(t0), 3, wire.KindOrdinary), t0); err != nil {
 				fmt.Println("error", err)
 				os.Exit(1)
 			}
@@ -332,7 +353,7 @@ func TestKill(t *testing.T) {
 			t.Fatalf("acknowledged upload %d lost (%v)", i, err)
 		}
 	}
-	if n := count(t, s, 0, DayOf(t0)); n < 3*(acked+1) || n%3 != 0 {
+	if n := count(t, s, 0, record.DayOf(t0)); n < 3*(acked+1) || n%3 != 0 {
 		t.Fatalf("%d records for %d acknowledged uploads", n, acked+1)
 	}
 }
@@ -346,7 +367,7 @@ func TestKill(t *testing.T) {
 func TestLeakCodeUseTime(t *testing.T) {
 	s, _ := openTemp(t)
 	at := t0.Add(1234567 * time.Nanosecond)
-	p := upload("pos-link", DayOf(at), 2, KindPositive)
+	p := upload("pos-link", record.DayOf(at), 2, wire.KindPositive)
 	p.Code = &CodeUse{ID: [16]byte{9, 9, 9}, Expires: at.Add(time.Hour)}
 	if _, err := s.PutUpload(p, at); err != nil {
 		t.Fatal(err)
@@ -368,5 +389,30 @@ func TestLeakCodeUseTime(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRecordEncodingStable pins a record's stored key and value to the
+// layout databases already hold: key day || id, value version 1, kind,
+// created, then upload id, result key and the 96-byte share, each with a
+// uvarint length.
+func TestRecordEncodingStable(t *testing.T) {
+	var r Record
+	r.Day, r.ID = 20000, recID("record id 16 by.")
+	r.Weight = field.ScalarField{}.FromUint64(7)
+	r.Minutes = field.ScalarField{}.FromUint64(300)
+	r.UploadID, r.ResultKey, r.Kind, r.Created = []byte("upload"), []byte("rk"), wire.KindPositive, time.Unix(0, 1e18).UTC()
+	key, _ := hex.DecodeString("00004e20" + hex.EncodeToString([]byte("record id 16 by.")))
+	if got := recordKey(r.Day, r.ID[:]); !bytes.Equal(got, key) {
+		t.Fatalf("key %x, want %x", got, key)
+	}
+	want := "0102" + "0de0b6b3a7640000" + "06" + hex.EncodeToString([]byte("upload")) + "02" + hex.EncodeToString([]byte("rk")) + "60" +
+		strings.Repeat("00", 32) + "07" + strings.Repeat("00", 31) + "2c01" + strings.Repeat("00", 30)
+	if got := hex.EncodeToString(encodeRecord(&r)); got != want {
+		t.Fatalf("value %s,\nwant  %s", got, want)
+	}
+	back, err := decodeRecord(key, encodeRecord(&r))
+	if err != nil || back.Day != r.Day || back.ID != r.ID || back.Weight != r.Weight || back.Minutes != r.Minutes || back.Kind != r.Kind || !back.Created.Equal(r.Created) {
+		t.Fatalf("decoded %+v, %v", back, err)
 	}
 }

@@ -7,28 +7,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 	bolt "go.etcd.io/bbolt"
 )
 
-// Kind says whether a record belongs to an ordinary upload or to a positive
-// report. (Whether it came from a venue, GPS or an encounter is hashed into
-// the record's key and is not known to the party.)
-type Kind uint8
-
-const (
-	KindOrdinary Kind = 1
-	KindPositive Kind = 2
-)
-
-// Record is one record's share held by this party, with its metadata.
+// Record is one record's share as it arrived in an upload, with this
+// party's metadata. The record's kind (ordinary or positive) is its
+// upload's; whether it came from a venue, GPS or an encounter is hashed
+// into the record's key and is not known to the party.
 type Record struct {
-	Day       Day    // UTC day of the record's time bucket
-	ID        []byte // client-chosen random record id, 1..MaxIDLen bytes
+	wire.Record
 	UploadID  []byte // set by PutUpload
 	ResultKey []byte // the user's X25519 result public key
-	Kind      Kind
+	Kind      wire.Kind
 	Created   time.Time // set by PutUpload: when this party stored it
-	Share     []byte    // this party's share, opaque to the store
 }
 
 // CodeUse names the authority code that authorises a positive report.
@@ -64,31 +57,10 @@ type Receipt struct {
 // stored. PutUpload sets each record's UploadID and Created; it does not
 // modify u otherwise.
 func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
-	if err := checkID("upload id", u.ID); err != nil {
+	if err := checkRecords(u); err != nil {
 		return Receipt{}, err
 	}
-	for i := range u.Records {
-		r := &u.Records[i]
-		if err := checkID(fmt.Sprintf("record %d id", i), r.ID); err != nil {
-			return Receipt{}, err
-		}
-		if r.Kind != KindOrdinary && r.Kind != KindPositive {
-			return Receipt{}, fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)
-		}
-	}
-	var rc Receipt
-	s.shred.RLock()
-	defer s.shred.RUnlock()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		ub := tx.Bucket(bucketUploads)
-		old, done, err := beginUpload(tx, u, now)
-		if err != nil || done {
-			rc = old
-			return err
-		}
-		if err := s.checkRoom(tx, int64(len(u.Records))); err != nil {
-			return err
-		}
+	return s.putUpload(u, now, "put upload", len(u.Records), int64(len(u.Records)), func(tx *bolt.Tx) error {
 		if err := s.countUserDays(tx, u.Records); err != nil {
 			return err
 		}
@@ -97,7 +69,7 @@ func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 			r := u.Records[i]
 			r.UploadID = u.ID
 			r.Created = now
-			k := recordKey(r.Day, r.ID)
+			k := recordKey(r.Day, r.ID[:])
 			if rb.Get(k) != nil {
 				return fmt.Errorf("%w (day %s, record %d of the upload)", ErrRecordExists, r.Day, i)
 			}
@@ -109,17 +81,39 @@ func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 				return err
 			}
 		}
-		if err := addCounter(tx, metaRecords, int64(len(u.Records))); err != nil {
+		return addCounter(tx, metaRecords, int64(len(u.Records)))
+	})
+}
+
+// putUpload stores upload u in one transaction: unless u was stored before
+// (its first receipt is returned) or its code was used, it checks that
+// items more fit, calls put to store the content, and stores the receipt
+// of count items. Errors other than the client errors are prefixed with
+// "store: " and what.
+func (s *Store) putUpload(u *Upload, now time.Time, what string, count int, items int64, put func(*bolt.Tx) error) (Receipt, error) {
+	var rc Receipt
+	s.shred.RLock()
+	defer s.shred.RUnlock()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		old, done, err := beginUpload(tx, u, now)
+		if err != nil || done {
+			rc = old
 			return err
 		}
-		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: len(u.Records), Stored: time.Unix(0, now.UnixNano()).UTC()}
-		return ub.Put(u.ID, encodeReceipt(rc))
+		if err := s.checkRoom(tx, items); err != nil {
+			return err
+		}
+		if err := put(tx); err != nil {
+			return err
+		}
+		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
+		return tx.Bucket(bucketUploads).Put(u.ID, encodeReceipt(rc))
 	})
 	if err != nil {
 		if isClientError(err) {
 			return Receipt{}, err
 		}
-		return Receipt{}, fmt.Errorf("store: put upload: %w", err)
+		return Receipt{}, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return rc, nil
 }
@@ -142,7 +136,7 @@ func isClientError(err error) bool {
 // cannot be linked to the user.
 func (s *Store) countUserDays(tx *bolt.Tx, recs []Record) error {
 	type userDay struct {
-		day Day
+		day record.Day
 		key string
 	}
 	n := map[userDay]int{}
@@ -195,19 +189,19 @@ func (s *Store) Upload(id []byte) (Receipt, bool, error) {
 // ForEachRecord calls fn for every record with from <= Day <= to, in order of
 // (day, id). The Record and its slices are valid only during the call; copy
 // what must be kept. An error from fn stops the iteration and is returned.
-func (s *Store) ForEachRecord(from, to Day, fn func(r *Record) error) error {
+func (s *Store) ForEachRecord(from, to record.Day, fn func(r *Record) error) error {
 	keys := s.keys.snapshot()
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRecords).Cursor()
 		start := binary.BigEndian.AppendUint32(nil, uint32(from))
 		var buf []byte
 		var dk *dayKey
-		var kd Day
+		var kd record.Day
 		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
 			if len(k) < 5 {
 				return errCorrupt
 			}
-			d := Day(binary.BigEndian.Uint32(k))
+			d := record.Day(binary.BigEndian.Uint32(k))
 			if d > to {
 				break
 			}
@@ -241,19 +235,34 @@ func checkID(what string, id []byte) error {
 	return nil
 }
 
-func recordKey(d Day, id []byte) []byte {
+func recordKey(d record.Day, id []byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(d)), id...)
 }
 
-// Record values (sealed under the day key, see keys.go): version 1, kind, created (int64 BE Unix ns), then upload id,
-// result key and share, each with a uvarint length.
+// checkRecords checks the upload id and the kinds of u's records.
+func checkRecords(u *Upload) error {
+	if err := checkID("upload id", u.ID); err != nil {
+		return err
+	}
+	for i := range u.Records {
+		if k := u.Records[i].Kind; k != wire.KindOrdinary && k != wire.KindPositive {
+			return fmt.Errorf("store: record %d: unknown kind %d", i, k)
+		}
+	}
+	return nil
+}
+
+// Record values (sealed under the day key, see keys.go): version 1, kind,
+// created (int64 BE Unix ns), then upload id, result key and the share
+// (record.Share's 96-byte encoding), each with a uvarint length. The key is
+// day (uint32 BE) || record id (16 bytes).
 const recordVersion = 1
 
 func encodeRecord(r *Record) []byte {
-	b := make([]byte, 0, 10+len(r.UploadID)+len(r.ResultKey)+len(r.Share)+9)
+	b := make([]byte, 0, 10+len(r.UploadID)+len(r.ResultKey)+wire.ShareSize+9)
 	b = append(b, recordVersion, byte(r.Kind))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Created.UnixNano()))
-	for _, f := range [][]byte{r.UploadID, r.ResultKey, r.Share} {
+	for _, f := range [][]byte{r.UploadID, r.ResultKey, r.AppendShare(nil)} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -262,18 +271,24 @@ func encodeRecord(r *Record) []byte {
 
 var errCorrupt = errors.New("store: corrupt record")
 
+// decodeRecord decodes a record's key and sealed value. The record's
+// UploadID and ResultKey alias v.
 func decodeRecord(k, v []byte) (*Record, error) {
-	if len(k) < 5 || len(v) < 10 || v[0] != recordVersion {
+	if len(k) != 4+wire.IDSize || len(v) < 10 || v[0] != recordVersion {
+		return nil, errCorrupt
+	}
+	if k := wire.Kind(v[1]); k != wire.KindOrdinary && k != wire.KindPositive {
 		return nil, errCorrupt
 	}
 	r := &Record{
-		Day:     Day(binary.BigEndian.Uint32(k)),
-		ID:      k[4:],
-		Kind:    Kind(v[1]),
+		Kind:    wire.Kind(v[1]),
 		Created: time.Unix(0, int64(binary.BigEndian.Uint64(v[2:]))).UTC(),
 	}
+	r.Day = record.Day(binary.BigEndian.Uint32(k))
+	copy(r.ID[:], k[4:])
+	var share []byte
 	v = v[10:]
-	for _, f := range []*[]byte{&r.UploadID, &r.ResultKey, &r.Share} {
+	for _, f := range []*[]byte{&r.UploadID, &r.ResultKey, &share} {
 		n, m := binary.Uvarint(v)
 		if m <= 0 || n > uint64(len(v)-m) {
 			return nil, errCorrupt
@@ -283,6 +298,10 @@ func decodeRecord(k, v []byte) (*Record, error) {
 	}
 	if len(v) != 0 {
 		return nil, errCorrupt
+	}
+	var err error
+	if r.Share, err = record.DecodeShare(share); err != nil {
+		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	return r, nil
 }

@@ -19,10 +19,10 @@ import (
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/transport"
-	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap"
 	"github.com/safetrace/safetrace/regionmap/regionjob"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 func wireCode(err error) wire.Code {
@@ -80,7 +80,7 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	day := uint32(store.DayOf(time.Now())) - 1
+	day := uint32(record.DayOf(time.Now())) - 1
 	days := regionmap.Synthetic(7, 36, regions, 0.7)
 	// A malicious positive participant: a presence value of 2.
 	days = append(days, regionmap.Day{Presence: make([]uint64, regions), Positive: 1, Coded: true})
@@ -118,7 +118,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("old day: %v", err)
 	}
 	for i, st := range d.Stores {
-		if ok, _ := st.RunExists("region-map/in/" + store.Day(old).String()); ok {
+		if ok, _ := st.RunExists("region-map/in/" + record.Day(old).String()); ok {
 			t.Errorf("party %d stored an upload it refused", i+1)
 		}
 	}
@@ -174,9 +174,9 @@ func TestEndToEnd(t *testing.T) {
 	// Inputs deleted, today's kept; the day takes no more uploads.
 	for i, st := range d.Stores {
 		nIn := 0
-		st.ForEachRunInput("region-map/in/"+store.Day(day).String(), func([]byte) error { nIn++; return nil })
+		st.ForEachRunInput("region-map/in/"+record.Day(day).String(), func([]byte) error { nIn++; return nil })
 		nToday := 0
-		st.ForEachRunInput("region-map/in/"+store.Day(day+1).String(), func([]byte) error { nToday++; return nil })
+		st.ForEachRunInput("region-map/in/"+record.Day(day+1).String(), func([]byte) error { nToday++; return nil })
 		if nIn != 0 || nToday != 1 {
 			t.Errorf("party %d holds %d inputs of the released day and %d of today", i+1, nIn, nToday)
 		}
@@ -205,7 +205,7 @@ func TestEndToEndRunner(t *testing.T) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	day := uint32(store.DayOf(time.Now())) - 2
+	day := uint32(record.DayOf(time.Now())) - 2
 	days := regionmap.Synthetic(11, 30, regions, 0.8)
 	days[4].Presence[2] = field.P61 - 1 // -1: left out
 	days[4].Coded, days[4].Positive = true, 1
@@ -227,7 +227,7 @@ func TestEndToEndRunner(t *testing.T) {
 		t.Fatalf("run: %v %+v", err, outs)
 	}
 	for _, o := range outs {
-		if !strings.Contains(o.Text, store.Day(day).String()) {
+		if !strings.Contains(o.Text, record.Day(day).String()) {
 			t.Errorf("party %d summary %q", o.Party, o.Text)
 		}
 	}
@@ -247,7 +247,7 @@ func TestEndToEndRunner(t *testing.T) {
 		t.Fatalf("released %+v, oracle %+v", got.Released, want)
 	}
 	for i, st := range d.Stores {
-		if ok, _ := st.RunExists("region-map/in/" + store.Day(day).String()); ok {
+		if ok, _ := st.RunExists("region-map/in/" + record.Day(day).String()); ok {
 			t.Errorf("party %d kept the inputs", i+1)
 		}
 	}

@@ -24,10 +24,11 @@ import (
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
-func inRun(d store.Day) string  { return "region-map/in/" + d.String() }
-func outRun(d store.Day) string { return "region-map/out/" + d.String() }
+func inRun(d record.Day) string  { return "region-map/in/" + d.String() }
+func outRun(d record.Day) string { return "region-map/out/" + d.String() }
 
 // RegionMap is the region map as a compute.Computation of one party, run
 // daily at 00:00 UTC over the days before today. Make one per party with
@@ -35,11 +36,11 @@ func outRun(d store.Day) string { return "region-map/out/" + d.String() }
 // upload slips in after a run took its snapshot.
 type RegionMap struct {
 	mu      sync.Mutex
-	closing map[store.Day]bool
+	closing map[record.Day]bool
 }
 
 // New returns the region-map computation of one party.
-func New() *RegionMap { return &RegionMap{closing: map[store.Day]bool{}} }
+func New() *RegionMap { return &RegionMap{closing: map[record.Day]bool{}} }
 
 // Name returns manifest.ComputationRegionMap.
 func (*RegionMap) Name() string { return manifest.ComputationRegionMap }
@@ -47,7 +48,7 @@ func (*RegionMap) Name() string { return manifest.ComputationRegionMap }
 // Scheduled returns a day.
 func (*RegionMap) Scheduled(*manifest.Manifest) time.Duration { return 24 * time.Hour }
 
-func (c *RegionMap) closed(h compute.Host, d store.Day) (bool, error) {
+func (c *RegionMap) closed(h compute.Host, d record.Day) (bool, error) {
 	if c.closing[d] {
 		return true, nil
 	}
@@ -109,7 +110,7 @@ func (c *RegionMap) Handlers(h compute.Host) map[wire.Type]compute.Handler {
 				return nil, &wire.Error{Code: wire.CodeBadFrame, Message: err.Error()}
 			}
 			if q.Day != 0 {
-				return Map(h, store.Day(q.Day))
+				return Map(h, record.Day(q.Day))
 			}
 			return Latest(h)
 		},
@@ -126,7 +127,7 @@ func (c *RegionMap) upload(h compute.Host, req []byte) (wire.Message, error) {
 	if want := len(h.Manifest().Params.Regions); len(u.Presence) != want {
 		return nil, &wire.Error{Code: wire.CodeBadFrame, Message: fmt.Sprintf("%d region shares, the manifest has %d regions", len(u.Presence), want)}
 	}
-	day := store.Day(u.Day)
+	day := record.Day(u.Day)
 	return h.Admit(&compute.Admission{
 		ID: u.ID, ContentHash: hash, Days: []uint32{u.Day}, Code: u.Code,
 		CodeID: func(id [16]byte) [16]byte { return codeID(id, u.Day) },
@@ -150,7 +151,7 @@ func (c *RegionMap) upload(h compute.Host, req []byte) (wire.Message, error) {
 func Latest(h compute.Host) (*wire.RegionMapResponse, error) {
 	w := h.Manifest().Params.Window(h.Now())
 	for d := int64(w.Today) + 1; d >= int64(w.Oldest); d-- {
-		m, err := Map(h, store.Day(d))
+		m, err := Map(h, record.Day(d))
 		if err != nil || m.Day != 0 {
 			return m, err
 		}
@@ -160,7 +161,7 @@ func Latest(h compute.Host) (*wire.RegionMapResponse, error) {
 
 // Map returns the released region map of day d, or an empty response (Day
 // 0) if none was released.
-func Map(h compute.Host, d store.Day) (*wire.RegionMapResponse, error) {
+func Map(h compute.Host, d record.Day) (*wire.RegionMapResponse, error) {
 	var m *wire.RegionMapResponse
 	err := h.Inputs().ForEachRunInput(outRun(d), func(b []byte) error {
 		var err error
@@ -203,7 +204,7 @@ func (c *RegionMap) Run(ctx context.Context, h compute.Host, run *compute.Run) (
 	k := h.Manifest().Params.KAnonymity
 	sum := Summary{Days: []Day{}}
 	for _, m := range maps {
-		sum.Days = append(sum.Days, Day{Day: store.Day(m.Day).String(), Uploads: compute.KCount(int(m.Uploads), k),
+		sum.Days = append(sum.Days, Day{Day: record.Day(m.Day).String(), Uploads: compute.KCount(int(m.Uploads), k),
 			Rejected: compute.KCount(int(m.Rejected), k), Released: len(m.Released)})
 	}
 	return sum, nil
@@ -231,7 +232,7 @@ func (c *RegionMap) Release(ctx context.Context, h compute.Host, p *mpc.Party[fi
 	in := h.Inputs()
 	held := map[compute.ID]regionmap.Input{}
 	var mine []compute.ID
-	marked := map[store.Day]bool{}
+	marked := map[record.Day]bool{}
 	defer func() {
 		c.mu.Lock()
 		for d := range marked {
@@ -239,7 +240,7 @@ func (c *RegionMap) Release(ctx context.Context, h compute.Host, p *mpc.Party[fi
 		}
 		c.mu.Unlock()
 	}()
-	mark := func(d store.Day) {
+	mark := func(d record.Day) {
 		c.mu.Lock()
 		if !c.closing[d] {
 			c.closing[d] = true
@@ -248,7 +249,7 @@ func (c *RegionMap) Release(ctx context.Context, h compute.Host, p *mpc.Party[fi
 		c.mu.Unlock()
 	}
 	pub := &store.Publication{}
-	for d := store.Day(w.Oldest); d < store.Day(w.Today); d++ {
+	for d := record.Day(w.Oldest); d < record.Day(w.Today); d++ {
 		if ok, err := in.RunExists(inRun(d)); err != nil || !ok {
 			if err != nil {
 				return nil, err
@@ -302,7 +303,7 @@ func (c *RegionMap) Release(ctx context.Context, h compute.Host, p *mpc.Party[fi
 	// so a failed attempt (which the runner repeats) stores nothing.
 	var out []*wire.RegionMapResponse
 	for _, day := range order {
-		d := store.Day(day)
+		d := record.Day(day)
 		mark(d)
 		pub.DeleteRuns = append(pub.DeleteRuns, inRun(d))
 		ids := days[day]

@@ -18,8 +18,8 @@ import (
 
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/deploy/manifest"
-	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Config is one simulation.
@@ -85,7 +85,7 @@ func Simulate(ctx context.Context, c *client.Client, m *manifest.Manifest, cfg C
 
 // freeDay is the latest day before today without a released map.
 func freeDay(ctx context.Context, c *client.Client, m *manifest.Manifest) (uint32, error) {
-	today := uint32(store.DayOf(time.Now()))
+	today := uint32(record.DayOf(time.Now()))
 	for d := today - 1; d > today-uint32(m.Params.RetentionDays); d-- {
 		rm, err := c.FetchRegionMap(ctx, d)
 		if err != nil {

@@ -32,12 +32,18 @@ var errParty0 = errors.New("relaywire: party id 0")
 
 // AppendBinary implements Frame.
 func (f *Request) AppendBinary(b []byte) ([]byte, error) {
-	if f.Dest == 0 {
+	return appendParty(b, TypeRequest, f.Dest, f.RequestID, f.Payload)
+}
+
+// appendParty appends a frame of type t to or from party, which must not
+// be 0: party (1) || request id (8) || payload.
+func appendParty(b []byte, t Type, party uint8, requestID uint64, payload []byte) ([]byte, error) {
+	if party == 0 {
 		return b, errParty0
 	}
-	b = append(header(b, TypeRequest), f.Dest)
-	b = binary.BigEndian.AppendUint64(b, f.RequestID)
-	return appendPayload(b, f.Payload)
+	b = append(header(b, t), party)
+	b = binary.BigEndian.AppendUint64(b, requestID)
+	return appendPayload(b, payload)
 }
 
 // AppendBinary implements Frame.
@@ -52,12 +58,7 @@ func (f *Reply) AppendBinary(b []byte) ([]byte, error) {
 
 // AppendBinary implements Frame.
 func (f *Response) AppendBinary(b []byte) ([]byte, error) {
-	if f.From == 0 {
-		return b, errParty0
-	}
-	b = append(header(b, TypeResponse), f.From)
-	b = binary.BigEndian.AppendUint64(b, f.RequestID)
-	return appendPayload(b, f.Payload)
+	return appendParty(b, TypeResponse, f.From, f.RequestID, f.Payload)
 }
 
 // AppendBinary implements Frame.

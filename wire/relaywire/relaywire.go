@@ -208,17 +208,19 @@ func Decode(b []byte) (Frame, error) {
 	}
 	t, body := Type(b[1]), b[2:]
 	switch t {
-	case TypeRequest:
+	case TypeRequest, TypeResponse:
 		if len(body) < 1+8+4 {
-			return nil, malformed("short request")
+			return nil, malformed("short %v", t)
 		}
-		f := &Request{Dest: body[0], RequestID: binary.BigEndian.Uint64(body[1:])}
-		if f.Dest == 0 {
+		party, id := body[0], binary.BigEndian.Uint64(body[1:])
+		if party == 0 {
 			return nil, malformed("party id 0")
 		}
 		p, err := payload(body[9:])
-		f.Payload = p
-		return f, err
+		if t == TypeRequest {
+			return &Request{Dest: party, RequestID: id, Payload: p}, err
+		}
+		return &Response{From: party, RequestID: id, Payload: p}, err
 	case TypeForward, TypeReply:
 		if len(body) < HandleSize+4 {
 			return nil, malformed("short %v", t)
@@ -232,17 +234,6 @@ func Decode(b []byte) (Frame, error) {
 			return &Forward{Handle: h, Payload: p}, nil
 		}
 		return &Reply{Handle: h, Payload: p}, nil
-	case TypeResponse:
-		if len(body) < 1+8+4 {
-			return nil, malformed("short response")
-		}
-		f := &Response{From: body[0], RequestID: binary.BigEndian.Uint64(body[1:])}
-		if f.From == 0 {
-			return nil, malformed("party id 0")
-		}
-		p, err := payload(body[9:])
-		f.Payload = p
-		return f, err
 	case TypeError:
 		if len(body) < 8+2+2 {
 			return nil, malformed("short error")

@@ -15,6 +15,7 @@ import (
 	"github.com/safetrace/safetrace/internal/testenv/attack"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // TestAttackOnTheWire sends hostile requests, raw on the wire, to a
@@ -60,7 +61,7 @@ func TestAttackOnTheWire(t *testing.T) {
 		{"different public fields to different parties", func(t *testing.T) {
 			ups := attack.Shares(t, m, day, [][]byte{attack.Key("y")}, 0)
 			for i, u := range ups {
-				u.Records[0].Day = day - uint32(i)
+				u.Records[0].Day = record.Day(day) - record.Day(i)
 			}
 			attack.Accepted(t, "days per party", attack.Send(t, mallory, ups))
 		}},

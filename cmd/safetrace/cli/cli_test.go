@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // runCLI runs safetrace in-process and returns what it printed on stdout.
@@ -61,7 +61,7 @@ func TestPosterAndDecode(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, fields[k], w)
 		}
 	}
-	v, err := qr.ParseURL(text)
+	v, err := core.ParseURL(text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestPosterAndDecode(t *testing.T) {
 
 func TestQRDecodeOtherCodesAndFailures(t *testing.T) {
 	dir := t.TempDir()
-	sym, err := qr.Encode("WIFI:S:cafe;T:WPA;P:hunter2;;\nsecond line")
+	sym, err := core.Encode("WIFI:S:cafe;T:WPA;P:hunter2;;\nsecond line")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/deploy/keys"
 	"github.com/safetrace/safetrace/deploy/manifest"
-	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/regionmap/regionsim"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 const computeUsage = `usage:
@@ -118,7 +118,7 @@ func dayString(d uint32) string {
 	if d == 0 {
 		return "none"
 	}
-	return store.Day(d).String()
+	return record.Day(d).String()
 }
 
 func computeResult(ctx context.Context, args []string, stdout io.Writer) error {
@@ -139,7 +139,7 @@ func computeResult(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("--day: %w", err)
 		}
-		day = uint32(store.DayOf(t))
+		day = uint32(record.DayOf(t))
 	}
 	rm, err := e.c.FetchRegionMap(ctx, day)
 	if err != nil {

@@ -27,6 +27,7 @@ var distName = regexp.MustCompile(`^(app|poster|wasm_exec)\.[0-9a-f]{16}\.(wasm|
 var appFiles = []string{
 	"web/app.css",
 	"web/app.js",
+	"web/base.css",
 	"web/charts.js",
 	"web/dashboard.html",
 	"web/dashboard.js",

@@ -13,6 +13,7 @@ import (
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // TestProcessesEpochRun runs the exposure epoch in real party processes,
@@ -27,7 +28,7 @@ func TestProcessesEpochRun(t *testing.T) {
 	rand.Read(venue[:])
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	upload := func(c *client.Client, kind client.Kind, code string, recs []trace.Record) {
+	upload := func(c *client.Client, kind wire.Kind, code string, recs []trace.Record) {
 		if _, err := c.Upload(ctx, kind, code, recs); err != nil {
 			t.Fatal(err)
 		}
@@ -41,8 +42,8 @@ func TestProcessesEpochRun(t *testing.T) {
 	}
 	near, far := pd.client(t), pd.client(t)
 	nearRecs, farRecs := visit(3*time.Hour, 2*time.Hour), visit(30*time.Hour, 29*time.Hour)
-	upload(near, client.Ordinary, "", nearRecs)
-	upload(far, client.Ordinary, "", farRecs)
+	upload(near, wire.KindOrdinary, "", nearRecs)
+	upload(far, wire.KindOrdinary, "", farRecs)
 	report, err := trace.PositiveReport(trace.Report{
 		Visits: []trace.Visit{{Secret: venue, Arrive: at(3*time.Hour + 30*time.Minute), Depart: at(2*time.Hour + 40*time.Minute)}},
 		Onset:  trace.DayOf(now),
@@ -54,7 +55,7 @@ func TestProcessesEpochRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upload(pd.client(t), client.Positive, codes[0], report)
+	upload(pd.client(t), wire.KindPositive, codes[0], report)
 
 	// With a party down the run fails everywhere and stores no result;
 	// once the party is back, a new run succeeds.

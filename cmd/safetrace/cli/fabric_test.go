@@ -191,7 +191,7 @@ func TestProcessesCrashRestart(t *testing.T) {
 	for w := range 4 {
 		wg.Go(func() {
 			for i := range 12 {
-				st, err := c.Upload(ctx, client.Ordinary, "", testRecords(20, w*100+i))
+				st, err := c.Upload(ctx, wire.KindOrdinary, "", testRecords(20, w*100+i))
 				if err != nil {
 					errs <- err
 					return
@@ -231,7 +231,7 @@ func TestProcessesCrashRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := c.Upload(ctx, client.Positive, codes[0], testRecords(3, 999))
+	st, err := c.Upload(ctx, wire.KindPositive, codes[0], testRecords(3, 999))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,12 +240,12 @@ func TestProcessesCrashRestart(t *testing.T) {
 		pd.stop(n, syscall.SIGTERM)
 		pd.start(n)
 	}
-	_, err = c.Upload(ctx, client.Positive, codes[0], testRecords(3, 1000))
+	_, err = c.Upload(ctx, wire.KindPositive, codes[0], testRecords(3, 1000))
 	var we *wire.Error
 	if !errors.As(err, &we) || we.Code != wire.CodeCodeUsed {
 		t.Fatalf("reused code after restart: %v", err)
 	}
-	_, err = c.Upload(ctx, client.Positive, strings.Replace(codes[1], codes[1][:4], "ZZZZ", 1), testRecords(3, 1001))
+	_, err = c.Upload(ctx, wire.KindPositive, strings.Replace(codes[1], codes[1][:4], "ZZZZ", 1), testRecords(3, 1001))
 	if !errors.As(err, &we) || we.Code != wire.CodeCodeInvalid {
 		t.Fatalf("forged code: %v", err)
 	}
@@ -268,7 +268,7 @@ func TestProcessesPartyStaysDown(t *testing.T) {
 	c := pd.client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if _, err := c.Upload(ctx, client.Ordinary, "", testRecords(5, 1)); err != nil {
+	if _, err := c.Upload(ctx, wire.KindOrdinary, "", testRecords(5, 1)); err != nil {
 		t.Fatal(err)
 	}
 	pd.stop("party3", syscall.SIGTERM)
@@ -278,7 +278,7 @@ func TestProcessesPartyStaysDown(t *testing.T) {
 	}
 	done := make(chan res, 1)
 	go func() {
-		st, err := c.Upload(ctx, client.Ordinary, "", testRecords(5, 2))
+		st, err := c.Upload(ctx, wire.KindOrdinary, "", testRecords(5, 2))
 		done <- res{st, err}
 	}()
 	select {

@@ -22,6 +22,7 @@ import (
 	"github.com/safetrace/safetrace/party/server"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/party/store/pgstore"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // feDeployment is 3 parties of 2 front ends each, every party on its own
@@ -231,7 +232,7 @@ func TestProcessesFrontEndsKill(t *testing.T) {
 					return
 				default:
 				}
-				st, err := c.Upload(ctx, client.Ordinary, "", testRecords(perUpload, w*100000+i))
+				st, err := c.Upload(ctx, wire.KindOrdinary, "", testRecords(perUpload, w*100000+i))
 				if err != nil {
 					errs <- fmt.Errorf("worker %d upload %d: %w", w, i, err)
 					return

@@ -21,6 +21,7 @@ import (
 	"github.com/safetrace/safetrace/internal/testenv/browsertest"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
 	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // webRoot returns a directory holding the repository's web/ files and the
@@ -132,12 +133,12 @@ func TestPagesInBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := qr.ParseURL(text)
+		v, err := core.ParseURL(text)
 		if err != nil {
 			t.Fatal(err)
 		}
 		origin := d.Manifest().AppOrigin
-		if v.Name != name || v.Room != "Saal 2" || v.Category != qr.Bar || text != url || !strings.HasPrefix(text, origin+"/#v1.") {
+		if v.Name != name || v.Room != "Saal 2" || v.Category != core.Bar || text != url || !strings.HasPrefix(text, origin+"/#v1.") {
 			t.Errorf("PDF code %q: venue %q room %q %v; preview URL %q, origin %q", text, v.Name, v.Room, v.Category, url, origin)
 		}
 		t.Logf("poster page: wasm load, preview, PDF download and decode in %v", time.Since(start).Round(time.Millisecond))

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 const posterUsage = `usage: safetrace poster --name NAME [--address A] [--room R] [--category C] [--stay 2h]
@@ -31,7 +32,7 @@ func runPoster(ctx context.Context, args []string) error {
 	room := fs.String("room", "", "`room` or area within the venue")
 	category := fs.String("category", "other", "venue `category`")
 	stay := fs.String("stay", "", "default length of stay, such as 90m or 2h (default: the category's)")
-	origin := fs.String("origin", qr.DefaultOrigin, "the app's `URL` origin")
+	origin := fs.String("origin", core.DefaultOrigin, "the app's `URL` origin")
 	paper := fs.String("paper", "a4", "paper size: a4 or letter")
 	format := fs.String("format", "", "output format: pdf, png or svg")
 	out := fs.String("out", "", "output `file`, or directory with --csv")
@@ -62,11 +63,11 @@ func runPoster(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := qr.ParseCategory(*category)
+	c, err := core.ParseCategory(*category)
 	if err != nil {
 		return err
 	}
-	v, err := qr.NewVenue(*name, c)
+	v, err := core.NewVenue(*name, c)
 	if err != nil {
 		return err
 	}
@@ -84,14 +85,14 @@ func runPoster(ctx context.Context, args []string) error {
 
 func printPosterUsage(fs *flag.FlagSet) {
 	names := make([]string, 0, 9)
-	for _, c := range qr.Categories() {
+	for _, c := range core.Categories() {
 		names = append(names, c.String())
 	}
 	fmt.Fprintf(fs.Output(), posterUsage, strings.Join(names, ", "))
 	printFlags(fs)
 }
 
-type posterFunc func(io.Writer, *qr.Venue, *qr.PosterOptions) error
+type posterFunc func(io.Writer, *core.Venue, *qr.PosterOptions) error
 
 func posterWriter(format string) (posterFunc, error) {
 	switch format {

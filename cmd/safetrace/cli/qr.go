@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 const qrUsage = `usage: safetrace qr decode FILE...
@@ -62,16 +63,16 @@ func qrDecode(ctx context.Context, files []string) error {
 // venueJSON is how "qr decode" shows a venue. The secret is printed: it is on
 // the poster already, and whoever holds the image holds the secret.
 type venueJSON struct {
-	Version     int         `json:"version"`
-	Name        string      `json:"name"`
-	Address     string      `json:"address,omitempty"`
-	Room        string      `json:"room,omitempty"`
-	Category    qr.Category `json:"category"`
-	Risk        int         `json:"risk"`
-	StayMinutes int         `json:"stay_minutes"`
-	ValidFrom   *time.Time  `json:"valid_from,omitempty"`
-	ValidUntil  *time.Time  `json:"valid_until,omitempty"`
-	Secret      string      `json:"secret"`
+	Version     int           `json:"version"`
+	Name        string        `json:"name"`
+	Address     string        `json:"address,omitempty"`
+	Room        string        `json:"room,omitempty"`
+	Category    core.Category `json:"category"`
+	Risk        int           `json:"risk"`
+	StayMinutes int           `json:"stay_minutes"`
+	ValidFrom   *time.Time    `json:"valid_from,omitempty"`
+	ValidUntil  *time.Time    `json:"valid_until,omitempty"`
+	Secret      string        `json:"secret"`
 }
 
 func decodeFile(file string) (string, error) {
@@ -84,15 +85,15 @@ func decodeFile(file string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := qr.ParseURL(text)
-	if errors.Is(err, qr.ErrNotVenue) {
+	v, err := core.ParseURL(text)
+	if errors.Is(err, core.ErrNotVenue) {
 		return oneLine(text), nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("%q is a SafeTrace URL with a bad payload: %w", text, err)
 	}
 	j := venueJSON{
-		Version: qr.Version, Name: v.Name, Address: v.Address, Room: v.Room,
+		Version: core.Version, Name: v.Name, Address: v.Address, Room: v.Room,
 		Category: v.Category, Risk: int(v.Risk), StayMinutes: int(v.Stay.Minutes()),
 		Secret: hex.EncodeToString(v.Secret[:]),
 	}

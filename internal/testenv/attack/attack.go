@@ -24,6 +24,7 @@ import (
 	"github.com/safetrace/safetrace/relay/relayclient"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Env is what an attack and the honest story need of a deployment.
@@ -75,7 +76,7 @@ type Story struct {
 	Uploads  []trace.Upload
 }
 
-func upload(t testing.TB, c *client.Client, kind client.Kind, code string, recs []trace.Record) {
+func upload(t testing.TB, c *client.Client, kind wire.Kind, code string, recs []trace.Record) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -114,7 +115,7 @@ func HonestStory(t testing.TB, e Env) *Story {
 		{"c", gym, 3 * time.Hour, 2 * time.Hour},
 	} {
 		vis := &Visitor{Name: v.name, C: e.NewClient(t), Recs: venue(v.secret, v.from, v.to)}
-		upload(t, vis.C, client.Ordinary, "", vis.Recs)
+		upload(t, vis.C, wire.KindOrdinary, "", vis.Recs)
 		s.Visitors = append(s.Visitors, vis)
 		s.Uploads = append(s.Uploads, trace.Upload{User: v.name, Records: vis.Recs})
 	}
@@ -129,7 +130,7 @@ func HonestStory(t testing.TB, e Env) *Story {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upload(t, s.Visitors[1].C, client.Positive, codes[0], report)
+	upload(t, s.Visitors[1].C, wire.KindPositive, codes[0], report)
 	s.Uploads = append(s.Uploads, trace.Upload{User: "b+", Positive: true, Records: report})
 	return s
 }
@@ -221,7 +222,8 @@ func Shares(t testing.TB, m *manifest.Manifest, day uint32, keys [][]byte, weigh
 		u := &wire.Upload{ID: id, Kind: wire.KindOrdinary, TokenHash: token}
 		copy(u.ResultKey[:], rk.PublicKey())
 		for j := range keys {
-			u.Records = append(u.Records, wire.Record{ID: rids[j], Day: day, Point: ps[i].Y[j], Weight: ss[i].Y[j], Minutes: ss[i].Y[len(keys)+j]})
+			u.Records = append(u.Records, wire.Record{ID: rids[j], Day: record.Day(day),
+				Share: record.Share{Point: ps[i].Y[j], Weight: ss[i].Y[j], Minutes: ss[i].Y[len(keys)+j]}})
 		}
 		out[i] = u
 	}

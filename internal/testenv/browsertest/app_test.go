@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/safetrace/safetrace/internal/testenv/browsertest"
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // eval evaluates a JS expression, awaiting a Promise, and fails the test on
@@ -85,7 +85,7 @@ func TestWasmClientUploadAndFetch(t *testing.T) {
 	browsertest.Chromium(t)
 	dev := browsertest.StartDev(t)
 	ctx := openApp(t, dev, browsertest.Options{}, -40*time.Minute, "")
-	v, err := qr.NewVenue("Upload Test Bar", qr.Category(1))
+	v, err := core.NewVenue("Upload Test Bar", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/safetrace/safetrace/internal/testenv/browsertest"
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // waitPage is waitFor across a navigation: a poll that the new document
@@ -185,7 +185,7 @@ func TestDesk(t *testing.T) {
 	}
 
 	// The visitor has a visit to report: a check-in from a poster's URL.
-	venue, err := qr.NewVenue("Café Desk", qr.Category(1))
+	venue, err := core.NewVenue("Café Desk", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}

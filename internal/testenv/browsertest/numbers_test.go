@@ -16,7 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/safetrace/safetrace/internal/testenv/browsertest"
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // decodeJS decodes the camera's current frame n times with the Go decoder
@@ -197,7 +197,7 @@ func TestAppNumbers(t *testing.T) {
 	budget(t, "app module gzip (MB)", float64(nums["app_wasm_gzip_bytes"].(int))/1e6, 2.0, 2.6)
 	budget(t, "app module brotli (MB)", float64(nums["app_wasm_brotli_bytes"].(int))/1e6, 2.0, 2.1)
 
-	v, err := qr.NewVenue("Numbers Café", qr.Category(1))
+	v, err := core.NewVenue("Numbers Café", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestAppNumbersThrottled(t *testing.T) {
 	origin := strings.TrimSuffix(dev.URL, "/")
 	nums := map[string]any{"profile": "CPU 4x, 1.6 Mbit/s down, 750 kbit/s up, 150 ms latency"}
 
-	v, err := qr.NewVenue("Slow Phone Café", qr.Category(1))
+	v, err := core.NewVenue("Slow Phone Café", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/safetrace/safetrace/internal/testenv/browsertest"
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // TestOffline: load once (the service worker caches the shell and the
@@ -53,7 +53,7 @@ func TestOffline(t *testing.T) {
 	if !eval[bool](t, ctx, "!!navigator.serviceWorker.controller") {
 		t.Error("the offline page is not served by the service worker")
 	}
-	v, err := qr.NewVenue("Offline Bistro", qr.Category(1))
+	v, err := core.NewVenue("Offline Bistro", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}

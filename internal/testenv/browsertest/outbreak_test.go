@@ -16,6 +16,7 @@ import (
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/internal/testenv/browsertest"
 	"github.com/safetrace/safetrace/trace"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // TestOutbreakFromAggregates runs the chain of the "Outbreak" section with
@@ -52,7 +53,7 @@ func TestOutbreakFromAggregates(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	upload := func(kind client.Kind, code string, recs []trace.Record) {
+	upload := func(kind wire.Kind, code string, recs []trace.Record) {
 		t.Helper()
 		c, err := client.New(mb, h[:], nil, nil, client.WithBackoff(20*time.Millisecond, 200*time.Millisecond), client.WithAttemptWait(5*time.Second))
 		if err != nil {
@@ -74,14 +75,14 @@ func TestOutbreakFromAggregates(t *testing.T) {
 			}
 			recs = append(recs, r...)
 		}
-		upload(client.Ordinary, "", recs)
+		upload(wire.KindOrdinary, "", recs)
 	}
 	a, b := visit(0)
 	report, err := trace.PositiveReport(trace.Report{Visits: []trace.Visit{{Secret: cafe, Arrive: a, Depart: b}}, Onset: trace.DayOf(now)}, p, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	upload(client.Positive, dev.IssueCode(t), report)
+	upload(wire.KindPositive, dev.IssueCode(t), report)
 	if out, err := dev.Run(ctx, "epoch", "run", "--manifest", dev.Manifest); err != nil {
 		t.Fatalf("epoch: %v\n%s\n%s", err, out, dev.Log)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/safetrace/safetrace/internal/testenv/browsertest"
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // stay is how long visitors A and B stay, instantly, with the test clock.
@@ -104,12 +104,12 @@ func TestFullStory(t *testing.T) {
 	browsertest.Chromium(t)
 	dev := browsertest.StartDev(t)
 	origin := strings.TrimSuffix(dev.URL, "/")
-	venue, err := qr.NewVenue("Café Story", qr.Category(1))
+	venue, err := core.NewVenue("Café Story", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	venue.Room = "Saal 2"
-	other, err := qr.NewVenue("Elsewhere Gym", qr.Category(1))
+	other, err := core.NewVenue("Elsewhere Gym", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}

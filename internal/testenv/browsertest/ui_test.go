@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/safetrace/safetrace/internal/testenv/browsertest"
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // TestEncounter: E shows its personal code (rendered by the Go QR encoder
@@ -145,7 +145,7 @@ func TestLanguageAndAccessibility(t *testing.T) {
 	// delete one, export.
 	origin := strings.TrimSuffix(dev.URL, "/")
 	for i, name := range []string{"Bäckerei Eins", "Museum Zwei"} {
-		v, err := qr.NewVenue(name, qr.Category(1))
+		v, err := core.NewVenue(name, core.Category(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func TestLanguageAndAccessibility(t *testing.T) {
 
 	// Automatic check-out at the end of the stay: a check-in 13 hours ago
 	// ends at the venue's default stay (at most 12 hours).
-	v, err := qr.NewVenue("Auto Checkout Hall", qr.Category(1))
+	v, err := core.NewVenue("Auto Checkout Hall", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // Camera frame size of the fake camera.
@@ -64,7 +65,7 @@ func WriteY4M(path string, img image.Image, frames int) error {
 // origin) and places it, as a camera held in front of it would see it, on
 // a 640x480 frame: scaled so that the code fills most of the frame's
 // height, centred on the code. The frame is checked to decode natively.
-func PosterFrame(v *qr.Venue, origin string) (image.Image, error) {
+func PosterFrame(v *core.Venue, origin string) (image.Image, error) {
 	poster, err := qr.PosterImage(v, &qr.PosterOptions{Origin: origin, DPI: 100})
 	if err != nil {
 		return nil, err
@@ -83,7 +84,7 @@ func PosterFrame(v *qr.Venue, origin string) (image.Image, error) {
 			dst := image.Rect(FrameWidth/2-w/2, FrameHeight/2-int(cy*float64(h)), 0, 0)
 			dst.Max = dst.Min.Add(image.Pt(w, h))
 			xdraw.CatmullRom.Scale(frame, dst, poster, pb, draw.Over, nil)
-			if text, err := qr.DecodeImage(frame); err == nil && text == v.URL(origin) {
+			if text, err := core.DecodeImage(frame); err == nil && text == v.URL(origin) {
 				return frame, nil
 			}
 		}
@@ -94,7 +95,7 @@ func PosterFrame(v *qr.Venue, origin string) (image.Image, error) {
 // CodeFrame places a QR code of text on a 640x480 frame (a phone screen
 // showing a personal code, held to the camera).
 func CodeFrame(text string) (image.Image, error) {
-	sym, err := qr.Encode(text)
+	sym, err := core.Encode(text)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func ImageFrame(img image.Image, want string) (image.Image, error) {
 	const side = 440
 	dst := image.Rect((FrameWidth-side)/2, (FrameHeight-side)/2, (FrameWidth+side)/2, (FrameHeight+side)/2)
 	xdraw.NearestNeighbor.Scale(frame, dst, img, img.Bounds(), draw.Over, nil)
-	if text, err := qr.DecodeImage(frame); err != nil || text != want {
+	if text, err := core.DecodeImage(frame); err != nil || text != want {
 		return nil, fmt.Errorf("browsertest: the image frame decodes to %q, %v; want %q", text, err, want)
 	}
 	return frame, nil

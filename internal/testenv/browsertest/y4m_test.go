@@ -5,11 +5,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 func TestPosterFrame(t *testing.T) {
-	v, err := qr.NewVenue("Café Zentral", qr.Category(1))
+	v, err := core.NewVenue("Café Zentral", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}

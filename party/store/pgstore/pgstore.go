@@ -49,6 +49,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // ErrSchemaNewer is returned by Open for a database whose schema is newer
@@ -227,12 +228,12 @@ func (s *Store) PutUpload(u *store.Upload, now time.Time) (store.Receipt, error)
 	if err := store.CheckRecords(u); err != nil {
 		return store.Receipt{}, err
 	}
-	minDay := store.Day(1<<32 - 1)
+	minDay := record.Day(1<<32 - 1)
 	days := make([]int32, len(u.Records))
 	ids := make([][]byte, len(u.Records))
 	vals := make([][]byte, len(u.Records))
 	type userDay struct {
-		day store.Day
+		day record.Day
 		key string
 	}
 	perUser := map[userDay]int{}
@@ -243,8 +244,8 @@ func (s *Store) PutUpload(u *store.Upload, now time.Time) (store.Receipt, error)
 		if err != nil {
 			return store.Receipt{}, err
 		}
-		k := store.RecordKey(r.Day, r.ID)
-		days[i], ids[i], vals[i] = int32(r.Day), r.ID, dk.Seal(store.AdRecord(k), store.EncodeRecord(&r))
+		k := store.RecordKey(r.Day, r.ID[:])
+		days[i], ids[i], vals[i] = int32(r.Day), u.Records[i].ID[:], dk.Seal(store.AdRecord(k), store.EncodeRecord(&r))
 		minDay = min(minDay, r.Day)
 		if len(r.ResultKey) > 0 {
 			perUser[userDay{r.Day, string(r.ResultKey)}]++
@@ -404,7 +405,7 @@ func (s *Store) addRunInput(tx pgx.Tx, runID string, data []byte, items int64, n
 	if err != nil {
 		return err
 	}
-	d := store.DayOf(time.Unix(0, created))
+	d := record.DayOf(time.Unix(0, created))
 	if _, err := tx.Exec(bg(), sqlFloor, int32(d)); err != nil {
 		return err
 	}
@@ -467,7 +468,7 @@ func (s *Store) ForEachRunInput(runID string, fn func(data []byte) error) error 
 		if err != nil {
 			return err
 		}
-		dk, err := s.keys.Get(store.DayOf(time.Unix(0, created)))
+		dk, err := s.keys.Get(record.DayOf(time.Unix(0, created)))
 		if err != nil {
 			return err
 		}
@@ -515,7 +516,7 @@ func (s *Store) snapshot(fn func(tx pgx.Tx) error) error {
 // of (day, id), reading BatchSize records per query (keyset pagination on
 // the primary key) in one snapshot, so memory is bounded by a batch. The
 // Record is valid only during the call.
-func (s *Store) ForEachRecord(from, to store.Day, fn func(r *store.Record) error) error {
+func (s *Store) ForEachRecord(from, to record.Day, fn func(r *store.Record) error) error {
 	// Days are int4 in the table; later days than that hold no records.
 	to = min(to, math.MaxInt32)
 	if from > to {
@@ -528,7 +529,7 @@ func (s *Store) ForEachRecord(from, to store.Day, fn func(r *store.Record) error
 	return s.snapshot(func(tx pgx.Tx) error {
 		var buf []byte
 		var dk store.DayKey
-		kd := store.Day(0)
+		kd := record.Day(0)
 		have := false
 		var lastDay int32
 		var lastID []byte
@@ -552,7 +553,7 @@ func (s *Store) ForEachRecord(from, to store.Day, fn func(r *store.Record) error
 				return err
 			}
 			for _, r := range batch {
-				d := store.Day(uint32(r.day))
+				d := record.Day(uint32(r.day))
 				if !have || d != kd {
 					if dk, err = s.keys.Get(d); err != nil {
 						return err
@@ -596,7 +597,7 @@ func (s *Store) PutResult(userKey, blob []byte, now time.Time) (uint64, error) {
 
 // insertResults seals and inserts results with their sequence numbers.
 func (s *Store) insertResults(tx pgx.Tx, rs []store.UserResult, seqs []int64, now time.Time) error {
-	dk, err := s.keys.Ensure(store.DayOf(now))
+	dk, err := s.keys.Ensure(record.DayOf(now))
 	if err != nil {
 		return err
 	}
@@ -620,7 +621,7 @@ func (s *Store) Results(userKey []byte) ([]store.Result, error) {
 	var blob []byte
 	_, err := pgx.ForEachRow(rows, []any{&seq, &created, &blob}, func() error {
 		t := time.Unix(0, created).UTC()
-		dk, err := s.keys.Get(store.DayOf(t))
+		dk, err := s.keys.Get(record.DayOf(t))
 		if err != nil {
 			return err
 		}
@@ -710,7 +711,7 @@ func (s *Store) Expire(now time.Time, retentionDays int) (store.Expired, error) 
 		return e, fmt.Errorf("pgstore: retention of %d days", retentionDays)
 	}
 	cutoff := now.Add(-time.Duration(retentionDays) * 24 * time.Hour).UnixNano()
-	cutoffDay := int64(store.DayOf(now)) - int64(retentionDays)
+	cutoffDay := int64(record.DayOf(now)) - int64(retentionDays)
 	err := pgx.BeginFunc(bg(), s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(bg(), `SELECT pg_advisory_xact_lock($1, $2)`, lockShred, s.lockID); err != nil {
 			return err
@@ -761,7 +762,7 @@ func (s *Store) Expire(now time.Time, retentionDays int) (store.Expired, error) 
 		return store.Expired{}, fmt.Errorf("pgstore: expire: %w", err)
 	}
 	if cutoffDay > 0 {
-		if e.DayKeys, err = s.keys.DestroyBefore(store.Day(cutoffDay)); err != nil {
+		if e.DayKeys, err = s.keys.DestroyBefore(record.Day(cutoffDay)); err != nil {
 			return e, err
 		}
 	}

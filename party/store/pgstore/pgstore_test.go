@@ -15,6 +15,8 @@ import (
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/party/store/pgstore"
 	"github.com/safetrace/safetrace/party/store/storetest"
+	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 func open(t *testing.T, o store.Options) store.Backend {
@@ -41,8 +43,8 @@ func TestSchema(t *testing.T) {
 	if s.Schema() != pgstore.SchemaVersion() {
 		t.Fatalf("schema %d, want %d", s.Schema(), pgstore.SchemaVersion())
 	}
-	d := store.DayOf(t0)
-	if _, err := s.PutUpload(storetest.Upload("u", d, 2, store.KindOrdinary), t0); err != nil {
+	d := record.DayOf(t0)
+	if _, err := s.PutUpload(storetest.Upload("u", d, 2, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -96,11 +98,11 @@ func TestSharedKeyFile(t *testing.T) {
 	}
 	defer b.Close()
 	old := t0.Add(-20 * 24 * time.Hour)
-	d := store.DayOf(t0)
-	if _, err := a.PutUpload(storetest.Upload("a", d, 2, store.KindOrdinary), t0); err != nil {
+	d := record.DayOf(t0)
+	if _, err := a.PutUpload(storetest.Upload("a", d, 2, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.PutUpload(storetest.Upload("b", store.DayOf(old), 2, store.KindOrdinary), old); err != nil {
+	if _, err := b.PutUpload(storetest.Upload("b", record.DayOf(old), 2, wire.KindOrdinary), old); err != nil {
 		t.Fatal(err)
 	}
 	if n := storetest.Count(t, a, 0, d); n != 4 {
@@ -110,7 +112,7 @@ func TestSharedKeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// b still holds the old day's key in memory; the floor refuses it.
-	if _, err := b.PutUpload(storetest.Upload("late", store.DayOf(old), 1, store.KindOrdinary), t0); err == nil {
+	if _, err := b.PutUpload(storetest.Upload("late", record.DayOf(old), 1, wire.KindOrdinary), t0); err == nil {
 		t.Fatal("a value stored under a destroyed day key")
 	}
 	if n := storetest.Count(t, b, 0, d); n != 2 {
@@ -179,7 +181,7 @@ func TestFrontEndsRace(t *testing.T) {
 		defer s.Close()
 		fe[i] = s
 	}
-	d := store.DayOf(t0)
+	d := record.DayOf(t0)
 	code := &store.CodeUse{ID: [16]byte{4, 2}, Expires: t0.Add(time.Hour)}
 	const racers = 20
 	var wg sync.WaitGroup
@@ -187,7 +189,7 @@ func TestFrontEndsRace(t *testing.T) {
 	rcs := make([]store.Receipt, racers)
 	for i := range racers {
 		wg.Go(func() {
-			u := storetest.Upload(fmt.Sprint("pos", i), d, 2, store.KindPositive)
+			u := storetest.Upload(fmt.Sprint("pos", i), d, 2, wire.KindPositive)
 			u.Code = code
 			switch _, err := fe[i%2].PutUpload(u, t0); {
 			case err == nil:
@@ -199,7 +201,7 @@ func TestFrontEndsRace(t *testing.T) {
 			}
 		})
 		wg.Go(func() {
-			rc, err := fe[i%2].PutUpload(storetest.Upload("same", d, 3, store.KindOrdinary), t0.Add(time.Duration(i)))
+			rc, err := fe[i%2].PutUpload(storetest.Upload("same", d, 3, wire.KindOrdinary), t0.Add(time.Duration(i)))
 			if err != nil {
 				t.Error(err)
 			}

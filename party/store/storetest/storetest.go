@@ -8,6 +8,7 @@ package storetest
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/sha512"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // Opener returns a new, empty store with options o, closed at the end of
@@ -26,21 +29,49 @@ var t0 = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
 
 // Upload returns an upload of n records of day with ids id/r0, id/r1, ...
 // and one result key.
-func Upload(id string, day store.Day, n int, kind store.Kind) *store.Upload {
+func Upload(id string, day record.Day, n int, kind wire.Kind) *store.Upload {
 	u := &store.Upload{ID: []byte(id)}
 	for i := range n {
-		u.Records = append(u.Records, store.Record{
-			Day: day, ID: []byte(fmt.Sprintf("%s/r%d", id, i)),
-			ResultKey: bytes.Repeat([]byte{9}, 32), Kind: kind,
-			Share: []byte(fmt.Sprintf("share %s %d", id, i)),
-		})
+		u.Records = append(u.Records, Record(day, fmt.Sprintf("%s/r%d", id, i), bytes.Repeat([]byte{9}, 32), kind,
+			fmt.Sprintf("share %s %d", id, i)))
 	}
 	u.ContentHash = sha256.Sum256([]byte(fmt.Sprint(id, day, n, kind)))
 	return u
 }
 
+// Record returns a record of day with the id spelling id (zero padded, at
+// most 16 bytes) and the share Share(share).
+func Record(day record.Day, id string, resultKey []byte, kind wire.Kind, share string) store.Record {
+	r := store.Record{ResultKey: resultKey, Kind: kind}
+	r.Day, r.ID, r.Share = day, ID(id), Share(share)
+	return r
+}
+
+// ID returns the record id spelling s, zero padded; it panics if s is
+// longer than an id.
+func ID(s string) (id [wire.IDSize]byte) {
+	if len(s) > len(id) {
+		panic("storetest: record id " + s + " too long")
+	}
+	copy(id[:], s)
+	return id
+}
+
+// IDString returns a record id made by ID without its padding.
+func IDString(id [wire.IDSize]byte) string { return string(bytes.TrimRight(id[:], "\x00")) }
+
+// Share returns a canonical share whose point is hashed from name.
+func Share(name string) (sh record.Share) {
+	h := sha512.Sum512([]byte(name))
+	sh.Point.SetUniformBytes(h[:])
+	return sh
+}
+
+// shareString is a short print of a share's encoding.
+func shareString(sh *record.Share) string { return fmt.Sprintf("%x", sh.AppendShare(nil)[:8]) }
+
 // Count returns the number of records of days from..to.
-func Count(t *testing.T, s store.Backend, from, to store.Day) int {
+func Count(t *testing.T, s store.Backend, from, to record.Day) int {
 	t.Helper()
 	n := 0
 	if err := s.ForEachRecord(from, to, func(*store.Record) error { n++; return nil }); err != nil {
@@ -74,9 +105,9 @@ func Run(t *testing.T, open Opener) {
 
 func testUploads(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := store.DayOf(t0)
-	u := Upload("u1", d, 3, store.KindOrdinary)
-	u.Records = append(u.Records, store.Record{Day: d - 1, ID: []byte("older"), ResultKey: []byte("rk"), Kind: store.KindOrdinary, Share: []byte("s-old")})
+	d := record.DayOf(t0)
+	u := Upload("u1", d, 3, wire.KindOrdinary)
+	u.Records = append(u.Records, Record(d-1, "older", []byte("rk"), wire.KindOrdinary, "s-old"))
 	rc, err := s.PutUpload(u, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -86,17 +117,19 @@ func testUploads(t *testing.T, open Opener) {
 	}
 	var got []string
 	err = s.ForEachRecord(d-1, d, func(r *store.Record) error {
-		if !bytes.Equal(r.UploadID, u.ID) || !r.Created.Equal(t0) || r.Kind != store.KindOrdinary {
+		if !bytes.Equal(r.UploadID, u.ID) || !r.Created.Equal(t0) || r.Kind != wire.KindOrdinary {
 			return fmt.Errorf("record %q: %+v", r.ID, r)
 		}
-		got = append(got, fmt.Sprintf("%d %s %s %s", r.Day-d+1, r.ID, r.ResultKey, r.Share))
+		got = append(got, fmt.Sprintf("%d %s %s %s", r.Day-d+1, IDString(r.ID), r.ResultKey, shareString(&r.Share)))
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"0 older rk s-old", "1 u1/r0 " + string(bytes.Repeat([]byte{9}, 32)) + " share u1 0",
-		"1 u1/r1 " + string(bytes.Repeat([]byte{9}, 32)) + " share u1 1", "1 u1/r2 " + string(bytes.Repeat([]byte{9}, 32)) + " share u1 2"}
+	sh := func(name string) string { s := Share(name); return shareString(&s) }
+	nines := string(bytes.Repeat([]byte{9}, 32))
+	want := []string{"0 older rk " + sh("s-old"), "1 u1/r0 " + nines + " " + sh("share u1 0"),
+		"1 u1/r1 " + nines + " " + sh("share u1 1"), "1 u1/r2 " + nines + " " + sh("share u1 2")}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("records\n got %q\nwant %q", got, want)
 	}
@@ -124,26 +157,26 @@ func testUploads(t *testing.T, open Opener) {
 	if err := s.ForEachRecord(d-1, d, func(*store.Record) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("an error from fn: %v after %d", err, n)
 	}
-	if _, err := s.PutUpload(&store.Upload{ID: []byte("bad"), Records: []store.Record{{Day: d, ID: nil, Kind: store.KindOrdinary}}}, t0); err == nil {
-		t.Fatal("record without id accepted")
+	if _, err := s.PutUpload(&store.Upload{ID: []byte("bad"), Records: []store.Record{Record(d, "r", nil, 0, "")}}, t0); err == nil {
+		t.Fatal("record without kind accepted")
 	}
 }
 
 // testStream reads back more records than a batch, in order.
 func testStream(t *testing.T, open Opener) {
 	s := open(t, store.Options{MaxRecordsPerUserDay: -1})
-	d := store.DayOf(t0)
+	d := record.DayOf(t0)
 	const uploads, per = 25, 100
 	for i := range uploads {
-		if _, err := s.PutUpload(Upload(fmt.Sprintf("s%02d", i), d+store.Day(i%2), per, store.KindOrdinary), t0); err != nil {
+		if _, err := s.PutUpload(Upload(fmt.Sprintf("s%02d", i), d+record.Day(i%2), per, wire.KindOrdinary), t0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var last []byte
-	lastDay := store.Day(0)
+	lastDay := record.Day(0)
 	n := 0
 	err := s.ForEachRecord(d, d+1, func(r *store.Record) error {
-		k := append([]byte(fmt.Sprintf("%010d", r.Day)), r.ID...)
+		k := append([]byte(fmt.Sprintf("%010d", r.Day)), r.ID[:]...)
 		if last != nil && bytes.Compare(k, last) <= 0 {
 			return fmt.Errorf("record %d out of order: %s after %s", n, k, last)
 		}
@@ -164,20 +197,20 @@ func testStream(t *testing.T, open Opener) {
 
 func testIdempotent(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := store.DayOf(t0)
-	u := Upload("u1", d, 2, store.KindOrdinary)
+	d := record.DayOf(t0)
+	u := Upload("u1", d, 2, wire.KindOrdinary)
 	rc1, err := s.PutUpload(u, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc2, err := s.PutUpload(Upload("u1", d, 2, store.KindOrdinary), t0.Add(time.Minute))
+	rc2, err := s.PutUpload(Upload("u1", d, 2, wire.KindOrdinary), t0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rc2.Stored.Equal(rc1.Stored) || rc2.Records != rc1.Records || rc2.ContentHash != rc1.ContentHash {
 		t.Fatalf("retry receipt %+v, first %+v", rc2, rc1)
 	}
-	other := Upload("u1", d, 3, store.KindOrdinary)
+	other := Upload("u1", d, 3, wire.KindOrdinary)
 	if _, err := s.PutUpload(other, t0); !errors.Is(err, store.ErrUploadReused) {
 		t.Fatalf("other content under a stored id: %v", err)
 	}
@@ -190,14 +223,14 @@ func testIdempotent(t *testing.T, open Opener) {
 // copy is stored and every sender gets the same receipt.
 func testConcurrentRetries(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := store.DayOf(t0)
+	d := record.DayOf(t0)
 	const senders = 16
 	var wg sync.WaitGroup
 	rcs := make([]store.Receipt, senders)
 	errs := make([]error, senders)
 	for i := range senders {
 		wg.Go(func() {
-			rcs[i], errs[i] = s.PutUpload(Upload("same", d, 5, store.KindOrdinary), t0.Add(time.Duration(i)))
+			rcs[i], errs[i] = s.PutUpload(Upload("same", d, 5, wire.KindOrdinary), t0.Add(time.Duration(i)))
 		})
 	}
 	wg.Wait()
@@ -219,12 +252,12 @@ func testConcurrentRetries(t *testing.T, open Opener) {
 
 func testRecordExists(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := store.DayOf(t0)
-	if _, err := s.PutUpload(Upload("a", d, 2, store.KindOrdinary), t0); err != nil {
+	d := record.DayOf(t0)
+	if _, err := s.PutUpload(Upload("a", d, 2, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
 	}
-	b := Upload("b", d, 1, store.KindOrdinary)
-	b.Records = append(b.Records, store.Record{Day: d, ID: []byte("a/r1"), Kind: store.KindOrdinary, Share: []byte("x")})
+	b := Upload("b", d, 1, wire.KindOrdinary)
+	b.Records = append(b.Records, Record(d, "a/r1", nil, wire.KindOrdinary, "x"))
 	if _, err := s.PutUpload(b, t0); !errors.Is(err, store.ErrRecordExists) {
 		t.Fatalf("record id of another upload: %v", err)
 	}
@@ -235,7 +268,7 @@ func testRecordExists(t *testing.T, open Opener) {
 		t.Fatalf("%d records after a refused upload, want 2", n)
 	}
 	// The same record id on another day is another record.
-	c := &store.Upload{ID: []byte("c"), Records: []store.Record{{Day: d + 1, ID: []byte("a/r1"), Kind: store.KindOrdinary, Share: []byte("y")}}}
+	c := &store.Upload{ID: []byte("c"), Records: []store.Record{Record(d+1, "a/r1", nil, wire.KindOrdinary, "y")}}
 	if _, err := s.PutUpload(c, t0); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +278,7 @@ func testRecordExists(t *testing.T, open Opener) {
 // one is stored.
 func testCodeOnce(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
-	d := store.DayOf(t0)
+	d := record.DayOf(t0)
 	code := &store.CodeUse{ID: [16]byte{1, 2, 3}, Expires: t0.Add(24 * time.Hour)}
 	const racers = 24
 	var ok, used atomic.Int32
@@ -253,7 +286,7 @@ func testCodeOnce(t *testing.T, open Opener) {
 	errs := make(chan error, racers)
 	for i := range racers {
 		wg.Go(func() {
-			u := Upload(fmt.Sprintf("pos%d", i), d, 3, store.KindPositive)
+			u := Upload(fmt.Sprintf("pos%d", i), d, 3, wire.KindPositive)
 			for j := range u.Records {
 				u.Records[j].ResultKey = nil
 			}
@@ -377,9 +410,9 @@ func testPublish(t *testing.T, open Opener) {
 func testRetention(t *testing.T, open Opener) {
 	s := open(t, store.Options{})
 	const days = 14
-	d := store.DayOf(t0)
+	d := record.DayOf(t0)
 	old := t0.Add(-20 * 24 * time.Hour)
-	if _, err := s.PutUpload(Upload("old", store.DayOf(old), 2, store.KindOrdinary), old); err != nil {
+	if _, err := s.PutUpload(Upload("old", record.DayOf(old), 2, wire.KindOrdinary), old); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PutResult([]byte("u"), []byte("old result"), old); err != nil {
@@ -392,7 +425,7 @@ func testRetention(t *testing.T, open Opener) {
 	if err := s.UseCode(oldCode, old.Add(time.Hour), old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PutUpload(Upload("new", d, 3, store.KindOrdinary), t0); err != nil {
+	if _, err := s.PutUpload(Upload("new", d, 3, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PutResult([]byte("u"), []byte("new result"), t0); err != nil {
@@ -429,7 +462,7 @@ func testRetention(t *testing.T, open Opener) {
 		t.Fatalf("stats before %+v after %+v", before, after)
 	}
 	// The expired upload id is free again; its day is not.
-	if _, err := s.PutUpload(Upload("old", d, 1, store.KindOrdinary), t0); err != nil {
+	if _, err := s.PutUpload(Upload("old", d, 1, wire.KindOrdinary), t0); err != nil {
 		t.Fatalf("reusing an expired upload id: %v", err)
 	}
 	// A second expiry deletes nothing more.
@@ -494,21 +527,21 @@ func testRunInputs(t *testing.T, open Opener) {
 }
 
 func testBudgets(t *testing.T, open Opener) {
-	d := store.DayOf(t0)
+	d := record.DayOf(t0)
 	s := open(t, store.Options{MaxRecords: 10, MaxRecordsPerUserDay: 4})
-	if _, err := s.PutUpload(Upload("a", d, 4, store.KindOrdinary), t0); err != nil {
+	if _, err := s.PutUpload(Upload("a", d, 4, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
 	}
 	// The same result key on the same day: over the quota.
-	if _, err := s.PutUpload(Upload("b", d, 1, store.KindOrdinary), t0); !errors.Is(err, store.ErrQuota) {
+	if _, err := s.PutUpload(Upload("b", d, 1, wire.KindOrdinary), t0); !errors.Is(err, store.ErrQuota) {
 		t.Fatalf("over the user-day quota: %v", err)
 	}
 	// Another day is another quota.
-	if _, err := s.PutUpload(Upload("c", d+1, 4, store.KindOrdinary), t0); err != nil {
+	if _, err := s.PutUpload(Upload("c", d+1, 4, wire.KindOrdinary), t0); err != nil {
 		t.Fatal(err)
 	}
 	// Positive reports count for nobody's quota, but against the total.
-	pos := Upload("p", d, 2, store.KindPositive)
+	pos := Upload("p", d, 2, wire.KindPositive)
 	for i := range pos.Records {
 		pos.Records[i].ResultKey = nil
 	}
@@ -516,7 +549,7 @@ func testBudgets(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	// 10 stored: the store is full.
-	full := Upload("f", d+2, 1, store.KindOrdinary)
+	full := Upload("f", d+2, 1, wire.KindOrdinary)
 	if _, err := s.PutUpload(full, t0); !errors.Is(err, store.ErrFull) {
 		t.Fatalf("over the total: %v", err)
 	}
@@ -525,10 +558,10 @@ func testBudgets(t *testing.T, open Opener) {
 	}
 	// A refused upload stored nothing, not even its quota count.
 	s2 := open(t, store.Options{MaxRecords: -1, MaxRecordsPerUserDay: 3})
-	if _, err := s2.PutUpload(Upload("x", d, 4, store.KindOrdinary), t0); !errors.Is(err, store.ErrQuota) {
+	if _, err := s2.PutUpload(Upload("x", d, 4, wire.KindOrdinary), t0); !errors.Is(err, store.ErrQuota) {
 		t.Fatalf("4 records over a quota of 3: %v", err)
 	}
-	if _, err := s2.PutUpload(Upload("y", d, 3, store.KindOrdinary), t0); err != nil {
+	if _, err := s2.PutUpload(Upload("y", d, 3, wire.KindOrdinary), t0); err != nil {
 		t.Fatalf("3 records after a refused upload: %v", err)
 	}
 }
@@ -537,8 +570,7 @@ func testBudgets(t *testing.T, open Opener) {
 // from parallel goroutines (GOMAXPROCS times p), each upload committed on
 // its own, and reports records/s.
 func BenchPutUpload(b *testing.B, s store.Backend, perUpload, p int) {
-	day := store.DayOf(time.Now())
-	share := make([]byte, 96)
+	day := record.DayOf(time.Now())
 	var next atomic.Int64
 	b.SetParallelism(p)
 	start := time.Now()
@@ -547,8 +579,8 @@ func BenchPutUpload(b *testing.B, s store.Backend, perUpload, p int) {
 			i := next.Add(1)
 			u := &store.Upload{ID: []byte(fmt.Sprint("b", i))}
 			for j := range perUpload {
-				u.Records = append(u.Records, store.Record{Day: day, ID: []byte(fmt.Sprintf("b%d/%d", i, j)),
-					ResultKey: []byte(fmt.Sprintf("user key %064d", i)), Kind: store.KindOrdinary, Share: share})
+				u.Records = append(u.Records, Record(day, fmt.Sprintf("b%d/%d", i, j),
+					[]byte(fmt.Sprintf("user key %064d", i)), wire.KindOrdinary, ""))
 			}
 			u.ContentHash = sha256.Sum256(u.ID)
 			if _, err := s.PutUpload(u, time.Now()); err != nil {

@@ -158,3 +158,29 @@ func WantArgs(name string, args []safejs.Value, n int) error {
 	}
 	return nil
 }
+
+// ArgStrings checks that a call to name has n arguments and returns them,
+// all strings.
+func ArgStrings(name string, args []safejs.Value, n int) ([]string, error) {
+	return argsOf(name, args, n, ArgString)
+}
+
+// ArgFloats checks that a call to name has n arguments and returns them,
+// all numbers.
+func ArgFloats(name string, args []safejs.Value, n int) ([]float64, error) {
+	return argsOf(name, args, n, ArgFloat)
+}
+
+func argsOf[T any](name string, args []safejs.Value, n int, arg func([]safejs.Value, int) (T, error)) ([]T, error) {
+	if err := WantArgs(name, args, n); err != nil {
+		return nil, err
+	}
+	out := make([]T, n)
+	for i := range out {
+		var err error
+		if out[i], err = arg(args, i); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

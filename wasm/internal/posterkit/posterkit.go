@@ -22,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 // Request is the venue owner's form. Empty Category means "other"; empty Stay
@@ -53,7 +54,7 @@ var Formats = []string{"svg", "pdf", "png"}
 // call New. A Maker is safe for concurrent use.
 type Maker struct {
 	mu     sync.Mutex
-	secret [qr.SecretSize]byte
+	secret [core.SecretSize]byte
 }
 
 // New returns a Maker with a fresh random secret.
@@ -68,7 +69,7 @@ func New() (*Maker, error) {
 // Renew replaces the secret with a fresh random one: posters made afterwards
 // belong to a different venue.
 func (m *Maker) Renew() error {
-	var s [qr.SecretSize]byte
+	var s [core.SecretSize]byte
 	if _, err := rand.Read(s[:]); err != nil {
 		return fmt.Errorf("posterkit: venue secret: %w", err)
 	}
@@ -79,12 +80,12 @@ func (m *Maker) Renew() error {
 }
 
 // Venue returns the venue the request describes, with the Maker's secret.
-func (m *Maker) Venue(r Request) (*qr.Venue, error) {
-	c, err := qr.ParseCategory(strings.ToLower(strings.TrimSpace(r.Category)))
+func (m *Maker) Venue(r Request) (*core.Venue, error) {
+	c, err := core.ParseCategory(strings.ToLower(strings.TrimSpace(r.Category)))
 	if err != nil {
 		return nil, err
 	}
-	v := &qr.Venue{Name: strings.TrimSpace(r.Name), Address: strings.TrimSpace(r.Address),
+	v := &core.Venue{Name: strings.TrimSpace(r.Name), Address: strings.TrimSpace(r.Address),
 		Room: strings.TrimSpace(r.Room), Category: c, Risk: c.DefaultRisk(), Stay: c.DefaultStay()}
 	if v.Name == "" {
 		return nil, errors.New("posterkit: name is required")
@@ -110,7 +111,7 @@ func options(paper, origin string) (*qr.PosterOptions, error) {
 	}
 	origin = strings.TrimRight(strings.TrimSpace(origin), "/")
 	if origin == "" {
-		origin = qr.DefaultOrigin
+		origin = core.DefaultOrigin
 	}
 	if !strings.HasPrefix(origin, "https://") && !strings.HasPrefix(origin, "http://") {
 		return nil, fmt.Errorf("posterkit: origin %q is not an http(s) origin", origin)
@@ -132,7 +133,7 @@ func (m *Maker) Make(r Request, formats ...string) (*Poster, error) {
 	if len(formats) == 0 {
 		formats = Formats
 	}
-	p := &Poster{URL: v.URL(opt.Origin), FileName: qr.FileNames([]*qr.Venue{v}, "")[0]}
+	p := &Poster{URL: v.URL(opt.Origin), FileName: qr.FileNames([]*core.Venue{v}, "")[0]}
 	for _, f := range formats {
 		var buf bytes.Buffer
 		switch f {
@@ -187,7 +188,7 @@ type Category struct {
 // Categories lists every category with its default stay and risk.
 func Categories() []Category {
 	var cs []Category
-	for _, c := range qr.Categories() {
+	for _, c := range core.Categories() {
 		cs = append(cs, Category{Name: c.String(), StayMinutes: int(c.DefaultStay().Minutes()), Risk: int(c.DefaultRisk())})
 	}
 	return cs

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 )
 
 func TestMakeRoundTrip(t *testing.T) {
@@ -20,11 +20,11 @@ func TestMakeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := qr.ParseURL(p.URL)
+	v, err := core.ParseURL(p.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Name != req.Name || v.Room != "Garten" || v.Category != qr.Bar || v.Stay != 45*time.Minute || !strings.HasPrefix(p.URL, "https://app.example/#v1.") {
+	if v.Name != req.Name || v.Room != "Garten" || v.Category != core.Bar || v.Stay != 45*time.Minute || !strings.HasPrefix(p.URL, "https://app.example/#v1.") {
 		t.Errorf("venue %+v from %s", v, p.URL)
 	}
 	if !bytes.HasPrefix(p.PDF, []byte("%PDF-")) || !bytes.Contains(p.SVG, []byte("<svg")) {
@@ -34,7 +34,7 @@ func TestMakeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := qr.DecodeImage(img)
+	text, err := core.DecodeImage(img)
 	if err != nil || text != p.URL {
 		t.Errorf("PNG decodes to %q, %v; want %q", text, err, p.URL)
 	}
@@ -60,8 +60,8 @@ func TestMakeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := qr.ParseURL(p.URL)
-	if v.Category != qr.Other || v.Stay != qr.Other.DefaultStay() || !strings.HasPrefix(p.URL, qr.DefaultOrigin+"/#") {
+	v, _ := core.ParseURL(p.URL)
+	if v.Category != core.Other || v.Stay != core.Other.DefaultStay() || !strings.HasPrefix(p.URL, core.DefaultOrigin+"/#") {
 		t.Errorf("defaults: %+v %s", v, p.URL)
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/deploy/manifest"
-	"github.com/safetrace/safetrace/qr"
+	"github.com/safetrace/safetrace/qr/core"
 	"github.com/safetrace/safetrace/trace"
 )
 
@@ -25,7 +25,7 @@ func TestParams(t *testing.T) {
 }
 
 func TestParseVenue(t *testing.T) {
-	v, err := qr.NewVenue("Café Zentral", qr.Category(1))
+	v, err := core.NewVenue("Café Zentral", core.Category(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestParseVenue(t *testing.T) {
 	if got.Name != v.Name || got.Room != "Saal 2" || string(got.Secret) != string(v.Secret[:]) || got.StayMinutes <= 0 {
 		t.Errorf("ParseVenue = %+v", got)
 	}
-	if _, err := ParseVenue("https://example.com/"); !errors.Is(err, qr.ErrNotVenue) {
+	if _, err := ParseVenue("https://example.com/"); !errors.Is(err, core.ErrNotVenue) {
 		t.Errorf("a foreign URL: %v, want ErrNotVenue", err)
 	}
 }
