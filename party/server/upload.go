@@ -34,15 +34,15 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 	if u.Kind != wire.KindPositive {
 		user = compute.UserKey{ResultKey: u.ResultKey, TokenHash: u.TokenHash}.Bytes()
 	}
-	share := make([]byte, 0, len(u.Records)*wire.ShareSize)
+	// The shares are stored as they came: decoding checked that each is
+	// the canonical encoding of a point and two scalars, which is what
+	// encoding the decoded share would give again.
 	for i := range u.Records {
 		r := &u.Records[i]
-		start := len(share)
-		share = r.AppendShare(share)
 		a.Days[i] = r.Day
 		a.Records[i] = store.Record{
 			Day: store.Day(r.Day), ID: r.ID[:], ResultKey: user,
-			Kind: store.Kind(u.Kind), Share: share[start:len(share):len(share)],
+			Kind: store.Kind(u.Kind), Share: wire.UploadShare(req, len(u.Records), i),
 		}
 	}
 	msg, err := s.host().Admit(a)

@@ -106,8 +106,9 @@ func CheckRecords(u *Upload) error {
 	}
 	for i := range u.Records {
 		r := &u.Records[i]
-		if err := checkID(fmt.Sprintf("record %d id", i), r.ID); err != nil {
-			return err
+		if len(r.ID) == 0 || len(r.ID) > MaxIDLen {
+			// The message is formatted only for a bad id.
+			return checkID(fmt.Sprintf("record %d id", i), r.ID)
 		}
 		if r.Kind != KindOrdinary && r.Kind != KindPositive {
 			return fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)

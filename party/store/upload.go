@@ -64,17 +64,8 @@ type Receipt struct {
 // stored. PutUpload sets each record's UploadID and Created; it does not
 // modify u otherwise.
 func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
-	if err := checkID("upload id", u.ID); err != nil {
+	if err := CheckRecords(u); err != nil {
 		return Receipt{}, err
-	}
-	for i := range u.Records {
-		r := &u.Records[i]
-		if err := checkID(fmt.Sprintf("record %d id", i), r.ID); err != nil {
-			return Receipt{}, err
-		}
-		if r.Kind != KindOrdinary && r.Kind != KindPositive {
-			return Receipt{}, fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)
-		}
 	}
 	var rc Receipt
 	s.shred.RLock()
