@@ -1,6 +1,9 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // What other implementations of Backend (package pgstore) share with this
 // one: the day-key file, the sealing of values and the record encoding, so
@@ -62,6 +65,13 @@ func (k *DayKeys) Live() int {
 
 // Close closes the file.
 func (k *DayKeys) Close() error { return k.k.close() }
+
+// SealRecords returns the record keys (RecordKey) and sealed values of u's
+// records as stored at now (UploadID u.ID, Created now), creating the day
+// keys they need, with as few allocations as the bbolt store makes.
+func (k *DayKeys) SealRecords(u *Upload, now time.Time) (keys, vals [][]byte, err error) {
+	return sealRecords(k.k, u, now)
+}
 
 // Seal seals plain under the key with additional data ad.
 func (k DayKey) Seal(ad, plain []byte) []byte { return k.dk.seal(ad, plain) }

@@ -163,41 +163,10 @@ func (s *Store) commitGroup(batch []*putReq) {
 // prepare seals u's records and derives its quota keys, outside any
 // transaction, in the caller's goroutine.
 func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
-	r := &putReq{u: u, now: now, keys: make([][]byte, len(u.Records)), vals: make([][]byte, len(u.Records))}
-	// One buffer for every record's key, one for the sealed values, one
-	// random read for all nonces.
-	kb := make([]byte, 0, len(u.Records)*(4+MaxIDLen))
-	size := 0
-	for i := range u.Records {
-		rec := &u.Records[i]
-		size += 1 + nonceSize + 16 + 10 + 3*binary.MaxVarintLen16 + len(u.ID) + len(rec.ResultKey) + len(rec.Share)
-	}
-	vb := make([]byte, 0, size)
-	nonces := make([]byte, nonceSize*len(u.Records))
-	rand.Read(nonces)
-	var dk *dayKey
-	var kd Day
-	var ad, plain []byte
-	for i := range u.Records {
-		rec := u.Records[i]
-		rec.UploadID, rec.Created = u.ID, now
-		if dk == nil || rec.Day != kd {
-			var err error
-			if dk, err = s.keys.ensure(rec.Day); err != nil {
-				return nil, err
-			}
-			kd = rec.Day
-		}
-		start := len(kb)
-		kb = binary.BigEndian.AppendUint32(kb, uint32(rec.Day))
-		kb = append(kb, rec.ID...)
-		k := kb[start:len(kb):len(kb)]
-		ad = append(append(ad[:0], "record\x00"...), k...)
-		plain = appendRecord(plain[:0], &rec)
-		start = len(vb)
-		vb = dk.appendSeal(vb, nonces[nonceSize*i:nonceSize*(i+1)], ad, plain)
-		r.keys[i] = k
-		r.vals[i] = vb[start:len(vb):len(vb)]
+	r := &putReq{u: u, now: now}
+	var err error
+	if r.keys, r.vals, err = sealRecords(s.keys, u, now); err != nil {
+		return nil, err
 	}
 	type userDay struct {
 		day Day
@@ -225,6 +194,50 @@ func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 		r.quota = append(r.quota, quotaAdd{key: dk.quotaKey(ud.day, []byte(ud.key)), day: ud.day, n: n[ud]})
 	}
 	return r, nil
+}
+
+// sealRecords returns the keys (RecordKey) and sealed values of u's records
+// as stored at now, with UploadID u.ID and Created now: one buffer for the
+// keys and one for the values, one random read for all nonces.
+func sealRecords(k *keyring, u *Upload, now time.Time) (keys, vals [][]byte, err error) {
+	keys = make([][]byte, len(u.Records))
+	vals = make([][]byte, len(u.Records))
+	// One buffer for every record's key, one for the sealed values, one
+	// random read for all nonces.
+	kb := make([]byte, 0, len(u.Records)*(4+MaxIDLen))
+	size := 0
+	for i := range u.Records {
+		rec := &u.Records[i]
+		size += 1 + nonceSize + 16 + 10 + 3*binary.MaxVarintLen16 + len(u.ID) + len(rec.ResultKey) + len(rec.Share)
+	}
+	vb := make([]byte, 0, size)
+	nonces := make([]byte, nonceSize*len(u.Records))
+	rand.Read(nonces)
+	var dk *dayKey
+	var kd Day
+	var ad, plain []byte
+	for i := range u.Records {
+		rec := u.Records[i]
+		rec.UploadID, rec.Created = u.ID, now
+		if dk == nil || rec.Day != kd {
+			var err error
+			if dk, err = k.ensure(rec.Day); err != nil {
+				return nil, nil, err
+			}
+			kd = rec.Day
+		}
+		start := len(kb)
+		kb = binary.BigEndian.AppendUint32(kb, uint32(rec.Day))
+		kb = append(kb, rec.ID...)
+		rk := kb[start:len(kb):len(kb)]
+		ad = append(append(ad[:0], "record\x00"...), rk...)
+		plain = appendRecord(plain[:0], &rec)
+		start = len(vb)
+		vb = dk.appendSeal(vb, nonces[nonceSize*i:nonceSize*(i+1)], ad, plain)
+		keys[i] = rk
+		vals[i] = vb[start:len(vb):len(vb)]
+	}
+	return keys, vals, nil
 }
 
 // putPrepared stores r inside tx: every check first, so a refused upload
