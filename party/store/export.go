@@ -70,7 +70,8 @@ func (k *DayKeys) Close() error { return k.k.close() }
 // records as stored at now (UploadID u.ID, Created now), creating the day
 // keys they need, with as few allocations as the bbolt store makes.
 func (k *DayKeys) SealRecords(u *Upload, now time.Time) (keys, vals [][]byte, err error) {
-	return sealRecords(k.k, u, now)
+	keys, vals, _, err = sealRecords(k.k, u, now)
+	return keys, vals, err
 }
 
 // Seal seals plain under the key with additional data ad.

@@ -48,9 +48,17 @@ type putReq struct {
 	keys  [][]byte // record keys, in record order
 	vals  [][]byte // sealed record values
 	quota []quotaAdd
+	dks   []usedKey // the day keys that sealed the values and made the quota keys
+	stale error     // sealing again under the shred lock failed
 	rc    Receipt
 	err   error
 	done  chan struct{}
+}
+
+// usedKey is a day key prepare used.
+type usedKey struct {
+	day Day
+	dk  *dayKey
 }
 
 // quotaAdd is an upload's records for one user key and day.
@@ -130,8 +138,25 @@ func (s *Store) enqueue(r *putReq) {
 func (s *Store) commitGroup(batch []*putReq) {
 	s.shred.RLock()
 	defer s.shred.RUnlock()
+	// Values were sealed before the shred lock was held: one whose day key
+	// Expire destroyed (or a reload replaced) since is sealed again, under
+	// the lock, as PutUpload did before group commit, so no value is
+	// committed under a key that is gone.
+	for _, r := range batch {
+		if !s.keysLive(r.dks) {
+			again, err := s.prepare(r.u, r.now)
+			if err != nil {
+				r.stale, r.err = err, err
+				continue
+			}
+			r.keys, r.vals, r.quota, r.dks = again.keys, again.vals, again.quota, again.dks
+		}
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, r := range batch {
+			if r.stale != nil {
+				continue // r.err says why
+			}
 			r.rc, r.err = s.putPrepared(tx, r)
 			if r.err != nil && !isClientError(r.err) {
 				return r.err
@@ -148,6 +173,9 @@ func (s *Store) commitGroup(batch []*putReq) {
 		return
 	}
 	for _, r := range batch {
+		if r.stale != nil {
+			continue
+		}
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			r.rc, r.err = s.putPrepared(tx, r)
 			return r.err
@@ -160,12 +188,24 @@ func (s *Store) commitGroup(batch []*putReq) {
 	}
 }
 
+// keysLive reports whether the day keys of used are still the live ones.
+func (s *Store) keysLive(used []usedKey) bool {
+	s.keys.mu.Lock()
+	defer s.keys.mu.Unlock()
+	for _, u := range used {
+		if s.keys.days[u.day] != u.dk {
+			return false
+		}
+	}
+	return true
+}
+
 // prepare seals u's records and derives its quota keys, outside any
 // transaction, in the caller's goroutine.
 func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 	r := &putReq{u: u, now: now}
 	var err error
-	if r.keys, r.vals, err = sealRecords(s.keys, u, now); err != nil {
+	if r.keys, r.vals, r.dks, err = sealRecords(s.keys, u, now); err != nil {
 		return nil, err
 	}
 	type userDay struct {
@@ -192,6 +232,7 @@ func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 			return nil, err
 		}
 		r.quota = append(r.quota, quotaAdd{key: dk.quotaKey(ud.day, []byte(ud.key)), day: ud.day, n: n[ud]})
+		r.dks = append(r.dks, usedKey{ud.day, dk})
 	}
 	return r, nil
 }
@@ -199,7 +240,7 @@ func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 // sealRecords returns the keys (RecordKey) and sealed values of u's records
 // as stored at now, with UploadID u.ID and Created now: one buffer for the
 // keys and one for the values, one random read for all nonces.
-func sealRecords(k *keyring, u *Upload, now time.Time) (keys, vals [][]byte, err error) {
+func sealRecords(k *keyring, u *Upload, now time.Time) (keys, vals [][]byte, used []usedKey, err error) {
 	keys = make([][]byte, len(u.Records))
 	vals = make([][]byte, len(u.Records))
 	// One buffer for every record's key, one for the sealed values, one
@@ -222,9 +263,10 @@ func sealRecords(k *keyring, u *Upload, now time.Time) (keys, vals [][]byte, err
 		if dk == nil || rec.Day != kd {
 			var err error
 			if dk, err = k.ensure(rec.Day); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			kd = rec.Day
+			used = append(used, usedKey{kd, dk})
 		}
 		start := len(kb)
 		kb = binary.BigEndian.AppendUint32(kb, uint32(rec.Day))
@@ -237,7 +279,7 @@ func sealRecords(k *keyring, u *Upload, now time.Time) (keys, vals [][]byte, err
 		keys[i] = rk
 		vals[i] = vb[start:len(vb):len(vb)]
 	}
-	return keys, vals, nil
+	return keys, vals, used, nil
 }
 
 // putPrepared stores r inside tx: every check first, so a refused upload

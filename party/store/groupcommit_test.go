@@ -167,3 +167,26 @@ func TestGroupCommitFull(t *testing.T) {
 		t.Errorf("%d records, want 200", n)
 	}
 }
+
+// TestGroupCommitStaleKey: an upload prepared (sealed) before its day's key
+// was destroyed is sealed again when committed, under a live key, so its
+// records are readable, as when PutUpload sealed under the shred lock.
+func TestGroupCommitStaleKey(t *testing.T) {
+	s, _ := openTemp(t)
+	d := DayOf(t0)
+	u := userUpload("stale", d, 3)
+	r, err := s.prepare(u, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.keys.destroyBefore(d + 1); err != nil || n != 1 {
+		t.Fatalf("destroyed %d keys: %v", n, err)
+	}
+	s.commitGroup([]*putReq{r})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if n := count(t, s, d, d); n != 3 {
+		t.Fatalf("%d records readable, want 3", n)
+	}
+}
