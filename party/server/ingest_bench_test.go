@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,8 +147,11 @@ func prepareOne(mb []byte, m *manifest.Manifest, h manifest.Hash, today trace.Da
 // sendSealed sends u's envelope to party through rc until the party's
 // receipt comes back and verifies, retrying (the same envelope) what the
 // relay or the party says is worth retrying.
-func sendSealed(ctx context.Context, rc *relayclient.Client, m *manifest.Manifest, mh manifest.Hash, u *sealedUpload, party int) error {
+func sendSealed(ctx context.Context, rc *relayclient.Client, m *manifest.Manifest, mh manifest.Hash, u *sealedUpload, party int, retries *atomic.Int64) error {
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			retries.Add(1)
+		}
 		reply, err := rc.Do(ctx, party, u.envelopes[party-1])
 		if err == nil {
 			var msg wire.Message
@@ -196,6 +200,7 @@ func benchIngest(b *testing.B, pg bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	var wg sync.WaitGroup
+	var retries atomic.Int64
 	b.ResetTimer()
 	start := time.Now()
 	for w := range ingestClients {
@@ -205,7 +210,7 @@ func benchIngest(b *testing.B, pg bool) {
 				var pw sync.WaitGroup
 				errs := make([]error, len(m.Parties))
 				for p := range errs {
-					pw.Go(func() { errs[p] = sendSealed(ctx, conns[w], m, mh, ups[i], p+1) })
+					pw.Go(func() { errs[p] = sendSealed(ctx, conns[w], m, mh, ups[i], p+1, &retries) })
 				}
 				pw.Wait()
 				if err := errors.Join(errs...); err != nil {
@@ -219,6 +224,7 @@ func benchIngest(b *testing.B, pg bool) {
 	secs := time.Since(start).Seconds()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*ingestRecords)/secs, "records/s/party")
+	b.ReportMetric(float64(retries.Load()), "retries")
 	b.ReportMetric(0, "ns/op")
 	for i, st := range d.Backends {
 		s, err := st.Stats()
