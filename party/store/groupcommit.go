@@ -22,7 +22,7 @@ import (
 // timer: an upload arriving while the writer is idle is committed at once,
 // those arriving during a commit go together into the next.
 //
-// Every upload is checked before any of its writes (checkUpload), so one
+// Every upload is checked before any of its writes (putPrepared), so one
 // refused by the store (a reused upload id, a used code, a taken record id,
 // the store or a user's day full) writes nothing to the shared transaction,
 // gets its error, and the others are stored. Each upload sees the ones
