@@ -30,7 +30,7 @@ fi
 if want ingest; then
 uploads=${INGEST_UPLOADS:-2000}
 echo | tee -a "$out"
-echo "Ingest: receipted records/s per party; 3 parties, 24 clients, uploads of 30 records ($uploads uploads), through the relay on loopback; store alone: 20-record uploads from 32 goroutines" | tee -a "$out"
+echo "Ingest: receipted records/s per party; 3 parties, $uploads uploads of 30 records, each from a user of its own, sealed with the manifest's proof of work before the timer, sent by 24 relay connections at once (the receipts opened and checked), through the relay on loopback; store alone: 20-record uploads from 32 goroutines" | tee -a "$out"
 echo "machine: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 ing=$(go test -run '^$' -bench 'BenchmarkIngest' -benchtime "${uploads}x" -timeout 30m ./party/server/ 2>/dev/null | grep '^BenchmarkIngest' || true)
 rate() { sed -n "s|.*[[:space:]]\([0-9.]*\) $1.*|\1|p" | head -n 1; }

@@ -131,6 +131,41 @@ var (
 // message too large for the largest bucket is replaced by a sealed
 // CodeInternal Error; a bad reply key gives a clear Error reply instead.
 func SealReply(replyKey [KeySize]byte, mhash manifest.Hash, party int, msg Message) []byte {
+	r, err := NewReplySealer(replyKey, mhash, party)
+	if err != nil {
+		return ClearReply(&Error{Code: CodeBadKey, Message: "reply key: " + err.Error()})
+	}
+	return r.Seal(msg)
+}
+
+// ReplySealer seals the reply to one request. NewReplySealer does the HPKE
+// encapsulation to the reply key, which fails for a key that cannot be
+// sealed to (one of low order gives an all-zero shared secret), so a party
+// checks a request's reply key before it handles the request and then seals
+// its reply with that same encapsulation: one X25519 key generation and
+// exchange per request, not one for the check and another for the reply.
+type ReplySealer struct {
+	enc []byte
+	s   *hpke.Sender
+}
+
+// NewReplySealer checks replyKey and prepares the sealing of a reply from
+// party under the manifest with hash mhash.
+func NewReplySealer(replyKey [KeySize]byte, mhash manifest.Hash, party int) (*ReplySealer, error) {
+	pk, err := kem.NewPublicKey(replyKey[:])
+	if err != nil {
+		return nil, err
+	}
+	enc, s, err := hpke.NewSender(pk, kdf, aead, SealInfo(ReplyLabel, mhash, party))
+	if err != nil {
+		return nil, err
+	}
+	return &ReplySealer{enc: enc, s: s}, nil
+}
+
+// Seal returns the sealed reply msg, as SealReply does. Call it once: a
+// second reply under the same encapsulation would not open.
+func (r *ReplySealer) Seal(msg Message) []byte {
 	enc, err := msg.AppendBinary(nil)
 	if err != nil {
 		return ClearReply(&Error{Code: CodeInternal, Message: "reply not encodable: " + err.Error()})
@@ -142,15 +177,13 @@ func SealReply(replyKey [KeySize]byte, mhash manifest.Hash, party int, msg Messa
 			return ClearReply(&Error{Code: CodeInternal, Message: "reply not paddable"})
 		}
 	}
-	pk, err := kem.NewPublicKey(replyKey[:])
+	out := make([]byte, 0, 2+len(r.enc)+len(padded)+SealOverhead)
+	out = append(append(out, Version, replySealed), r.enc...)
+	ct, err := r.s.Seal(nil, padded)
 	if err != nil {
-		return ClearReply(&Error{Code: CodeBadKey, Message: "reply key: " + err.Error()})
+		return ClearReply(&Error{Code: CodeInternal, Message: "reply not sealable: " + err.Error()})
 	}
-	ct, err := hpke.Seal(pk, kdf, aead, SealInfo(ReplyLabel, mhash, party), padded)
-	if err != nil {
-		return ClearReply(&Error{Code: CodeBadKey, Message: "reply key: " + err.Error()})
-	}
-	return append([]byte{Version, replySealed}, ct...)
+	return append(out, ct...)
 }
 
 // ClearReply returns the reply version || 2 || Pad(e, ReplyBuckets). Every

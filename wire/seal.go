@@ -1,10 +1,13 @@
 package wire
 
 import (
+	"crypto/ecdh"
 	"crypto/hpke"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/safetrace/safetrace/deploy/keys"
 	"github.com/safetrace/safetrace/deploy/manifest"
@@ -118,18 +121,29 @@ func (k *ResultKey) PublicKey() []byte { return k.priv.PublicKey().Bytes() }
 // CheckResultPublicKey reports whether pub is an X25519 public key that
 // results can be sealed to. A key that parses but is of low order (32 zero
 // bytes, say) gives an all-zero shared secret, which HPKE refuses: so the
-// check seals an empty message to it, as sealing a result would. Parties
-// check result and reply keys before storing anything.
+// check does one X25519 exchange with it, as sealing a result would (with
+// a fixed key of this process instead of a fresh one: a clamped scalar
+// gives the all-zero output exactly for the keys of low order, whichever
+// it is). Parties check result and reply keys before storing anything.
 func CheckResultPublicKey(pub []byte) error {
-	pk, err := kem.NewPublicKey(pub)
+	pk, err := ecdh.X25519().NewPublicKey(pub)
 	if err != nil {
 		return fmt.Errorf("wire: result public key: %w", err)
 	}
-	if _, err := hpke.Seal(pk, kdf, aead, []byte(ResultLabel), nil); err != nil {
+	if _, err := checkKey().ECDH(pk); err != nil {
 		return fmt.Errorf("wire: result public key cannot be sealed to: %w", err)
 	}
 	return nil
 }
+
+// checkKey is CheckResultPublicKey's X25519 key.
+var checkKey = sync.OnceValue(func() *ecdh.PrivateKey {
+	k, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		panic("wire: " + err.Error())
+	}
+	return k
+})
 
 // SealResult encrypts a result share from party fromParty of m to the user's
 // result public key userPub, with info ResultLabel || manifest hash ||

@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -176,4 +177,51 @@ func FuzzUnpad(f *testing.F) {
 			t.Fatalf("Pad(Unpad(x)) != x: %x %x %v", in, p, err)
 		}
 	})
+}
+
+// TestCheckResultPublicKeyLowOrder: CheckResultPublicKey refuses exactly
+// the keys that sealing a result or a reply to refuses: the X25519 points of low order (and
+// their encodings with the ignored top bit set), not random keys.
+func TestCheckResultPublicKeyLowOrder(t *testing.T) {
+	d, err := localdeploy.New(3, 1, localdeploy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys [][]byte
+	for _, h := range []string{
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+		"5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	} {
+		k, _ := hex.DecodeString(h)
+		top := bytes.Clone(k)
+		top[31] |= 0x80
+		keys = append(keys, k, top)
+	}
+	low := len(keys)
+	for range 64 {
+		rk, err := wire.GenerateResultKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, rk.PublicKey())
+	}
+	for i, k := range keys {
+		checked := wire.CheckResultPublicKey(k)
+		_, sealed := wire.SealResult(d.Manifest, 1, k, []byte("share"))
+		_, replied := wire.NewReplySealer([wire.KeySize]byte(k), d.Manifest.Hash(), 1)
+		if (checked == nil) != (sealed == nil) || (checked == nil) != (replied == nil) {
+			t.Errorf("key %x: check %v, seal %v, reply sealer %v", k, checked, sealed, replied)
+		}
+		if i < low && checked == nil {
+			t.Errorf("low-order key %x accepted", k)
+		}
+		if i >= low && checked != nil {
+			t.Errorf("random key %x refused: %v", k, checked)
+		}
+	}
 }

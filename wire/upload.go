@@ -40,6 +40,16 @@ type Record struct {
 // MaxRecords records.
 var ErrTooManyRecords = errors.New("too many records")
 
+// UploadShare returns the share of record i of the encoded upload b, which
+// DecodeUpload accepted with count records: the bytes AppendShare gives for
+// that record, since decoding accepts only canonical encodings, so a party
+// stores them without encoding the decoded share again. The slice aliases
+// b.
+func UploadShare(b []byte, count, i int) []byte {
+	off := len(b) - (count-i)*RecordSize + IDSize + 4
+	return b[off : off+ShareSize : off+ShareSize]
+}
+
 // Upload asks a party to store its shares of records. The encoding is
 //
 //	version || type 1 || reply key (32) || upload id (16) || kind (1)

@@ -338,3 +338,23 @@ func FuzzOpenReply(f *testing.F) {
 		k.OpenReply([32]byte{}, 1, b)
 	})
 }
+
+// TestUploadShare: the share bytes of a decoded upload are those AppendShare
+// gives for its decoded records.
+func TestUploadShare(t *testing.T) {
+	for _, positive := range []bool{false, true} {
+		enc, err := testUpload(7, positive).AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := DecodeUpload(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range u.Records {
+			if got, want := UploadShare(enc, len(u.Records), i), u.Records[i].AppendShare(nil); !bytes.Equal(got, want) {
+				t.Fatalf("record %d: share %x, want %x", i, got, want)
+			}
+		}
+	}
+}

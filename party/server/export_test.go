@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"time"
 
 	"github.com/safetrace/safetrace/compute"
+	"github.com/safetrace/safetrace/wire"
 )
 
 // SetTestHook makes s call hook at stages of its exposure epochs ("agreed",
@@ -19,3 +21,9 @@ func SetMetricsClock(s *Server, now func() time.Time) {
 
 // RevokedCode reports whether s refuses code id of authority key as revoked.
 func RevokedCode(s *Server, key []byte, id [16]byte) bool { return s.revokedCode(key, id) }
+
+// HandleRun answers the encoded RunRequest req as if it came through a
+// relay.
+func HandleRun(s *Server, ctx context.Context, req []byte) (wire.Message, error) {
+	return s.handleRun(ctx, req)
+}

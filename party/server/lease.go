@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -33,21 +34,26 @@ type Leaser interface {
 	ReleaseLease(ctx context.Context, name, holder string) error
 }
 
-// RunForwarder is implemented by shared stores (pgstore.Store): a front end
-// without the lease forwards run requests through it to the holder, which
-// records its runs' states there for every front end to report.
+// RunForwarder is implemented by shared stores (pgstore.Store): every
+// operator's run request is queued in it until its run finished, by a
+// front end without the lease, which forwards the request to the holder,
+// and by the holder itself; the holder records its runs' states there for
+// every front end to report. A holder that dies or loses the lease leaves
+// its queued and unfinished runs to the next holder, which starts them.
 type RunForwarder interface {
 	ForwardRun(ctx context.Context, name string, id []byte) error
-	TakeRunRequests(ctx context.Context) ([]store.ForwardedRun, error)
+	RunRequests(ctx context.Context) ([]store.ForwardedRun, error)
+	DoneRunRequest(ctx context.Context, id []byte) error
 	SetRunState(ctx context.Context, id []byte, name string, state int, text string) error
 	RunState(ctx context.Context, id []byte) (name string, state int, text string, ok bool, err error)
 }
 
-// forwardPoll is how often the lease holder takes forwarded run requests.
+// forwardPoll is how often the lease holder reads the queued run requests.
 const forwardPoll = 500 * time.Millisecond
 
-// forwardLoop starts, while this front end holds the lease, the run
-// requests other front ends forwarded.
+// forwardLoop starts, while this front end holds the lease, the queued run
+// requests it does not run yet: those other front ends forwarded, and
+// those an earlier holder received or started and did not finish.
 func (s *Server) forwardLoop(ctx context.Context) {
 	t := time.NewTicker(forwardPoll)
 	defer t.Stop()
@@ -60,24 +66,86 @@ func (s *Server) forwardLoop(ctx context.Context) {
 		if !s.lease.Holds() {
 			continue
 		}
-		reqs, err := s.fwd.TakeRunRequests(ctx)
+		reqs, err := s.fwd.RunRequests(ctx)
 		if err != nil {
-			s.log.Warn("forwarded run requests not read", "err", err)
+			s.log.Warn("queued run requests not read", "err", err)
 			continue
 		}
 		for _, r := range reqs {
 			var id [wire.IDSize]byte
 			if len(r.ID) != len(id) {
+				s.doneRequest(r.ID)
 				continue
 			}
 			copy(id[:], r.ID)
-			if _, err := s.StartRun(r.Name, id); err != nil {
-				s.log.Info("forwarded run not started", "computation", r.Name, "run", fmt.Sprintf("%x", id[:4]), "err", err)
-				s.shareState(id, r.Name, wire.RunFailed, err.Error())
-			} else {
-				s.log.Info("forwarded run started", "computation", r.Name, "run", fmt.Sprintf("%x", id[:4]))
-			}
+			s.pickUp(r.Name, id)
 		}
+	}
+}
+
+// pickUp starts queued run id of computation name unless this front end
+// runs it already. A run that cannot start now (another run of the
+// computation is on) stays queued; one that cannot start at all is marked
+// failed and leaves the queue.
+func (s *Server) pickUp(name string, id [wire.IDSize]byte) {
+	rs := &s.runs
+	rs.mu.Lock()
+	rec, known := rs.runs[id]
+	var state wire.RunState
+	if known {
+		state = rec.state
+	}
+	rs.mu.Unlock()
+	if known && (state == wire.RunPending || state == wire.RunRunning) {
+		return
+	}
+	run := fmt.Sprintf("%x", id[:4])
+	if done, err := s.st.RunExists(finishedRun(id)); err != nil {
+		s.log.Warn("queued run not checked", "computation", name, "run", run, "err", err)
+		return
+	} else if done || known && state == wire.RunDone {
+		s.doneRequest(id[:])
+		return
+	}
+	if known {
+		// Failed here without finishing (the lease was lost, or the
+		// party stopping): it runs again.
+		s.forgetRun(id)
+	}
+	_, err := s.StartRun(name, id)
+	var we *wire.Error
+	switch {
+	case err == nil:
+		s.log.Info("queued run started", "computation", name, "run", run)
+	case errors.As(err, &we) && we.Code == wire.CodeBusy:
+		s.log.Debug("queued run waits", "computation", name, "run", run, "err", err)
+	default:
+		s.log.Info("queued run not started", "computation", name, "run", run, "err", err)
+		s.shareState(id, name, wire.RunFailed, err.Error())
+		s.doneRequest(id[:])
+	}
+}
+
+// doneRequest removes run id from the shared store's queue, if any.
+func (s *Server) doneRequest(id []byte) {
+	if s.fwd == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.fwd.DoneRunRequest(ctx, id); err != nil {
+		s.log.Warn("finished run left queued", "err", err)
+	}
+}
+
+// queueRequest queues run id of computation name in the shared store, if
+// any, so that the next lease holder runs it if this one does not finish.
+func (s *Server) queueRequest(ctx context.Context, name string, id [wire.IDSize]byte) {
+	if s.fwd == nil {
+		return
+	}
+	if err := s.fwd.ForwardRun(ctx, name, id[:]); err != nil {
+		s.log.Warn("run request not queued in the store: lost if this front end stops before the run ends", "computation", name, "run", fmt.Sprintf("%x", id[:4]), "err", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -166,6 +167,20 @@ func (s *Server) startRun(name string, id [wire.IDSize]byte, requested bool) (wi
 	return wire.RunPending, nil
 }
 
+// forgetRun drops run id from the runs this front end remembers, so that
+// it can start again.
+func (s *Server) forgetRun(id [wire.IDSize]byte) {
+	r := &s.runs
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec, ok := r.runs[id]
+	if !ok || rec.state == wire.RunPending || rec.state == wire.RunRunning {
+		return
+	}
+	delete(r.runs, id)
+	r.order = slices.DeleteFunc(r.order, func(o [wire.IDSize]byte) bool { return o == id })
+}
+
 // RunStatus returns what this party knows of run id: wire.RunUnknown if
 // nothing (never requested here, forgotten, or the party restarted since).
 func (s *Server) RunStatus(id [wire.IDSize]byte) *wire.RunStatus {
@@ -317,6 +332,9 @@ func (s *Server) execute(ctx context.Context, id [wire.IDSize]byte) {
 		if err := s.st.AddRunInput(finishedRun(id), []byte(rec.name), s.now()); err != nil {
 			log.Error("finished run not recorded", "err", err)
 		}
+		// Finished: out of the shared queue. A run cut short by the loss
+		// of the lease or a stop stays there for the next holder.
+		s.doneRequest(id[:])
 	}
 	s.shareState(id, rec.name, state, text)
 	r.mu.Lock()
@@ -432,8 +450,14 @@ func (s *Server) handleRun(ctx context.Context, req []byte) (wire.Message, error
 		}
 		return st, nil
 	}
-	if _, err := s.StartRun(q.Name, q.RunID); err != nil {
+	st, err := s.StartRun(q.Name, q.RunID)
+	if err != nil {
 		return nil, err
+	}
+	if st == wire.RunPending || st == wire.RunRunning {
+		// Queued in the shared store too, until the run finished: if this
+		// front end dies or loses the lease first, the next holder runs it.
+		s.queueRequest(ctx, q.Name, q.RunID)
 	}
 	s.log.Info("run requested", "computation", q.Name, "run", fmt.Sprintf("%x", q.RunID[:4]), "signers", fmt.Sprint(signers))
 	return s.RunStatus(q.RunID), nil

@@ -303,8 +303,10 @@ func (s *Server) Handle(ctx context.Context, env []byte) []byte {
 		return wire.ClearReply(e)
 	}
 	// A reply key that cannot be sealed to is refused before the request
-	// is handled, so a refused request stores nothing.
-	if err := wire.CheckResultPublicKey(replyKey[:]); err != nil {
+	// is handled, so a refused request stores nothing. The check is the
+	// reply's own HPKE encapsulation, which seals the reply below.
+	sealer, err := wire.NewReplySealer(replyKey, s.mhash, s.key.ID)
+	if err != nil {
 		e := &wire.Error{Code: wire.CodeBadKey, Message: "reply key: " + err.Error()}
 		s.reject(t, e)
 		return wire.ClearReply(e)
@@ -327,7 +329,7 @@ func (s *Server) Handle(ctx context.Context, env []byte) []byte {
 		s.reject(t, we)
 		msg = we
 	}
-	reply := wire.SealReply(replyKey, s.mhash, s.key.ID, msg)
+	reply := sealer.Seal(msg)
 	s.metrics.request(t, time.Since(start))
 	return reply
 }

@@ -34,9 +34,13 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 	if u.Kind != wire.KindPositive {
 		user = compute.UserKey{ResultKey: u.ResultKey, TokenHash: u.TokenHash}.Bytes()
 	}
-	for i, r := range u.Records {
+	// The shares are stored as they came: decoding checked that each is
+	// the canonical encoding of a point and two scalars, which is what
+	// encoding the decoded share would give again.
+	for i := range u.Records {
+		r := &u.Records[i]
 		a.Days[i] = uint32(r.Day)
-		a.Records[i] = store.Record{Record: r, ResultKey: user, Kind: u.Kind}
+		a.Records[i] = store.Record{Record: *r, ResultKey: user, Kind: u.Kind, Encoded: wire.UploadShare(req, len(u.Records), i)}
 	}
 	msg, err := s.host().Admit(a)
 	if err != nil {

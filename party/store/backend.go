@@ -69,8 +69,8 @@ type Backend interface {
 
 var _ Backend = (*Store)(nil)
 
-// ForwardedRun is an operator's run request that a front end without the
-// computation lease passed on through a shared store.
+// ForwardedRun is an operator's run request queued in a shared store for
+// the holder of the computation lease, until its run finished.
 type ForwardedRun struct {
 	Name string
 	ID   []byte

@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 }
 
 // BenchmarkPutUploadParallel: uploads of 20 records from 16 goroutines per
-// core, each committed (fsynced) on its own.
+// core; concurrent uploads share a commit (fsync), groupcommit.go.
 func BenchmarkPutUploadParallel(b *testing.B) {
 	s, err := store.Open(filepath.Join(b.TempDir(), "party.db"), store.Options{MaxRecords: -1, MaxRecordsPerUserDay: -1})
 	if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/safetrace/safetrace/wire/record"
 )
@@ -66,6 +67,14 @@ func (k *DayKeys) Live() int {
 
 // Close closes the file.
 func (k *DayKeys) Close() error { return k.k.close() }
+
+// SealRecords returns the record keys (RecordKey) and sealed values of u's
+// records as stored at now (UploadID u.ID, Created now), creating the day
+// keys they need, with as few allocations as the bbolt store makes.
+func (k *DayKeys) SealRecords(u *Upload, now time.Time) (keys, vals [][]byte, err error) {
+	keys, vals, _, err = sealRecords(k.k, u, now)
+	return keys, vals, err
+}
 
 // Seal seals plain under the key with additional data ad.
 func (k DayKey) Seal(ad, plain []byte) []byte { return k.dk.seal(ad, plain) }

@@ -378,6 +378,13 @@ func (dk *dayKey) seal(ad, plain []byte) []byte {
 	return dk.aead.Seal(out, out[1:1+n], plain, ad)
 }
 
+// appendSeal appends the sealed value of plain to dst, as seal does, with
+// the given nonce (fresh random bytes of the AEAD's nonce size).
+func (dk *dayKey) appendSeal(dst, nonce, ad, plain []byte) []byte {
+	dst = append(append(dst, sealedVersion), nonce...)
+	return dk.aead.Seal(dst, nonce, plain, ad)
+}
+
 // open decrypts v into buf (which it may reuse) and returns the plaintext.
 func (dk *dayKey) open(buf, ad, v []byte) ([]byte, error) {
 	n := dk.aead.NonceSize()

@@ -116,6 +116,8 @@ type Store struct {
 	// shred is held shared by writers that create day keys and exclusively
 	// by Expire, so no value is committed under a key Expire is destroying.
 	shred sync.RWMutex
+	// gc queues uploads for the writer goroutine (groupcommit.go).
+	gc groupCommit
 }
 
 // Open opens or creates the database file at path (mode 0600) and its key
@@ -190,12 +192,15 @@ func Open(path string, opts ...Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
-	return &Store{db: db, keys: keys, opt: o}, nil
+	s := &Store{db: db, keys: keys, opt: o}
+	s.startWriter()
+	return s, nil
 }
 
 // Close closes the database and the key file. It waits for running
 // transactions.
 func (s *Store) Close() error {
+	s.stopWriter()
 	err := s.db.Close()
 	if kerr := s.keys.close(); err == nil {
 		err = kerr

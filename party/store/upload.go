@@ -22,6 +22,12 @@ type Record struct {
 	ResultKey []byte // the user's X25519 result public key
 	Kind      wire.Kind
 	Created   time.Time // set by PutUpload: when this party stored it
+	// Encoded is the share's 96-byte encoding as it arrived
+	// (wire.UploadShare), if the caller has it: decoding accepted only the
+	// canonical encoding, so it equals Share's, and PutUpload stores it
+	// instead of encoding Share again. Nil means encode Share. Records read
+	// from the store leave it nil.
+	Encoded []byte
 }
 
 // CodeUse names the authority code that authorises a positive report.
@@ -54,35 +60,27 @@ type Receipt struct {
 // first receipt and stores nothing; with a different hash it returns
 // ErrUploadReused. A record id already stored under the same day gives
 // ErrRecordExists; a used code gives ErrCodeUsed. On any error nothing is
-// stored. PutUpload sets each record's UploadID and Created; it does not
-// modify u otherwise.
+// stored. PutUpload does not modify u.
+//
+// Concurrent calls share a transaction and its fsync (group commit,
+// groupcommit.go); each still gets its receipt only once its upload is on
+// disk, and one upload's error does not affect the others.
 func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 	if err := checkRecords(u); err != nil {
 		return Receipt{}, err
 	}
-	return s.putUpload(u, now, "put upload", len(u.Records), int64(len(u.Records)), func(tx *bolt.Tx) error {
-		if err := s.countUserDays(tx, u.Records); err != nil {
-			return err
+	r, err := s.prepare(u, now)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("store: put upload: %w", err)
+	}
+	s.enqueue(r)
+	if r.err != nil {
+		if isClientError(r.err) {
+			return Receipt{}, r.err
 		}
-		rb := tx.Bucket(bucketRecords)
-		for i := range u.Records {
-			r := u.Records[i]
-			r.UploadID = u.ID
-			r.Created = now
-			k := recordKey(r.Day, r.ID[:])
-			if rb.Get(k) != nil {
-				return fmt.Errorf("%w (day %s, record %d of the upload)", ErrRecordExists, r.Day, i)
-			}
-			dk, err := s.keys.ensure(r.Day)
-			if err != nil {
-				return err
-			}
-			if err := rb.Put(k, dk.seal(adRecord(k), encodeRecord(&r))); err != nil {
-				return err
-			}
-		}
-		return addCounter(tx, metaRecords, int64(len(u.Records)))
-	})
+		return Receipt{}, fmt.Errorf("store: put upload: %w", r.err)
+	}
+	return r.rc, nil
 }
 
 // putUpload stores upload u in one transaction: unless u was stored before
@@ -127,46 +125,6 @@ func isClientError(err error) bool {
 		}
 	}
 	return false
-}
-
-// countUserDays adds recs with a result key to the per-user-day counters,
-// or returns ErrQuota
-// if one would pass Options.MaxRecordsPerUserDay. The counters are keyed by
-// day and an HMAC of the result key under the day's key, so after expiry they
-// cannot be linked to the user.
-func (s *Store) countUserDays(tx *bolt.Tx, recs []Record) error {
-	type userDay struct {
-		day record.Day
-		key string
-	}
-	n := map[userDay]int{}
-	for i := range recs {
-		// Records without a result key (positive reports) count for nobody;
-		// the authority codes bound them.
-		if len(recs[i].ResultKey) == 0 {
-			continue
-		}
-		n[userDay{recs[i].Day, string(recs[i].ResultKey)}]++
-	}
-	b := tx.Bucket(bucketQuota)
-	for ud, c := range n {
-		dk, err := s.keys.ensure(ud.day)
-		if err != nil {
-			return err
-		}
-		k := dk.quotaKey(ud.day, []byte(ud.key))
-		cur := 0
-		if v := b.Get(k); len(v) == 4 {
-			cur = int(binary.BigEndian.Uint32(v))
-		}
-		if s.opt.MaxRecordsPerUserDay >= 0 && cur+c > s.opt.MaxRecordsPerUserDay {
-			return fmt.Errorf("%w (day %s: %d stored, %d more, limit %d)", ErrQuota, ud.day, cur, c, s.opt.MaxRecordsPerUserDay)
-		}
-		if err := b.Put(k, binary.BigEndian.AppendUint32(nil, uint32(cur+c))); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Upload returns the receipt of a stored upload id, if any.
@@ -248,6 +206,9 @@ func checkRecords(u *Upload) error {
 		if k := u.Records[i].Kind; k != wire.KindOrdinary && k != wire.KindPositive {
 			return fmt.Errorf("store: record %d: unknown kind %d", i, k)
 		}
+		if e := u.Records[i].Encoded; e != nil && len(e) != wire.ShareSize {
+			return fmt.Errorf("store: record %d: encoded share of %d bytes, want %d", i, len(e), wire.ShareSize)
+		}
 	}
 	return nil
 }
@@ -259,10 +220,18 @@ func checkRecords(u *Upload) error {
 const recordVersion = 1
 
 func encodeRecord(r *Record) []byte {
-	b := make([]byte, 0, 10+len(r.UploadID)+len(r.ResultKey)+wire.ShareSize+9)
+	return appendRecord(make([]byte, 0, 10+len(r.UploadID)+len(r.ResultKey)+wire.ShareSize+9), r)
+}
+
+// appendRecord appends the encoding of r to b.
+func appendRecord(b []byte, r *Record) []byte {
 	b = append(b, recordVersion, byte(r.Kind))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Created.UnixNano()))
-	for _, f := range [][]byte{r.UploadID, r.ResultKey, r.AppendShare(nil)} {
+	share := r.Encoded
+	if share == nil {
+		share = r.AppendShare(nil)
+	}
+	for _, f := range [][]byte{r.UploadID, r.ResultKey, share} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}

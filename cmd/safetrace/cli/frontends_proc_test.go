@@ -203,7 +203,9 @@ func (fd *feDeployment) allReady() bool {
 // then the lease holder of another party are killed with SIGKILL and
 // restarted; the lease moves within a bounded time, every receipted upload
 // is in every party's database with all its records and nothing else is,
-// and an exposure epoch runs on the new lease holder.
+// and an exposure epoch runs on the new lease holder. Then a run that party
+// 1's holder accepted and is running when it is killed is run by the next
+// holder.
 func TestProcessesFrontEndsKill(t *testing.T) {
 	fd := newFEDeployment(t)
 	waitFor(t, "all front ends ready, one lease holder per party", 30*time.Second, fd.allReady)
@@ -310,6 +312,67 @@ func TestProcessesFrontEndsKill(t *testing.T) {
 		t.Fatalf("epoch after the hand-over: %v", err)
 	}
 	t.Logf("epoch after the hand-over: %s", outs[0].Text)
+
+	// A run the lease holder accepted survives its SIGKILL: the request
+	// stays queued in the database and party 1's next holder runs it
+	// under the same id, with the other parties.
+	runID := [wire.IDSize]byte{0xfe, 0x01}
+	issued := time.Now().Unix()
+	ask := func(party int, start bool) (*wire.RunStatus, error) {
+		msg, err := oc.Request(ectx, party, func(rk [wire.KeySize]byte) wire.Message {
+			if !start {
+				return &wire.StatusRequest{ReplyKey: rk, Name: "exposure", RunID: runID}
+			}
+			q := &wire.RunRequest{ReplyKey: rk, Name: "exposure", RunID: runID, Issued: issued}
+			for _, sg := range signers {
+				q.Sign(sg.Party, sg.Key, h)
+			}
+			return q
+		})
+		if err != nil {
+			return nil, err
+		}
+		st, ok := msg.(*wire.RunStatus)
+		if !ok {
+			return nil, fmt.Errorf("party %d answered with a %v", party, msg.Type())
+		}
+		return st, nil
+	}
+	h1 = fd.holder(1)
+	next = feName(1, "a")
+	if h1 == next {
+		next = feName(1, "b")
+	}
+	// Party 1 first (through either front end: the relay takes turns),
+	// killed once its holder runs it, waiting for the others; then the
+	// others (busy for the minimum interval after the last epoch).
+	for party := 1; party <= 3; party++ {
+		waitFor(t, fmt.Sprintf("party %d accepts the run", party), 30*time.Second, func() bool {
+			st, err := ask(party, true)
+			return err == nil && (st.State == wire.RunPending || st.State == wire.RunRunning)
+		})
+		if party == 1 {
+			waitFor(t, "party 1's holder running the run", 30*time.Second, func() bool {
+				st, err := ask(1, false)
+				return err == nil && st.State == wire.RunRunning
+			})
+			fd.stop(h1, syscall.SIGKILL)
+		}
+	}
+	waitFor(t, "the second lease hand-over", 30*time.Second, func() bool {
+		hh, code, ok := fd.health(next)
+		return ok && code == 200 && hh.LeaseHolder
+	})
+	waitFor(t, "the run accepted by the killed holder done at every party", 60*time.Second, func() bool {
+		for party := 1; party <= 3; party++ {
+			if st, err := ask(party, false); err != nil || st.State != wire.RunDone {
+				return false
+			}
+		}
+		return true
+	})
+	st, _ := ask(1, false)
+	t.Logf("run accepted by %s before its SIGKILL, done by %s: %s", h1, next, st.Text)
 	forwarded := 0
 	fd.mu.Lock()
 	for _, l := range fd.logs {

@@ -231,21 +231,18 @@ func (s *Store) PutUpload(u *store.Upload, now time.Time) (store.Receipt, error)
 	minDay := record.Day(1<<32 - 1)
 	days := make([]int32, len(u.Records))
 	ids := make([][]byte, len(u.Records))
-	vals := make([][]byte, len(u.Records))
+	_, vals, err := s.keys.SealRecords(u, now)
+	if err != nil {
+		return store.Receipt{}, err
+	}
 	type userDay struct {
 		day record.Day
 		key string
 	}
 	perUser := map[userDay]int{}
 	for i := range u.Records {
-		r := u.Records[i]
-		r.UploadID, r.Created = u.ID, now
-		dk, err := s.keys.Ensure(r.Day)
-		if err != nil {
-			return store.Receipt{}, err
-		}
-		k := store.RecordKey(r.Day, r.ID[:])
-		days[i], ids[i], vals[i] = int32(r.Day), u.Records[i].ID[:], dk.Seal(store.AdRecord(k), store.EncodeRecord(&r))
+		r := &u.Records[i]
+		days[i], ids[i] = int32(r.Day), r.ID[:]
 		minDay = min(minDay, r.Day)
 		if len(r.ResultKey) > 0 {
 			perUser[userDay{r.Day, string(r.ResultKey)}]++
@@ -279,7 +276,7 @@ func (s *Store) PutUpload(u *store.Upload, now time.Time) (store.Receipt, error)
 		b.Queue(sqlRecords, days, ids, vals)
 		b.Queue(sqlCount, "records", shard(), int64(len(u.Records)))
 	}
-	err := s.pool.SendBatch(bg(), b).Close()
+	err = s.pool.SendBatch(bg(), b).Close()
 	if isUploadConflict(err) {
 		return s.retried(u)
 	}

@@ -222,8 +222,8 @@ func TestFrontEndsRace(t *testing.T) {
 	}
 }
 
-// TestRunForwarding: requests queued once and taken once; states recorded
-// and replaced.
+// TestRunForwarding: requests queued once, read as often as asked, gone
+// once done; states recorded and replaced.
 func TestRunForwarding(t *testing.T) {
 	s := open(t, store.Options{}).(*pgstore.Store)
 	ctx := t.Context()
@@ -235,12 +235,18 @@ func TestRunForwarding(t *testing.T) {
 	if err := s.ForwardRun(ctx, "region-map", []byte("run-2")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.TakeRunRequests(ctx)
-	if err != nil || len(got) != 2 || got[0].Name != "exposure" || string(got[1].ID) != "run-2" {
-		t.Fatalf("taken %+v %v", got, err)
+	for range 2 {
+		// Reading leaves them queued.
+		got, err := s.RunRequests(ctx)
+		if err != nil || len(got) != 2 || got[0].Name != "exposure" || string(got[1].ID) != "run-2" {
+			t.Fatalf("queued %+v %v", got, err)
+		}
 	}
-	if got, _ := s.TakeRunRequests(ctx); len(got) != 0 {
-		t.Fatalf("taken twice: %+v", got)
+	if err := s.DoneRunRequest(ctx, []byte("run-1")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.RunRequests(ctx); len(got) != 1 || string(got[0].ID) != "run-2" {
+		t.Fatalf("after run-1 is done: %+v", got)
 	}
 	if _, _, _, ok, err := s.RunState(ctx, []byte("run-1")); ok || err != nil {
 		t.Fatalf("state of an unknown run: %v %v", ok, err)

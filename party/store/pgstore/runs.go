@@ -11,10 +11,12 @@ import (
 	"github.com/safetrace/safetrace/party/store"
 )
 
-// Runs across front ends: a front end without the computation lease
-// forwards an operator's run request through the database, the holder
-// takes it and publishes the run's state there, and any front end answers
-// status requests from it.
+// Runs across front ends: every operator's run request is queued in the
+// database (by a front end without the computation lease, which forwards
+// it, and by the holder, which runs it) until its run finished; the holder
+// starts the queued ones and publishes their states there, and any front
+// end answers status requests from it. A holder that dies or loses the
+// lease leaves its unfinished runs queued for the next holder.
 
 // ForwardedRun is a run request waiting for the lease holder.
 type ForwardedRun = store.ForwardedRun
@@ -29,10 +31,11 @@ func (s *Store) ForwardRun(ctx context.Context, name string, id []byte) error {
 	return nil
 }
 
-// TakeRunRequests removes and returns the queued run requests, oldest
-// first (the lease holder only).
-func (s *Store) TakeRunRequests(ctx context.Context) ([]ForwardedRun, error) {
-	rows, _ := s.pool.Query(ctx, `WITH d AS (DELETE FROM run_requests RETURNING id, name, queued) SELECT id, name FROM d ORDER BY queued`)
+// RunRequests returns the queued run requests, oldest first. They stay
+// queued until DoneRunRequest: a lease holder that dies before it ran them
+// leaves them to the next.
+func (s *Store) RunRequests(ctx context.Context) ([]ForwardedRun, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT id, name FROM run_requests ORDER BY queued, id`)
 	var out []ForwardedRun
 	var r ForwardedRun
 	_, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Name}, func() error {
@@ -40,9 +43,17 @@ func (s *Store) TakeRunRequests(ctx context.Context) ([]ForwardedRun, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: take run requests: %w", err)
+		return nil, fmt.Errorf("pgstore: run requests: %w", err)
 	}
 	return out, nil
+}
+
+// DoneRunRequest removes run id from the queue: it finished, or cannot run.
+func (s *Store) DoneRunRequest(ctx context.Context, id []byte) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM run_requests WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("pgstore: done run request: %w", err)
+	}
+	return nil
 }
 
 // SetRunState records the state of run id of computation name.
