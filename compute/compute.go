@@ -96,6 +96,10 @@ type Inputs interface {
 	// ForEachRecord calls fn for each stored record with from <= day <= to,
 	// in (day, record id) order.
 	ForEachRecord(from, to record.Day, fn func(r *store.Record) error) error
+	// ForEachRecordEncoded is ForEachRecord without decoding the shares
+	// (Share zero, Encoded the share's encoding), for a pass over the
+	// public fields only.
+	ForEachRecordEncoded(from, to record.Day, fn func(r *store.Record) error) error
 	// ForEachRunInput calls fn with each input of run in the order added.
 	ForEachRunInput(run string, fn func(data []byte) error) error
 	// RunExists reports whether run has inputs or outputs stored.

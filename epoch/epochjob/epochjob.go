@@ -77,7 +77,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	// needs them before any day's records are read.
 	held := map[[16]byte]bool{}
 	nHeld := 0
-	err := in.ForEachRecord(record.Day(w.Oldest), record.Day(w.Today)+1, func(r *store.Record) error {
+	err := in.ForEachRecordEncoded(record.Day(w.Oldest), record.Day(w.Today)+1, func(r *store.Record) error {
 		if len(r.UploadID) != wire.IDSize {
 			return fmt.Errorf("stored record with an upload id of %d bytes, want %d", len(r.UploadID), wire.IDSize)
 		}

@@ -49,6 +49,9 @@ type Backend interface {
 	// ForEachRecord streams the records of days from..to (inclusive) in
 	// (day, id) order, in bounded memory.
 	ForEachRecord(from, to record.Day, fn func(r *Record) error) error
+	// ForEachRecordEncoded is ForEachRecord with each share left
+	// undecoded: Share zero, Encoded its stored encoding.
+	ForEachRecordEncoded(from, to record.Day, fn func(r *Record) error) error
 	// ForEachRunInput streams a run's inputs in the order added.
 	ForEachRunInput(runID string, fn func(data []byte) error) error
 	// RunExists reports whether a run exists.

@@ -98,6 +98,8 @@ var (
 	// EncodeRecord and DecodeRecord are a record's sealed value.
 	EncodeRecord = encodeRecord
 	DecodeRecord = decodeRecord
+	// DecodeRecordEncoded leaves the share undecoded in Record.Encoded.
+	DecodeRecordEncoded = decodeRecordEncoded
 	// UserPrefix is the SHA-256 of a user's result key.
 	UserPrefix = userPrefix
 	// CheckID and CheckRunID check identifiers' lengths.

@@ -26,7 +26,7 @@ type Record struct {
 	// (wire.UploadShare), if the caller has it: decoding accepted only the
 	// canonical encoding, so it equals Share's, and PutUpload stores it
 	// instead of encoding Share again. Nil means encode Share. Records read
-	// from the store leave it nil.
+	// from the store leave it nil, but for ForEachRecordEncoded.
 	Encoded []byte
 }
 
@@ -148,6 +148,17 @@ func (s *Store) Upload(id []byte) (Receipt, bool, error) {
 // (day, id). The Record and its slices are valid only during the call; copy
 // what must be kept. An error from fn stops the iteration and is returned.
 func (s *Store) ForEachRecord(from, to record.Day, fn func(r *Record) error) error {
+	return s.forEachRecord(from, to, decodeRecord, fn)
+}
+
+// ForEachRecordEncoded is ForEachRecord without decoding the shares: each
+// record's Share is zero and Encoded holds its stored encoding, for a pass
+// that reads only the public fields.
+func (s *Store) ForEachRecordEncoded(from, to record.Day, fn func(r *Record) error) error {
+	return s.forEachRecord(from, to, decodeRecordEncoded, fn)
+}
+
+func (s *Store) forEachRecord(from, to record.Day, decode func(k, v []byte) (*Record, error), fn func(r *Record) error) error {
 	keys := s.keys.snapshot()
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRecords).Cursor()
@@ -174,7 +185,7 @@ func (s *Store) ForEachRecord(from, to record.Day, fn func(r *Record) error) err
 			if buf, err = dk.open(buf, adRecord(k), v); err != nil {
 				return err
 			}
-			r, err := decodeRecord(k, buf)
+			r, err := decode(k, buf)
 			if err != nil {
 				return err
 			}
@@ -243,6 +254,20 @@ var errCorrupt = errors.New("store: corrupt record")
 // decodeRecord decodes a record's key and sealed value. The record's
 // UploadID and ResultKey alias v.
 func decodeRecord(k, v []byte) (*Record, error) {
+	r, err := decodeRecordEncoded(k, v)
+	if err != nil {
+		return nil, err
+	}
+	if r.Share, err = record.DecodeShare(r.Encoded); err != nil {
+		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	r.Encoded = nil
+	return r, nil
+}
+
+// decodeRecordEncoded is decodeRecord but leaves the share undecoded, in
+// r.Encoded (aliasing v).
+func decodeRecordEncoded(k, v []byte) (*Record, error) {
 	if len(k) != 4+wire.IDSize || len(v) < 10 || v[0] != recordVersion {
 		return nil, errCorrupt
 	}
@@ -255,9 +280,8 @@ func decodeRecord(k, v []byte) (*Record, error) {
 	}
 	r.Day = record.Day(binary.BigEndian.Uint32(k))
 	copy(r.ID[:], k[4:])
-	var share []byte
 	v = v[10:]
-	for _, f := range []*[]byte{&r.UploadID, &r.ResultKey, &share} {
+	for _, f := range []*[]byte{&r.UploadID, &r.ResultKey, &r.Encoded} {
 		n, m := binary.Uvarint(v)
 		if m <= 0 || n > uint64(len(v)-m) {
 			return nil, errCorrupt
@@ -265,12 +289,8 @@ func decodeRecord(k, v []byte) (*Record, error) {
 		*f = v[m : m+int(n)]
 		v = v[m+int(n):]
 	}
-	if len(v) != 0 {
+	if len(v) != 0 || len(r.Encoded) != wire.ShareSize {
 		return nil, errCorrupt
-	}
-	var err error
-	if r.Share, err = record.DecodeShare(share); err != nil {
-		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	return r, nil
 }

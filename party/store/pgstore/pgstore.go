@@ -514,6 +514,16 @@ func (s *Store) snapshot(fn func(tx pgx.Tx) error) error {
 // the primary key) in one snapshot, so memory is bounded by a batch. The
 // Record is valid only during the call.
 func (s *Store) ForEachRecord(from, to record.Day, fn func(r *store.Record) error) error {
+	return s.forEachRecord(from, to, store.DecodeRecord, fn)
+}
+
+// ForEachRecordEncoded is ForEachRecord without decoding the shares (see
+// store.Backend).
+func (s *Store) ForEachRecordEncoded(from, to record.Day, fn func(r *store.Record) error) error {
+	return s.forEachRecord(from, to, store.DecodeRecordEncoded, fn)
+}
+
+func (s *Store) forEachRecord(from, to record.Day, decode func(k, v []byte) (*store.Record, error), fn func(r *store.Record) error) error {
 	// Days are int4 in the table; later days than that hold no records.
 	to = min(to, math.MaxInt32)
 	if from > to {
@@ -561,7 +571,7 @@ func (s *Store) ForEachRecord(from, to record.Day, fn func(r *store.Record) erro
 				if buf, err = dk.Open(buf, store.AdRecord(k), r.value); err != nil {
 					return err
 				}
-				rec, err := store.DecodeRecord(k, buf)
+				rec, err := decode(k, buf)
 				if err != nil {
 					return err
 				}

@@ -133,6 +133,25 @@ func testUploads(t *testing.T, open Opener) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("records\n got %q\nwant %q", got, want)
 	}
+	// The same records with the shares left encoded.
+	got = got[:0]
+	err = s.ForEachRecordEncoded(d-1, d, func(r *store.Record) error {
+		if !bytes.Equal(r.UploadID, u.ID) || !r.Created.Equal(t0) || r.Kind != wire.KindOrdinary {
+			return fmt.Errorf("record %q: %+v", r.ID, r)
+		}
+		sh, err := record.DecodeShare(r.Encoded)
+		if err != nil {
+			return fmt.Errorf("record %q: %w", r.ID, err)
+		}
+		got = append(got, fmt.Sprintf("%d %s %s %s", r.Day-d+1, IDString(r.ID), r.ResultKey, shareString(&sh)))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("records, shares encoded\n got %q\nwant %q", got, want)
+	}
 	if n := Count(t, s, d, d); n != 3 {
 		t.Fatalf("day d: %d records, want 3", n)
 	}
