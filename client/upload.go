@@ -20,8 +20,9 @@ type Kind = wire.Kind
 
 // Upload kinds.
 const (
-	Ordinary = wire.KindOrdinary
-	Positive = wire.KindPositive
+	Ordinary     = wire.KindOrdinary
+	Positive     = wire.KindPositive
+	VenueWarning = wire.KindVenueWarning // a venue's buckets, with a venue-warning code
 )
 
 // MaxRecords is the most records one upload may carry; split larger sets.
@@ -72,8 +73,11 @@ func (c *Client) Prepare(kind Kind, code string, records []trace.Record) (*Pendi
 	if len(records) == 0 || len(records) > MaxRecords {
 		return nil, fmt.Errorf("client: %d records: need 1..%d per upload", len(records), MaxRecords)
 	}
-	if kind == Ordinary && code != "" || kind == Positive && code == "" {
-		return nil, errors.New("client: an authority code goes with positive uploads, and only with them")
+	if kind == Ordinary && code != "" || kind.Reports() && code == "" {
+		return nil, errors.New("client: an authority code goes with positive uploads and venue warnings, and only with them")
+	}
+	if kind != Ordinary && !kind.Reports() {
+		return nil, fmt.Errorf("client: unknown upload kind %d", kind)
 	}
 	points := make([]group.Point, len(records))
 	scalars := make([]field.Scalar, 2*len(records))
@@ -101,8 +105,8 @@ func (c *Client) Prepare(kind Kind, code string, records []trace.Record) (*Pendi
 		rand.Read(ids[i][:])
 	}
 	u := wire.Upload{Kind: kind, Code: code}
-	if kind == Positive {
-		// A positive report carries nothing of the reporter's pseudonym: a
+	if kind.Reports() {
+		// A positive report (or a venue warning) carries nothing of the reporter's pseudonym: a
 		// fresh result key that is thrown away and no token hash, so no
 		// party can link "tested positive" to the reporter's other uploads
 		// (their records count for nobody's result anyway).

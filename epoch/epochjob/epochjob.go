@@ -18,6 +18,7 @@ import (
 	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/epoch"
+	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
 )
@@ -32,6 +33,8 @@ type Summary struct {
 	PositiveRecords compute.Count `json:"positive_records"`
 	Held            compute.Count `json:"held"` // records this party held before the agreement
 	Reports         compute.Count `json:"reports"`
+	// VenueReports counts the day parts of venue warnings among the reports.
+	VenueReports    compute.Count `json:"venue_reports"`
 	RejectedReports compute.Count `json:"rejected_reports"`
 	Users           compute.Count `json:"users"`
 	UserDays        compute.Count `json:"user_days"`
@@ -166,6 +169,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	// One sealed ResultShare per user, all published in one transaction that
 	// replaces the users' older results.
 	byUser := map[int]*wire.ResultShare{}
+	var f field.ScalarField
 	for _, r := range out.Results {
 		rs := byUser[r.User]
 		if rs == nil {
@@ -173,7 +177,9 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 			byUser[r.User] = rs
 		}
 		rs.Days = append(rs.Days, uint32(r.Day))
-		rs.Values = append(rs.Values, r.Bit)
+		// One value per day carries both bits: person + 2*venue, so the
+		// reply is as long as with one class.
+		rs.Values = append(rs.Values, f.Add(r.Bit, f.Add(r.Venue, r.Venue)))
 	}
 	pub := &store.Publication{Results: make([]store.UserResult, 0, len(byUser)),
 		DeleteRuns: []string{uploadsRun, aggregatesRun},
@@ -203,6 +209,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	sum := &Summary{
 		K: k, Held: compute.KCount(nHeld, k), Records: compute.KCount(st.Records, k),
 		PositiveRecords: compute.KCount(st.PositiveRecords, k), Reports: compute.KCount(len(parts.reportIDs), k),
+		VenueReports:    compute.KCount(st.VenueReports, k),
 		RejectedReports: compute.KCount(len(st.RejectedReports), k), Users: compute.KCount(len(userKeys), k),
 		UserDays: compute.KCount(len(out.Results), k), Unsealable: compute.KCount(unsealable, k),
 		GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}, Rounds: st.Rounds,
@@ -317,7 +324,8 @@ func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
 				return 0, nil, false, fmt.Errorf("stored record: %w", err)
 			}
 			r := epoch.Record{User: -1, Report: -1, Day: int32(day), Point: pt, Weight: wt, Minutes: mins}
-			if e.rec.Kind == store.KindPositive {
+			if e.rec.Kind.Reports() {
+				r.Venue = e.rec.Kind == store.KindVenueWarning
 				d.reportIDs[string(e.rec.UploadID)] = true
 				q, ok := reports[string(e.rec.UploadID)]
 				if !ok {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 
 	"github.com/safetrace/safetrace/compute"
+	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
 )
@@ -21,17 +22,21 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 	}
 	a := &compute.Admission{ID: u.ID, ContentHash: hash, Days: make([]uint32, len(u.Records)),
 		Records: make([]store.Record, len(u.Records))}
-	if u.Kind == wire.KindPositive && u.Code == "" {
+	if u.Kind.Reports() && u.Code == "" {
 		return nil, werr(wire.CodeCodeInvalid, "a positive report needs an authority code")
 	}
-	if u.Kind == wire.KindPositive {
+	if u.Kind.Reports() {
 		a.Code = u.Code
+		a.Purpose = authority.PositiveTest
+		if u.Kind == wire.KindVenueWarning {
+			a.Purpose = authority.VenueWarning
+		}
 	}
 	// Records of a positive report count for nobody, so nothing of a user
 	// key is stored with them: a client that still sends its own (an older
 	// one) is not linked to its report.
 	var user []byte
-	if u.Kind != wire.KindPositive {
+	if !u.Kind.Reports() {
 		user = compute.UserKey{ResultKey: u.ResultKey, TokenHash: u.TokenHash}.Bytes()
 	}
 	share := make([]byte, 0, len(u.Records)*wire.ShareSize)

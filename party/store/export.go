@@ -109,7 +109,7 @@ func CheckRecords(u *Upload) error {
 		if err := checkID(fmt.Sprintf("record %d id", i), r.ID); err != nil {
 			return err
 		}
-		if r.Kind != KindOrdinary && r.Kind != KindPositive {
+		if !r.Kind.valid() {
 			return fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)
 		}
 	}

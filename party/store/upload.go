@@ -10,15 +10,23 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Kind says whether a record belongs to an ordinary upload or to a positive
-// report. (Whether it came from a venue, GPS or an encounter is hashed into
-// the record's key and is not known to the party.)
+// Kind says whether a record belongs to an ordinary upload, to a person's
+// positive report or to a venue warning. (Whether it came from a venue, GPS
+// or an encounter is hashed into the record's key and is not known to the
+// party.)
 type Kind uint8
 
 const (
-	KindOrdinary Kind = 1
-	KindPositive Kind = 2
+	KindOrdinary     Kind = 1
+	KindPositive     Kind = 2
+	KindVenueWarning Kind = 3 // a venue's buckets, warned of by a venue-warning code
 )
+
+// Reports reports whether k is a kind of positive report: a person's or a
+// venue warning.
+func (k Kind) Reports() bool { return k == KindPositive || k == KindVenueWarning }
+
+func (k Kind) valid() bool { return k == KindOrdinary || k.Reports() }
 
 // Record is one record's share held by this party, with its metadata.
 type Record struct {
@@ -72,7 +80,7 @@ func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 		if err := checkID(fmt.Sprintf("record %d id", i), r.ID); err != nil {
 			return Receipt{}, err
 		}
-		if r.Kind != KindOrdinary && r.Kind != KindPositive {
+		if !r.Kind.valid() {
 			return Receipt{}, fmt.Errorf("store: record %d: unknown kind %d", i, r.Kind)
 		}
 	}
