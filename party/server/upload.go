@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"time"
 
 	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
 
@@ -24,6 +26,11 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 		Records: make([]store.Record, len(u.Records))}
 	if u.Kind.Reports() && u.Code == "" {
 		return nil, werr(wire.CodeCodeInvalid, "a positive report needs an authority code")
+	}
+	if u.Kind == wire.KindVenueWarning {
+		if err := s.checkWarning(u); err != nil {
+			return nil, err
+		}
 	}
 	if u.Kind.Reports() {
 		a.Code = u.Code
@@ -59,6 +66,32 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 		s.log.Info("upload stored", "kind", u.Kind.String(), "records", len(u.Records))
 	}
 	return msg, nil
+}
+
+// checkWarning checks what a party sees of a venue warning's window: the
+// records of one window of at most trace.MaxWarning, so at most
+// trace.MaxWarningRecords, on at most two adjacent days, none after the
+// day of now plus a bucket. (Host.Admit checks the retention window.)
+func (s *Server) checkWarning(u *wire.Upload) error {
+	tp, err := s.m.Params.Trace()
+	if err != nil {
+		return err
+	}
+	if max := trace.MaxWarningRecords(tp); len(u.Records) > max {
+		return werr(wire.CodeTooManyRecords, "a venue warning of %d records: a window of at most %s has at most %d", len(u.Records), trace.MaxWarning, max)
+	}
+	lo, hi := u.Records[0].Day, u.Records[0].Day
+	for _, r := range u.Records {
+		lo, hi = min(lo, r.Day), max(hi, r.Day)
+	}
+	if hi-lo > 1 {
+		return werr(wire.CodeBadDay, "a venue warning over days %s..%s: a window of at most %s spans at most two days", store.Day(lo), store.Day(hi), trace.MaxWarning)
+	}
+	late := trace.DayOf(s.now().Add(time.Duration(tp.BucketMinutes) * time.Minute))
+	if int64(hi) > int64(late) {
+		return werr(wire.CodeBadDay, "a venue warning of day %s, in the future", store.Day(hi))
+	}
+	return nil
 }
 
 func (s *Server) receipt(rc store.Receipt) *wire.Receipt {
