@@ -26,6 +26,19 @@ const (
 // venue warning.
 func (k Kind) Reports() bool { return k == KindPositive || k == KindVenueWarning }
 
+// String returns "ordinary", "positive" or "venue-warning".
+func (k Kind) String() string {
+	switch k {
+	case KindOrdinary:
+		return "ordinary"
+	case KindPositive:
+		return "positive"
+	case KindVenueWarning:
+		return "venue-warning"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
 func (k Kind) valid() bool { return k == KindOrdinary || k.Reports() }
 
 // Record is one record's share held by this party, with its metadata.
