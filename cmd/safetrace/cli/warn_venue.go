@@ -185,6 +185,11 @@ func posterURL(path string) (string, error) {
 	if len(b) > 64<<20 {
 		return "", errors.New("file larger than 64 MiB")
 	}
+	return posterText(b)
+}
+
+// posterText is posterURL of a file's contents.
+func posterText(b []byte) (string, error) {
 	switch {
 	case bytes.HasPrefix(b, []byte("%PDF")):
 		for _, m := range pdfURI.FindAllSubmatch(b, -1) {
