@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -165,13 +162,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-03-15T18:00:00Z), YYYY-MM-DDTHH:MM in UTC, or now-3h", s)
 }
 
-// pdfURI finds the link annotations of a PDF (a poster's QR code links to
-// its URL).
-var pdfURI = regexp.MustCompile(`/URI\s*\(([^()\\]*)\)`)
-
-// posterURL reads a poster's URL from a PDF made by 'safetrace poster' (its
-// QR code's link), a PNG or JPEG of the poster (its QR code), or a text
-// file holding the URL.
+// posterURL reads a poster's URL from a file (qr.PosterURL).
 func posterURL(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -185,27 +176,5 @@ func posterURL(path string) (string, error) {
 	if len(b) > 64<<20 {
 		return "", errors.New("file larger than 64 MiB")
 	}
-	return posterText(b)
-}
-
-// posterText is posterURL of a file's contents.
-func posterText(b []byte) (string, error) {
-	switch {
-	case bytes.HasPrefix(b, []byte("%PDF")):
-		for _, m := range pdfURI.FindAllSubmatch(b, -1) {
-			if _, err := qr.ParseURL(string(m[1])); err == nil {
-				return string(m[1]), nil
-			}
-		}
-		return "", errors.New("a PDF without a venue's poster link")
-	default:
-		if _, _, err := image.DecodeConfig(bytes.NewReader(b)); err == nil {
-			return qr.DecodeReader(bytes.NewReader(b))
-		}
-	}
-	text := strings.TrimSpace(string(b))
-	if len(text) > 4096 || strings.ContainsAny(text, "\n\r") {
-		return "", errors.New("neither a poster (PDF, PNG, JPEG) nor a one-line URL")
-	}
-	return text, nil
+	return qr.PosterURL(b)
 }

@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/safetrace/safetrace/qr"
 )
 
 func TestParseWhen(t *testing.T) {
@@ -28,34 +25,6 @@ func TestParseWhen(t *testing.T) {
 	}
 }
 
-// TestPosterText reads the URL from each kind of poster file.
-func TestPosterText(t *testing.T) {
-	v, err := qr.NewVenue("Café", qr.Categories()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt := &qr.PosterOptions{Origin: "https://st.example", DPI: 100}
-	url := v.URL(opt.Origin)
-	var pdf, png bytes.Buffer
-	if err := qr.WritePDF(&pdf, v, opt); err != nil {
-		t.Fatal(err)
-	}
-	if err := qr.WritePNG(&png, v, opt); err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range map[string][]byte{"pdf": pdf.Bytes(), "png": png.Bytes(), "text": []byte(url + "\n")} {
-		got, err := posterText(b)
-		if err != nil || got != url {
-			t.Errorf("%s: %q, %v; want %q", name, got, err, url)
-		}
-	}
-	for name, b := range map[string][]byte{"pdf without link": []byte("%PDF-1.4\n/URI (https://example.com/)"), "two lines": []byte("a\nb")} {
-		if _, err := posterText(b); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
-
 func FuzzParseWhen(f *testing.F) {
 	for _, s := range []string{"now", "now-3h", "now+1d", "2026-03-15T10:30:00Z", "2026-03-15T10:30", "now-99999999999d"} {
 		f.Add(s)
@@ -64,20 +33,6 @@ func FuzzParseWhen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if _, err := parseWhen(s, now); err != nil && !strings.Contains(err.Error(), "want") {
 			t.Fatalf("unclear error %v", err)
-		}
-	})
-}
-
-// FuzzPosterText: no file makes the poster reader panic, and what it
-// returns is one line.
-func FuzzPosterText(f *testing.F) {
-	f.Add([]byte("%PDF-1.4\n<< /A << /S /URI /URI (https://st.example/#v1.AAAA) >> >>"))
-	f.Add([]byte("https://st.example/#v1.AAAA\n"))
-	f.Add([]byte("\x89PNG\r\n\x1a\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := posterText(b)
-		if err == nil && strings.ContainsAny(s, "\r\n") {
-			t.Fatalf("%q: more than one line", s)
 		}
 	})
 }
