@@ -299,8 +299,9 @@ func dropped(recs []plainRecord, rejected []int) int {
 
 // BenchmarkEpoch runs a whole epoch of 3 in-process parties, without and
 // with the group-size noise at the manifest's defaults (epsilon 1, delta
-// 10^-6, the default group size covered); records/s counts the real records of the epoch
-// per second of wall time.
+// 10^-6, the default group size covered), and without noise but with one
+// of the reports a venue warning (the second score class); records/s
+// counts the real records of the epoch per second of wall time.
 func BenchmarkEpoch(b *testing.B) {
 	for _, users := range []int{1000, 10000} {
 		var recs []plainRecord
@@ -322,6 +323,18 @@ func BenchmarkEpoch(b *testing.B) {
 				b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 			})
 		}
+		b.Run(fmt.Sprintf("records=%d/venue", users*10), func(b *testing.B) {
+			venue := population(1, users, 10, users/100)
+			for i := range venue {
+				venue[i].venue = venue[i].report == users/100-1
+			}
+			vs := share(b, venue, 3, 1, -1)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				runEpoch(b, transport.NewLocal(3), 1, vs, Params{Threshold: 10000, MaxWeight: 1600, Log: benchLog})
+			}
+			b.ReportMetric(float64(len(venue))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
 	}
 }
 
