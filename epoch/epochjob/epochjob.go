@@ -33,7 +33,7 @@ type Summary struct {
 	PositiveRecords compute.Count `json:"positive_records"`
 	Held            compute.Count `json:"held"` // records this party held before the agreement
 	Reports         compute.Count `json:"reports"`
-	// VenueReports counts the day parts of venue warnings among the reports.
+	// VenueReports counts the venue warnings among the reports.
 	VenueReports    compute.Count `json:"venue_reports"`
 	RejectedReports compute.Count `json:"rejected_reports"`
 	Users           compute.Count `json:"users"`
@@ -136,7 +136,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 
 	// One sub-epoch per day, each day's records read, agreed on and mapped
 	// when its turn comes (epoch.RunPartitioned).
-	parts := &days{h: h, p: p, log: run.Log, next: store.Day(w.Oldest), end: store.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, agg: newAggAcc()}
+	parts := &days{h: h, p: p, log: run.Log, next: store.Day(w.Oldest), end: store.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, venueIDs: map[string]bool{}, agg: newAggAcc()}
 	defer parts.erase()
 	risk := m.Params.Risk
 	out, err := epoch.RunPartitioned(ctx, p, parts, epoch.Params{
@@ -209,7 +209,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	sum := &Summary{
 		K: k, Held: compute.KCount(nHeld, k), Records: compute.KCount(st.Records, k),
 		PositiveRecords: compute.KCount(st.PositiveRecords, k), Reports: compute.KCount(len(parts.reportIDs), k),
-		VenueReports:    compute.KCount(st.VenueReports, k),
+		VenueReports:    compute.KCount(len(parts.venueIDs), k),
 		RejectedReports: compute.KCount(len(st.RejectedReports), k), Users: compute.KCount(len(userKeys), k),
 		UserDays: compute.KCount(len(out.Results), k), Unsealable: compute.KCount(unsealable, k),
 		GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}, Rounds: st.Rounds,
@@ -273,6 +273,7 @@ type days struct {
 	users     map[string]int
 	userKeys  []compute.UserKey
 	reportIDs map[string]bool // distinct positive uploads over all days
+	venueIDs  map[string]bool // those of them that are venue warnings
 	agg       *aggAcc         // the released daily series, gathered as days are agreed
 	loading   time.Duration
 	recs      []epoch.Record
@@ -327,6 +328,9 @@ func (d *days) Next(ctx context.Context) (int32, []epoch.Record, bool, error) {
 			if e.rec.Kind.Reports() {
 				r.Venue = e.rec.Kind == store.KindVenueWarning
 				d.reportIDs[string(e.rec.UploadID)] = true
+				if r.Venue {
+					d.venueIDs[string(e.rec.UploadID)] = true
+				}
 				q, ok := reports[string(e.rec.UploadID)]
 				if !ok {
 					q = len(reports)
