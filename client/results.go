@@ -46,21 +46,29 @@ type Result struct {
 	Parties []int
 }
 
-// AtRisk returns the days of r whose value is 1, for a result of the
-// exposure epoch (one shared bit per user-day). A value that is neither 0
-// nor 1 is an error: the shares were wrong.
+// AtRisk returns the days of r on which persons' reports put the user at
+// risk, for a result of the exposure epoch (per user-day person + 2*venue,
+// two shared bits). A value above 3 is an error: the shares were wrong.
 func (r *Result) AtRisk() ([]uint32, error) {
-	var days []uint32
+	person, _, err := r.Classes()
+	return person, err
+}
+
+// Classes returns the days of r at risk from persons' reports and the days
+// a venue warning reached, for a result of the exposure epoch.
+func (r *Result) Classes() (person, venue []uint32, err error) {
 	for i, v := range r.Values {
-		switch v {
-		case 0:
-		case 1:
-			days = append(days, r.Days[i])
-		default:
-			return nil, fmt.Errorf("client: result %x: value %d for day %d is not a bit", r.ID[:4], v, r.Days[i])
+		if v > 3 {
+			return nil, nil, fmt.Errorf("client: result %x: value %d for day %d is not two bits", r.ID[:4], v, r.Days[i])
+		}
+		if v&1 != 0 {
+			person = append(person, r.Days[i])
+		}
+		if v&2 != 0 {
+			venue = append(venue, r.Days[i])
 		}
 	}
-	return days, nil
+	return person, venue, nil
 }
 
 // Results is the outcome of FetchResults.

@@ -15,9 +15,18 @@ func TestResultAtRisk(t *testing.T) {
 	if err != nil || len(days) != 2 || days[0] != 20001 || days[1] != 20002 {
 		t.Fatalf("AtRisk = %v, %v", days, err)
 	}
-	r.Values[0] = 2
+	// person + 2*venue: 2 is a venue warning alone, 3 both.
+	r.Values = []uint64{2, 3, 1}
+	person, venue, err := r.Classes()
+	if err != nil || len(person) != 2 || person[0] != 20001 || len(venue) != 2 || venue[0] != 20000 || venue[1] != 20001 {
+		t.Fatalf("Classes = %v, %v, %v", person, venue, err)
+	}
+	if days, err := r.AtRisk(); err != nil || len(days) != 2 {
+		t.Fatalf("AtRisk with venue warnings = %v, %v", days, err)
+	}
+	r.Values[0] = 4
 	if _, err := r.AtRisk(); err == nil {
-		t.Fatal("a value of 2 was taken for a bit")
+		t.Fatal("a value of 4 was taken for two bits")
 	}
 }
 

@@ -64,8 +64,11 @@ func (c *Client) Prepare(kind wire.Kind, code string, records []trace.Record) (*
 	if len(records) == 0 || len(records) > MaxRecords {
 		return nil, fmt.Errorf("client: %d records: need 1..%d per upload", len(records), MaxRecords)
 	}
-	if kind == wire.KindOrdinary && code != "" || kind == wire.KindPositive && code == "" {
-		return nil, errors.New("client: an authority code goes with positive uploads, and only with them")
+	if kind == wire.KindOrdinary && code != "" || kind.Reports() && code == "" {
+		return nil, errors.New("client: an authority code goes with positive uploads and venue warnings, and only with them")
+	}
+	if kind != wire.KindOrdinary && !kind.Reports() {
+		return nil, fmt.Errorf("client: unknown upload kind %d", kind)
 	}
 	points := make([]group.Point, len(records))
 	scalars := make([]field.Scalar, 2*len(records))
@@ -93,8 +96,8 @@ func (c *Client) Prepare(kind wire.Kind, code string, records []trace.Record) (*
 		rand.Read(ids[i][:])
 	}
 	u := wire.Upload{Kind: kind, Code: code}
-	if kind == wire.KindPositive {
-		// A positive report carries nothing of the reporter's pseudonym: a
+	if kind.Reports() {
+		// A positive report (or a venue warning) carries nothing of the reporter's pseudonym: a
 		// fresh result key that is thrown away and no token hash, so no
 		// party can link "tested positive" to the reporter's other uploads
 		// (their records count for nobody's result anyway).

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
@@ -137,6 +138,8 @@ type Admission struct {
 	ContentHash [wire.HashSize]byte
 	Days        []uint32 // days of the upload's records (or its one day)
 	Code        string   // authority code, "" for none
+	// Purpose is what Code must be for; 0 means authority.PositiveTest.
+	Purpose authority.Purpose
 	// CodeID maps a verified code's id to the id its use is recorded under;
 	// nil means the code id itself.
 	CodeID func(id [16]byte) [16]byte

@@ -28,6 +28,11 @@ type Record struct {
 	// Report is the index of the positive report the record belongs to, or
 	// -1 for an ordinary record, whose weight is zero.
 	Report int
+	// Venue marks a record of a venue warning (Report >= 0): its report
+	// scores in the venue class, apart from persons' reports. It is public
+	// (the parties know which purpose the report's code had) and equal for
+	// all records of a report.
+	Venue bool
 
 	// Share holds the shares of the key point, of the weight (ignored when
 	// Report < 0) and of the minutes in the bucket.
@@ -78,7 +83,11 @@ type Params struct {
 type Result struct {
 	User int
 	Day  record.Day
-	Bit  field.Scalar // share of 1 (at risk) or 0
+	Bit  field.Scalar // share of 1 (at risk from persons' reports) or 0
+	// Venue is a share of 1 when the venue warnings alone reach the
+	// threshold for the user-day, else 0 (a share of 0 when the epoch held
+	// no venue warning).
+	Venue field.Scalar
 }
 
 // Stats are the public counters of an epoch.
@@ -86,6 +95,7 @@ type Stats struct {
 	Records         int
 	PositiveRecords int
 	Reports         int
+	VenueReports    int // reports that are venue warnings (public)
 	RejectedReports []int
 	// GroupSizes[s] is the number of tags shared by exactly s records,
 	// dummy records included: what every party sees.
@@ -141,13 +151,25 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 		lap = time.Now()
 	}
 	reports := 0
+	class := map[int]bool{} // report -> is a venue warning
 	for _, r := range recs {
 		if r.Report >= 0 {
 			st.PositiveRecords++
 			reports = max(reports, r.Report+1)
+			if v, ok := class[r.Report]; ok && v != r.Venue {
+				return nil, fmt.Errorf("epoch: report %d mixes venue-warning and personal records", r.Report)
+			}
+			class[r.Report] = r.Venue
+		} else if r.Venue {
+			return nil, errors.New("epoch: an ordinary record marked as a venue warning")
 		}
 	}
 	st.Reports = reports
+	for _, v := range class {
+		if v {
+			st.VenueReports++
+		}
+	}
 
 	// 1. Validate positive reports and drop the records of failing ones.
 	val, err := validate(ctx, p, recs, reports, prm)
@@ -203,6 +225,25 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	}
 	all := len(points)
 
+	// With venue warnings in the epoch (public), every record carries two
+	// weights through the shuffle: its weight in the person class, then in
+	// the venue class, so each record gets one count per class. Without,
+	// the epoch is the single-class one.
+	classes := 1
+	if st.VenueReports > 0 {
+		classes = 2
+		two := make([]field.Scalar, 2*all)
+		for i, r := range recs {
+			if r.Report >= 0 && r.Venue {
+				two[all+i] = weights[i]
+			} else {
+				two[i] = weights[i]
+			}
+		}
+		clear(weights)
+		weights = two
+	}
+
 	// 3. Shuffle.
 	sh, err := newShuffle(ctx, p, all)
 	if err != nil {
@@ -227,15 +268,18 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 		groups[t] = append(groups[t], i)
 	}
 	f := p.F
-	counts := make([]field.Scalar, all)
+	counts := make([]field.Scalar, classes*all)
 	for _, g := range groups {
 		st.GroupSizes[len(g)]++
-		var sum field.Scalar
-		for _, i := range g {
-			sum = f.Add(sum, weights[i])
-		}
-		for _, i := range g {
-			counts[i] = f.Sub(sum, weights[i])
+		for c := 0; c < classes; c++ {
+			w, out := weights[c*all:(c+1)*all], counts[c*all:(c+1)*all]
+			var sum field.Scalar
+			for _, i := range g {
+				sum = f.Add(sum, w[i])
+			}
+			for _, i := range g {
+				out[i] = f.Sub(sum, w[i])
+			}
 		}
 	}
 	tags, groups = nil, nil
@@ -246,14 +290,20 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 		return nil, fmt.Errorf("unshuffle: %w", err)
 	}
 	sh.erase()
-	clear(counts[m:])
-	counts = counts[:m]
+	// Keep the real records' counts, class after class.
+	for c := 0; c < classes; c++ {
+		copy(counts[c*m:(c+1)*m], counts[c*all:c*all+m])
+	}
+	clear(counts[classes*m:])
+	counts = counts[:classes*m]
 	step("unshuffle")
 
-	// 7. Scores per user and day, and the comparison.
-	minutes := make([]field.Scalar, m)
+	// 7. Scores per user, day and class, and the comparison.
+	minutes := make([]field.Scalar, classes*m)
 	for i, r := range recs {
-		minutes[i] = r.Minutes
+		for c := 0; c < classes; c++ {
+			minutes[c*m+i] = r.Minutes
+		}
 	}
 	scores, err := p.Mul(ctx, minutes, counts)
 	if err != nil {
@@ -265,28 +315,40 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	}
 	idx := map[ud]int{}
 	var keys []ud
-	var sums []field.Scalar
-	for i, r := range recs {
-		if r.User < 0 {
-			continue
+	var at []int // record -> its user-day
+	for _, r := range recs {
+		j := -1
+		if r.User >= 0 {
+			k := ud{r.User, r.Day}
+			var ok bool
+			if j, ok = idx[k]; !ok {
+				j = len(keys)
+				idx[k] = j
+				keys = append(keys, k)
+			}
 		}
-		k := ud{r.User, r.Day}
-		j, ok := idx[k]
-		if !ok {
-			j = len(keys)
-			idx[k] = j
-			keys = append(keys, k)
-			sums = append(sums, field.Scalar{})
+		at = append(at, j)
+	}
+	// sums[c*K+j] is user-day j's score in class c; one comparison for all.
+	K := len(keys)
+	sums := make([]field.Scalar, classes*K)
+	for c := 0; c < classes; c++ {
+		for i, j := range at {
+			if j >= 0 {
+				sums[c*K+j] = f.Add(sums[c*K+j], scores[c*m+i])
+			}
 		}
-		sums[j] = f.Add(sums[j], scores[i])
 	}
 	below, err := p.LessThanPublic(ctx, sums, prm.Threshold, prm.ScoreBits)
 	if err != nil {
 		return nil, fmt.Errorf("comparison: %w", err)
 	}
-	res := make([]Result, len(keys))
+	res := make([]Result, K)
 	for j, k := range keys {
 		res[j] = Result{User: k.user, Day: k.day, Bit: f.Sub(f.One(), below[j])}
+		if classes == 2 {
+			res[j].Venue = f.Sub(f.One(), below[K+j])
+		}
 	}
 	sort.Slice(res, func(a, b int) bool {
 		if res[a].User != res[b].User {

@@ -26,12 +26,19 @@ type plainRecord struct {
 	day          record.Day
 	key          string
 	weight, mins uint64
+	venue        bool // a record of a venue warning
 }
 
 // oracle computes the risk rule in the clear: per user and day, the sum
 // over own records of minutes times the weights of other valid positive
-// records with the same key.
+// records of persons' reports with the same key.
 func oracle(recs []plainRecord, valid map[int]bool, threshold uint64) map[[2]int]bool {
+	return oracleClass(recs, valid, threshold, false)
+}
+
+// oracleClass is oracle over the reports of one class: venue warnings
+// (venue) or persons' reports.
+func oracleClass(recs []plainRecord, valid map[int]bool, threshold uint64, venue bool) map[[2]int]bool {
 	out := map[[2]int]bool{}
 	score := map[[2]int]uint64{}
 	for i, r := range recs {
@@ -41,7 +48,7 @@ func oracle(recs []plainRecord, valid map[int]bool, threshold uint64) map[[2]int
 		k := [2]int{r.user, int(r.day)}
 		score[k] += 0
 		for j, s := range recs {
-			if j != i && s.report >= 0 && valid[s.report] && s.key == r.key {
+			if j != i && s.report >= 0 && valid[s.report] && s.venue == venue && s.key == r.key {
 				score[k] += r.mins * s.weight
 			}
 		}
@@ -101,7 +108,7 @@ func share(t testing.TB, recs []plainRecord, n, th, tamper int) [][]Record {
 	for i := range out {
 		out[i] = make([]Record, m)
 		for k, r := range recs {
-			out[i][k] = Record{User: r.user, Day: r.day, Report: r.report,
+			out[i][k] = Record{User: r.user, Day: r.day, Report: r.report, Venue: r.venue,
 				Share: record.Share{Point: ps[i].Y[k], Weight: wsh[i].Y[k], Minutes: msh[i].Y[k]}}
 			if tamper >= 0 && i == n-1 && r.report == tamper && !tampered {
 				g := group.Generator()
@@ -145,51 +152,115 @@ func runEpoch(t testing.TB, conns []transport.Conn, th int, shares [][]Record, p
 }
 
 func TestEpochAgainstOracle(t *testing.T) {
-	testAgainstOracle(t, Params{Threshold: 10000, MaxWeight: 1600})
+	testAgainstOracle(t, Params{Threshold: 10000, MaxWeight: 1600}, nil)
+}
+
+// TestEpochVenueAgainstOracle mixes persons' reports and venue warnings
+// (reports 6 and 7 of 8): each user-day gets the oracle's bit of each
+// class.
+func TestEpochVenueAgainstOracle(t *testing.T) {
+	testAgainstOracle(t, Params{Threshold: 10000, MaxWeight: 1600}, map[int]bool{6: true, 7: true})
+}
+
+// TestEpochVenueNoise is the mix with the group-size noise.
+func TestEpochVenueNoise(t *testing.T) {
+	testAgainstOracle(t, Params{Threshold: 10000, MaxWeight: 1600, NoiseEpsilon: 1, NoiseDelta: 1e-6, NoiseMaxGroup: 4}, map[int]bool{1: true, 6: true, 7: true})
+}
+
+// TestEpochMixedReport refuses a report whose records disagree on the
+// class.
+func TestEpochMixedReport(t *testing.T) {
+	recs := []plainRecord{{user: 0, report: -1, key: "a", mins: 5}, {user: -1, report: 0, key: "a", weight: 1000, mins: 10, venue: true}, {user: -1, report: 0, key: "b", weight: 1000, mins: 10}}
+	shares := share(t, recs, 3, 1, -1)
+	conns := transport.NewLocal(3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := mpc.New(ctx, field.ScalarField{}, 1, conns[i])
+			if err == nil {
+				_, err = Run(ctx, p, shares[i], Params{Threshold: 10000, MaxWeight: 1600, Log: quiet})
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("party %d ran an epoch with a report of mixed classes", i+1)
+		}
+	}
 }
 
 // TestEpochNoiseAgainstOracle is TestEpochAgainstOracle with the dummy
 // records of the group-size noise: every user's result is still the
 // oracle's, and the dummies never get a result.
 func TestEpochNoiseAgainstOracle(t *testing.T) {
-	testAgainstOracle(t, Params{Threshold: 10000, MaxWeight: 1600, NoiseEpsilon: 1, NoiseDelta: 1e-6, NoiseMaxGroup: 4})
+	testAgainstOracle(t, Params{Threshold: 10000, MaxWeight: 1600, NoiseEpsilon: 1, NoiseDelta: 1e-6, NoiseMaxGroup: 4}, nil)
 }
 
-func testAgainstOracle(t *testing.T, prm Params) {
+// testAgainstOracle runs an epoch over a population whose reports in
+// venue are venue warnings and checks both classes' bits.
+func testAgainstOracle(t *testing.T, prm Params, venue map[int]bool) {
 	for _, pr := range []struct{ n, t int }{{3, 1}, {5, 2}} {
 		t.Run(fmt.Sprintf("n=%d,t=%d", pr.n, pr.t), func(t *testing.T) {
-			recs := population(uint64(pr.n), 30, 6, 6)
+			reports, valid := 6, map[int]bool{2: true, 3: true, 4: true, 5: true}
+			if len(venue) > 0 {
+				reports, valid[6], valid[7] = 8, true, true
+			}
+			recs := population(uint64(pr.n), 30, 6, reports)
+			for i := range recs {
+				recs[i].venue = recs[i].report >= 0 && venue[recs[i].report]
+			}
 			shares := share(t, recs, pr.n, pr.t, 1)
 			outs := runEpoch(t, transport.NewLocal(pr.n), pr.t, shares, prm)
-			want := oracle(recs, map[int]bool{2: true, 3: true, 4: true, 5: true}, prm.Threshold)
+			want := oracle(recs, valid, prm.Threshold)
+			wantVenue := oracleClass(recs, valid, prm.Threshold, true)
 			st := outs[0].Stats
+			if st.VenueReports != len(venue) {
+				t.Errorf("%d venue reports counted, want %d", st.VenueReports, len(venue))
+			}
 			if fmt.Sprint(st.RejectedReports) != "[0 1]" {
 				t.Fatalf("rejected reports %v, want [0 1]", st.RejectedReports)
 			}
 			f := field.ScalarField{}
-			atRisk := 0
+			atRisk, warned := 0, 0
 			for k, r := range outs[0].Results {
 				var sh []shamir.Share[field.Scalar]
 				for i, o := range outs {
 					if o.Results[k].User != r.User || o.Results[k].Day != r.Day {
 						t.Fatalf("party %d results out of order", i+1)
 					}
-					sh = append(sh, shamir.Share[field.Scalar]{X: i + 1, Y: []field.Scalar{o.Results[k].Bit}})
+					sh = append(sh, shamir.Share[field.Scalar]{X: i + 1, Y: []field.Scalar{o.Results[k].Bit, o.Results[k].Venue}})
 				}
 				v, err := shamir.Reconstruct[field.Scalar](f, pr.t, sh)
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := v[0] == f.One()
-				if !got && v[0] != (field.Scalar{}) {
+				got, gotVenue := v[0] == f.One(), v[1] == f.One()
+				if !got && v[0] != (field.Scalar{}) || !gotVenue && v[1] != (field.Scalar{}) {
 					t.Fatalf("user %d day %d: result is not a bit", r.User, r.Day)
 				}
-				if got != want[[2]int{r.User, int(r.Day)}] {
+				ud := [2]int{r.User, int(r.Day)}
+				if got != want[ud] {
 					t.Errorf("user %d day %d: at risk %v, oracle %v", r.User, r.Day, got, !got)
+				}
+				if gotVenue != wantVenue[ud] {
+					t.Errorf("user %d day %d: venue warning %v, oracle %v", r.User, r.Day, gotVenue, !gotVenue)
 				}
 				if got {
 					atRisk++
 				}
+				if gotVenue {
+					warned++
+				}
+			}
+			if len(venue) > 0 && (warned == 0 || warned == len(want)) {
+				t.Errorf("degenerate test population: %d of %d warned by a venue", warned, len(want))
 			}
 			if len(outs[0].Results) != len(want) {
 				t.Errorf("%d results, oracle has %d", len(outs[0].Results), len(want))
@@ -209,7 +280,7 @@ func testAgainstOracle(t *testing.T, prm Params) {
 					t.Errorf("groups hold %d records, want %d real and %d dummy", total, len(recs)-dropped(recs, st.RejectedReports), st.NoiseRecords)
 				}
 			}
-			t.Logf("%d user-days, %d at risk, %d dummy records, groups %v", len(want), atRisk, st.NoiseRecords, st.GroupSizes)
+			t.Logf("%d user-days, %d at risk, %d warned by a venue, %d dummy records, groups %v, rounds %d", len(want), atRisk, warned, st.NoiseRecords, st.GroupSizes, st.Rounds)
 		})
 	}
 }
@@ -229,8 +300,9 @@ func dropped(recs []plainRecord, rejected []int) int {
 
 // BenchmarkEpoch runs a whole epoch of 3 in-process parties, without and
 // with the group-size noise at the manifest's defaults (epsilon 1, delta
-// 10^-6, the default group size covered); records/s counts the real records of the epoch
-// per second of wall time.
+// 10^-6, the default group size covered), and without noise but with one
+// of the reports a venue warning (the second score class); records/s
+// counts the real records of the epoch per second of wall time.
 func BenchmarkEpoch(b *testing.B) {
 	for _, users := range []int{1000, 10000} {
 		var recs []plainRecord
@@ -252,6 +324,18 @@ func BenchmarkEpoch(b *testing.B) {
 				b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 			})
 		}
+		b.Run(fmt.Sprintf("records=%d/venue", users*10), func(b *testing.B) {
+			venue := population(1, users, 10, users/100)
+			for i := range venue {
+				venue[i].venue = venue[i].report == users/100-1
+			}
+			vs := share(b, venue, 3, 1, -1)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				runEpoch(b, transport.NewLocal(3), 1, vs, Params{Threshold: 10000, MaxWeight: 1600, Log: benchLog})
+			}
+			b.ReportMetric(float64(len(venue))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
 	}
 }
 

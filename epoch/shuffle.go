@@ -177,10 +177,15 @@ func (s *shuffle) erase() {
 
 // round runs one resharing round: members of A permute (or, inverse, undo
 // the permutation of) their additive shares and deal them with degree t;
-// every party sums what it receives. points may be nil.
+// every party sums what it receives. points may be nil. x holds one or
+// more blocks of m scalars (one per score class), each permuted alike.
 func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Point, x []field.Scalar, inverse bool) ([]group.Point, []field.Scalar, error) {
 	p, f := s.p, field.ScalarField{}
 	n, t, id, m := p.N(), p.T, p.ID(), s.m
+	mx := len(x)
+	if m == 0 && mx != 0 || m != 0 && mx%m != 0 {
+		return nil, nil, fmt.Errorf("epoch: shuffle: %d scalars for %d records", mx, m)
+	}
 	withPoints := points != nil
 	out := make([][]byte, n)
 	var ownP []group.Point
@@ -190,9 +195,11 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		if err != nil {
 			return nil, nil, err
 		}
-		px := make([]field.Scalar, m)
+		px := make([]field.Scalar, mx)
 		f.ScaleVec(px, x, lam)
-		px = permute(px, r.perm, inverse)
+		for lo := 0; lo < mx; lo += m {
+			copy(px[lo:lo+m], permute(px[lo:lo+m], r.perm, inverse))
+		}
 		var pp []group.Point
 		if withPoints {
 			pp = make([]group.Point, m)
@@ -203,7 +210,7 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		cx := make([][]field.Scalar, t)
 		cp := make([][]group.Point, t)
 		for k := 0; k < t; k++ {
-			cx[k] = make([]field.Scalar, m)
+			cx[k] = make([]field.Scalar, mx)
 			if err := f.Random(cx[k], p.Rand()); err != nil {
 				return nil, nil, err
 			}
@@ -225,7 +232,7 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 				ownP, ownX = sp, sx
 				continue
 			}
-			msg := make([]byte, 0, m*(field.ScalarSize+group.Size))
+			msg := make([]byte, 0, mx*field.ScalarSize+m*group.Size)
 			if withPoints {
 				msg = group.AppendVec(msg, sp)
 			}
@@ -240,7 +247,7 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 	if err != nil {
 		return nil, nil, err
 	}
-	sumX := make([]field.Scalar, m)
+	sumX := make([]field.Scalar, mx)
 	var sumP []group.Point
 	if withPoints {
 		sumP = make([]group.Point, m)
@@ -249,7 +256,7 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		copy(sumX, ownX)
 		copy(sumP, ownP)
 	}
-	bufX := make([]field.Scalar, m)
+	bufX := make([]field.Scalar, mx)
 	var bufP []group.Point
 	if withPoints {
 		bufP = make([]group.Point, m)
@@ -259,7 +266,7 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 			continue
 		}
 		msg := in[a-1]
-		want := m * field.ScalarSize
+		want := mx * field.ScalarSize
 		if withPoints {
 			want += m * group.Size
 		}

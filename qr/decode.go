@@ -2,11 +2,14 @@ package qr
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // DecodeReader reads JPEG camera photos
 	_ "image/png"
 	"io"
+	"regexp"
+	"strings"
 
 	"github.com/safetrace/safetrace/qr/core"
 	"github.com/safetrace/safetrace/qr/internal/scan"
@@ -40,4 +43,34 @@ func DecodeReader(r io.Reader) (string, error) {
 		return "", fmt.Errorf("qr: read image: %w", err)
 	}
 	return core.DecodeImage(img)
+}
+
+// pdfURI finds the link annotations of a PDF (a poster's QR code links to
+// its URL).
+var pdfURI = regexp.MustCompile(`/URI\s*\(([^()\\]*)\)`)
+
+// PosterURL returns the venue URL of a poster file's contents: the link of
+// a PDF made by [WritePDF], the QR code of a PNG or JPEG image (a rendered
+// poster or a photo of one), or otherwise the file's text, one line. It
+// does not check that the text is a venue's URL; [ParseURL] does.
+func PosterURL(b []byte) (string, error) {
+	if len(b) > maxFileSize {
+		return "", fmt.Errorf("qr: file larger than %d bytes", maxFileSize)
+	}
+	if bytes.HasPrefix(b, []byte("%PDF")) {
+		for _, m := range pdfURI.FindAllSubmatch(b, -1) {
+			if _, err := core.ParseURL(string(m[1])); err == nil {
+				return string(m[1]), nil
+			}
+		}
+		return "", errors.New("qr: a PDF without a venue poster's link")
+	}
+	if _, _, err := image.DecodeConfig(bytes.NewReader(b)); err == nil {
+		return DecodeReader(bytes.NewReader(b))
+	}
+	text := strings.TrimSpace(string(b))
+	if len(text) > 4096 || strings.ContainsAny(text, "\r\n") {
+		return "", errors.New("qr: neither a poster (PDF, PNG, JPEG) nor a one-line URL")
+	}
+	return text, nil
 }

@@ -254,7 +254,10 @@ async function checkResults() {
     const cutoff = new Date(now() - (params.retention_days || 14) * DAY).toISOString().slice(0, 10);
     const days = [...new Set([...st.days, ...((await get("lastCheck", null))?.days || [])])]
       .filter((d) => d >= cutoff).sort().reverse();
-    await put("lastCheck", { time: now(), risk: days.length > 0, days });
+    // Venue warnings likewise, apart from the persons' reports.
+    const venueDays = [...new Set([...(st.venue_days || []), ...((await get("lastCheck", null))?.venueDays || [])])]
+      .filter((d) => d >= cutoff).sort().reverse();
+    await put("lastCheck", { time: now(), risk: days.length > 0, days, venueDays });
     setNet(true);
     if (st.results > 0) api.ack(15000).catch(() => {});
   } catch (e) {
@@ -275,6 +278,10 @@ async function renderStatus() {
   $("status-text").textContent = lc.risk ? t("status.risk", { day: fmtDay(Date.parse(lc.days[0] + "T12:00:00Z")) }) : t("status.ok");
   $("status-advice").textContent = lc.risk ? t("status.riskadvice") : t("status.okadvice");
   $("status-checked").textContent = t("status.checked", { time: fmtDay(lc.time) + " " + fmtTime(lc.time) });
+  const vd = lc.venueDays || [];
+  $("venue-warning").hidden = vd.length === 0;
+  $("venue-warning-text").textContent = vd.length ? t("status.venue", { day: fmtDay(Date.parse(vd[0] + "T12:00:00Z")) }) : "";
+  $("venue-warning-advice").textContent = vd.length ? t("status.venueadvice") : "";
 }
 
 function renderActive(v) {

@@ -333,7 +333,9 @@ func DecodeError(b []byte) (*Error, error) {
 //	|| count * (day (4) || value share (32))
 //
 // Every party uses the same result id for shares of the same result, days
-// strictly increasing.
+// strictly increasing. A value of the exposure epoch is a share of
+// person + 2*venue: bit 0 says the persons' reports reach the threshold on
+// that day, bit 1 that venue warnings do.
 type ResultShare struct {
 	Party  uint8
 	ID     [IDSize]byte

@@ -14,9 +14,14 @@ type Kind uint8
 
 // Upload kinds, also the kinds of the records the party stores.
 const (
-	KindOrdinary Kind = 1 // a visitor's own records
-	KindPositive Kind = 2 // a positive report, authorised by an authority code
+	KindOrdinary     Kind = 1 // a visitor's own records
+	KindPositive     Kind = 2 // a positive report, authorised by an authority code
+	KindVenueWarning Kind = 3 // a venue warning, authorised by a venue-warning code
 )
+
+// Reports reports whether k is a kind of positive report (a person's or a
+// venue warning), whose records carry weights and an authority code.
+func (k Kind) Reports() bool { return k == KindPositive || k == KindVenueWarning }
 
 func (k Kind) String() string {
 	switch k {
@@ -24,6 +29,8 @@ func (k Kind) String() string {
 		return "ordinary"
 	case KindPositive:
 		return "positive"
+	case KindVenueWarning:
+		return "venue-warning"
 	}
 	return "unknown"
 }
@@ -57,7 +64,7 @@ func UploadShare(b []byte, count, i int) []byte {
 //	|| record count (4) || count * (record id (16) || day (4) || share (96))
 //
 // with big-endian integers. Code is empty for ordinary uploads and 1 to
-// MaxCodeLen bytes for positive ones. Record ids are unique in an upload.
+// MaxCodeLen bytes for positive ones and venue warnings. Record ids are unique in an upload.
 type Upload struct {
 	ReplyKey  [KeySize]byte // X25519 public key the party seals its reply to
 	ID        [IDSize]byte  // random; the same on every retry and at every party
@@ -99,9 +106,9 @@ func (u *Upload) check() error {
 		if u.Code != "" {
 			return malformed("ordinary upload with an authority code")
 		}
-	case KindPositive:
+	case KindPositive, KindVenueWarning:
 		if u.Code == "" {
-			return malformed("positive upload without an authority code")
+			return malformed("%v upload without an authority code", u.Kind)
 		}
 	default:
 		return malformed("unknown upload kind %d", u.Kind)

@@ -334,3 +334,29 @@ func (p *Params) validate() error {
 	}
 	return nil
 }
+
+// DefaultWarningLevel is the transmission-risk level of a venue warning
+// unless the authority gives another: level 8, the level of the day of
+// symptom onset in a person's report (the highest of the
+// Corona-Warn-App's vector).
+const DefaultWarningLevel = 8
+
+// LevelWeight returns the weight, in trace's per mille, of
+// transmission-risk level 1..8 (the value of risk.weights[level-1]
+// rescaled from risk.weight_scale). A level out of range, or one whose
+// weight is 0 or above risk.max_weight, is an error: no positive record
+// may carry it.
+func (p *Params) LevelWeight(level int) (uint32, error) {
+	t, err := p.Trace()
+	if err != nil {
+		return 0, err
+	}
+	if level < 1 || level > len(p.Risk.Weights) {
+		return 0, fmt.Errorf("manifest: transmission-risk level %d out of range 1..%d", level, len(p.Risk.Weights))
+	}
+	w := uint32(int64(p.Risk.Weights[level-1]) * perMille / int64(p.Risk.WeightScale))
+	if w < 1 || w > t.MaxWeight {
+		return 0, fmt.Errorf("manifest: transmission-risk level %d weighs %d, need 1..%d", level, w, t.MaxWeight)
+	}
+	return w, nil
+}

@@ -83,8 +83,9 @@ func newAggAcc() *aggAcc {
 
 // add counts one agreed record.
 func (a *aggAcc) add(r *store.Record) {
-	if r.Kind == wire.KindPositive {
-		if _, ok := a.reportDay[string(r.UploadID)]; !ok {
+	if r.Kind.Reports() {
+		// A venue warning is no case: the daily series count persons' reports.
+		if _, ok := a.reportDay[string(r.UploadID)]; !ok && r.Kind == wire.KindPositive {
 			a.reportDay[string(r.UploadID)] = record.Day(r.Created.UTC().Unix() / 86400)
 		}
 		return

@@ -18,6 +18,7 @@ import (
 	"github.com/safetrace/safetrace/compute"
 	"github.com/safetrace/safetrace/deploy/manifest"
 	"github.com/safetrace/safetrace/epoch"
+	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/wire"
 	"github.com/safetrace/safetrace/wire/record"
@@ -33,6 +34,8 @@ type Summary struct {
 	PositiveRecords compute.Count `json:"positive_records"`
 	Held            compute.Count `json:"held"` // records this party held before the agreement
 	Reports         compute.Count `json:"reports"`
+	// VenueReports counts the venue warnings among the reports.
+	VenueReports    compute.Count `json:"venue_reports"`
 	RejectedReports compute.Count `json:"rejected_reports"`
 	Users           compute.Count `json:"users"`
 	UserDays        compute.Count `json:"user_days"`
@@ -137,7 +140,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 
 	// One sub-epoch per day, each day's records read, agreed on and mapped
 	// when its turn comes (epoch.RunPartitioned).
-	parts := &days{h: h, p: p, log: run.Log, next: record.Day(w.Oldest), end: record.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, agg: newAggAcc()}
+	parts := &days{h: h, p: p, log: run.Log, next: record.Day(w.Oldest), end: record.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, venueIDs: map[string]bool{}, agg: newAggAcc()}
 	defer parts.erase()
 	risk := m.Params.Risk
 	out, err := epoch.RunPartitioned(ctx, p, parts, epoch.Params{
@@ -170,6 +173,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	// One sealed ResultShare per user, all published in one transaction that
 	// replaces the users' older results.
 	byUser := map[int]*wire.ResultShare{}
+	var f field.ScalarField
 	for _, r := range out.Results {
 		rs := byUser[r.User]
 		if rs == nil {
@@ -177,7 +181,9 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 			byUser[r.User] = rs
 		}
 		rs.Days = append(rs.Days, uint32(r.Day))
-		rs.Values = append(rs.Values, r.Bit)
+		// One value per day carries both bits: person + 2*venue, so the
+		// reply is as long as with one class.
+		rs.Values = append(rs.Values, f.Add(r.Bit, f.Add(r.Venue, r.Venue)))
 	}
 	pub := &store.Publication{Results: make([]store.UserResult, 0, len(byUser)),
 		DeleteRuns: []string{uploadsRun, aggregatesRun},
@@ -207,6 +213,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 	sum := &Summary{
 		K: k, Held: compute.KCount(nHeld, k), Records: compute.KCount(st.Records, k),
 		PositiveRecords: compute.KCount(st.PositiveRecords, k), Reports: compute.KCount(len(parts.reportIDs), k),
+		VenueReports:    compute.KCount(len(parts.venueIDs), k),
 		RejectedReports: compute.KCount(len(st.RejectedReports), k), Users: compute.KCount(len(userKeys), k),
 		UserDays: compute.KCount(len(out.Results), k), Unsealable: compute.KCount(unsealable, k),
 		GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}, Rounds: st.Rounds,
@@ -270,6 +277,7 @@ type days struct {
 	users     map[string]int
 	userKeys  []compute.UserKey
 	reportIDs map[string]bool // distinct positive uploads over all days
+	venueIDs  map[string]bool // those of them that are venue warnings
 	agg       *aggAcc         // the released daily series, gathered as days are agreed
 	loading   time.Duration
 	recs      []epoch.Record
@@ -317,8 +325,12 @@ func (d *days) Next(ctx context.Context) (record.Day, []epoch.Record, bool, erro
 			d.agg.add(&e.rec)
 			r := epoch.Record{User: -1, Report: -1, Day: day, Share: e.rec.Share}
 			e.rec.Share = record.Share{}
-			if e.rec.Kind == wire.KindPositive {
+			if e.rec.Kind.Reports() {
+				r.Venue = e.rec.Kind == wire.KindVenueWarning
 				d.reportIDs[string(e.rec.UploadID)] = true
+				if r.Venue {
+					d.venueIDs[string(e.rec.UploadID)] = true
+				}
 				q, ok := reports[string(e.rec.UploadID)]
 				if !ok {
 					q = len(reports)

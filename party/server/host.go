@@ -69,8 +69,16 @@ func (h host) Admit(a *compute.Admission) (wire.Message, error) {
 	}
 	up := &store.Upload{ID: a.ID[:], ContentHash: a.ContentHash, Records: a.Records}
 	if a.Code != "" {
-		v, err := authority.Check(s.m, a.Code, authority.PositiveTest, now)
+		purpose := a.Purpose
+		if purpose == 0 {
+			purpose = authority.PositiveTest
+		}
+		v, err := authority.Check(s.m, a.Code, purpose, now)
 		switch {
+		case errors.Is(err, authority.ErrWrongPurpose) && purpose == authority.VenueWarning:
+			return nil, werr(wire.CodeCodeInvalid, "a venue warning needs a venue-warning code, not a personal one: %v", err)
+		case errors.Is(err, authority.ErrWrongPurpose):
+			return nil, werr(wire.CodeCodeInvalid, "a personal report needs a positive-test code, not a venue-warning one: %v", err)
 		case errors.Is(err, authority.ErrExpired):
 			return nil, werr(wire.CodeCodeExpired, "%v", err)
 		case err != nil:

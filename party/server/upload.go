@@ -3,10 +3,14 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"time"
 
 	"github.com/safetrace/safetrace/compute"
+	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/party/store"
+	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // handleUpload validates an upload and stores it with its code use in one
@@ -21,17 +25,26 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 	}
 	a := &compute.Admission{ID: u.ID, ContentHash: hash, Days: make([]uint32, len(u.Records)),
 		Records: make([]store.Record, len(u.Records))}
-	if u.Kind == wire.KindPositive && u.Code == "" {
+	if u.Kind.Reports() && u.Code == "" {
 		return nil, werr(wire.CodeCodeInvalid, "a positive report needs an authority code")
 	}
-	if u.Kind == wire.KindPositive {
+	if u.Kind == wire.KindVenueWarning {
+		if err := s.checkWarning(u); err != nil {
+			return nil, err
+		}
+	}
+	if u.Kind.Reports() {
 		a.Code = u.Code
+		a.Purpose = authority.PositiveTest
+		if u.Kind == wire.KindVenueWarning {
+			a.Purpose = authority.VenueWarning
+		}
 	}
 	// Records of a positive report count for nobody, so nothing of a user
 	// key is stored with them: a client that still sends its own (an older
 	// one) is not linked to its report.
 	var user []byte
-	if u.Kind != wire.KindPositive {
+	if !u.Kind.Reports() {
 		user = compute.UserKey{ResultKey: u.ResultKey, TokenHash: u.TokenHash}.Bytes()
 	}
 	// The shares are stored as they came: decoding checked that each is
@@ -51,6 +64,32 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 		s.log.Info("upload stored", "kind", u.Kind.String(), "records", len(u.Records))
 	}
 	return msg, nil
+}
+
+// checkWarning checks what a party sees of a venue warning's window: the
+// records of one window of at most trace.MaxWarning, so at most
+// trace.MaxWarningRecords, on at most two adjacent days, none after the
+// day of now plus a bucket. (Host.Admit checks the retention window.)
+func (s *Server) checkWarning(u *wire.Upload) error {
+	tp, err := s.m.Params.Trace()
+	if err != nil {
+		return err
+	}
+	if max := trace.MaxWarningRecords(tp); len(u.Records) > max {
+		return werr(wire.CodeTooManyRecords, "a venue warning of %d records: a window of at most %s has at most %d", len(u.Records), trace.MaxWarning, max)
+	}
+	lo, hi := u.Records[0].Day, u.Records[0].Day
+	for _, r := range u.Records {
+		lo, hi = min(lo, r.Day), max(hi, r.Day)
+	}
+	if hi-lo > 1 {
+		return werr(wire.CodeBadDay, "a venue warning over days %s..%s: a window of at most %s spans at most two days", record.Day(lo), record.Day(hi), trace.MaxWarning)
+	}
+	late := trace.DayOf(s.now().Add(time.Duration(tp.BucketMinutes) * time.Minute))
+	if int64(hi) > int64(late) {
+		return werr(wire.CodeBadDay, "a venue warning of day %s, in the future", record.Day(hi))
+	}
+	return nil
 }
 
 func (s *Server) receipt(rc store.Receipt) *wire.Receipt {

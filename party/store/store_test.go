@@ -118,6 +118,33 @@ func TestUploadsSurviveReopen(t *testing.T) {
 	}
 }
 
+// TestKindsSurviveReopen: a venue warning's records keep their kind, which
+// the epoch reads as the report's class, across a restart.
+func TestKindsSurviveReopen(t *testing.T) {
+	s, path := openTemp(t)
+	day := record.DayOf(t0)
+	for i, k := range []wire.Kind{wire.KindOrdinary, wire.KindPositive, wire.KindVenueWarning} {
+		u := upload(k.String(), day, 2, k)
+		if k.Reports() {
+			u.Code = &CodeUse{ID: [16]byte{byte(i)}, Expires: t0.Add(time.Hour)}
+		}
+		if _, err := s.PutUpload(u, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = reopen(t, s, path)
+	got := map[string]wire.Kind{}
+	s.ForEachRecord(day, day, func(r *Record) error {
+		got[string(r.UploadID)] = r.Kind
+		return nil
+	})
+	for _, k := range []wire.Kind{wire.KindOrdinary, wire.KindPositive, wire.KindVenueWarning} {
+		if got[k.String()] != k {
+			t.Errorf("upload %s: records of kind %d after reopening", k, got[k.String()])
+		}
+	}
+}
+
 func TestIdempotentUpload(t *testing.T) {
 	s, path := openTemp(t)
 	day := record.DayOf(t0)

@@ -13,7 +13,8 @@ import (
 )
 
 // Record is one record's share as it arrived in an upload, with this
-// party's metadata. The record's kind (ordinary or positive) is its
+// party's metadata. The record's kind (ordinary, positive or venue
+// warning) is its
 // upload's; whether it came from a venue, GPS or an encounter is hashed
 // into the record's key and is not known to the party.
 type Record struct {
@@ -214,7 +215,7 @@ func checkRecords(u *Upload) error {
 		return err
 	}
 	for i := range u.Records {
-		if k := u.Records[i].Kind; k != wire.KindOrdinary && k != wire.KindPositive {
+		if k := u.Records[i].Kind; k != wire.KindOrdinary && !k.Reports() {
 			return fmt.Errorf("store: record %d: unknown kind %d", i, k)
 		}
 		if e := u.Records[i].Encoded; e != nil && len(e) != wire.ShareSize {
@@ -271,7 +272,7 @@ func decodeRecordEncoded(k, v []byte) (*Record, error) {
 	if len(k) != 4+wire.IDSize || len(v) < 10 || v[0] != recordVersion {
 		return nil, errCorrupt
 	}
-	if k := wire.Kind(v[1]); k != wire.KindOrdinary && k != wire.KindPositive {
+	if k := wire.Kind(v[1]); k != wire.KindOrdinary && !k.Reports() {
 		return nil, errCorrupt
 	}
 	r := &Record{

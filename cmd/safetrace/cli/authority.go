@@ -19,14 +19,16 @@ const authorityUsage = `usage:
   safetrace authority issue --key FILE [--count 1] [--valid 14d] [--venue-warning] [--out FILE]
   safetrace authority serve --key FILE --staff FILE [--listen 127.0.0.1:8443] [--data DIR]
         [--tls-cert FILE --tls-key FILE] [--valid 14d]
-  safetrace authority staff add --staff FILE [--password-stdin] NAME`
+  safetrace authority staff add --staff FILE [--password-stdin] NAME
+  safetrace authority warn-venue --manifest FILE (--poster FILE | --url URL) --from T --to T --code CODE [--level L]`
 
 func runAuthority(ctx context.Context, args []string) error {
 	return dispatch(ctx, "authority", authorityUsage, args, verbs{
-		"keygen": noContext(authorityKeygen),
-		"issue":  noContext(authorityIssue),
-		"serve":  authorityServe,
-		"staff":  authorityStaff,
+		"keygen":     noContext(authorityKeygen),
+		"issue":      noContext(authorityIssue),
+		"serve":      authorityServe,
+		"staff":      authorityStaff,
+		"warn-venue": authorityWarnVenue,
 	})
 }
 

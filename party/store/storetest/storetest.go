@@ -97,6 +97,7 @@ func Run(t *testing.T, open Opener) {
 		{"Retention", testRetention},
 		{"RunInputs", testRunInputs},
 		{"Budgets", testBudgets},
+		{"Kinds", testKinds},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -178,6 +179,44 @@ func testUploads(t *testing.T, open Opener) {
 	}
 	if _, err := s.PutUpload(&store.Upload{ID: []byte("bad"), Records: []store.Record{Record(d, "r", nil, 0, "")}}, t0); err == nil {
 		t.Fatal("record without kind accepted")
+	}
+}
+
+// testKinds stores an upload of every kind, a venue warning with its code
+// spent in the same transaction, reads each kind back and refuses an
+// unknown kind.
+func testKinds(t *testing.T, open Opener) {
+	s := open(t, store.Options{})
+	d := record.DayOf(t0)
+	kinds := []wire.Kind{wire.KindOrdinary, wire.KindPositive, wire.KindVenueWarning}
+	for i, k := range kinds {
+		u := Upload(k.String(), d, 2, k)
+		if k.Reports() {
+			u.Code = &store.CodeUse{ID: [16]byte{0xee, byte(i)}, Expires: t0.Add(time.Hour)}
+		}
+		if _, err := s.PutUpload(u, t0); err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+	}
+	got := map[string]wire.Kind{}
+	if err := s.ForEachRecord(d, d, func(r *store.Record) error { got[string(r.UploadID)] = r.Kind; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kinds {
+		if got[k.String()] != k {
+			t.Errorf("upload %s: records read back as kind %d", k, got[k.String()])
+		}
+	}
+	again := Upload("again", d, 1, wire.KindVenueWarning)
+	again.Code = &store.CodeUse{ID: [16]byte{0xee, 2}, Expires: t0.Add(time.Hour)}
+	if _, err := s.PutUpload(again, t0); !errors.Is(err, store.ErrCodeUsed) {
+		t.Errorf("a venue warning's code used twice: %v", err)
+	}
+	if _, err := s.PutUpload(Upload("odd", d, 1, wire.Kind(4)), t0); err == nil {
+		t.Error("a record of kind 4 was stored")
+	}
+	if n := Count(t, s, d, d); n != 6 {
+		t.Errorf("%d records stored, want 6", n)
 	}
 }
 

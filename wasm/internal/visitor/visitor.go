@@ -228,37 +228,48 @@ func Chunks(recs []trace.Record) [][]trace.Record {
 
 // Status is what the home screen shows of the results.
 type Status struct {
-	// Risk is true when some result says increased risk.
+	// Risk is true when some result says increased risk from persons'
+	// reports.
 	Risk bool `json:"risk"`
 	// Days are the days of increased risk, YYYY-MM-DD, newest first.
 	Days []string `json:"days"`
+	// VenueDays are the days on which the user visited a place a health
+	// authority warned about, YYYY-MM-DD, newest first.
+	VenueDays []string `json:"venue_days"`
 	// Results is the number of results reconstructed.
 	Results  int   `json:"results"`
 	Answered []int `json:"answered"`
 }
 
-// Interpret reads reconstructed results: a non-zero value of a day is
-// increased risk on that day.
+// Interpret reads reconstructed results: per day, person + 2*venue (bit 0:
+// increased risk from persons' reports, bit 1: a venue warning).
 func Interpret(rs *client.Results) (Status, error) {
 	if rs == nil {
 		return Status{}, errors.New("visitor: no results")
 	}
-	st := Status{Results: len(rs.Results), Answered: rs.Answered, Days: []string{}}
-	seen := map[uint32]bool{}
-	var days []uint32
+	st := Status{Results: len(rs.Results), Answered: rs.Answered, Days: []string{}, VenueDays: []string{}}
+	var person, venue []uint32
 	for _, r := range rs.Results {
-		for i, d := range r.Days {
-			if i < len(r.Values) && r.Values[i] != 0 && !seen[d] {
-				seen[d] = true
-				days = append(days, d)
-			}
+		p, v, err := r.Classes()
+		if err != nil {
+			return Status{}, err
 		}
+		person, venue = append(person, p...), append(venue, v...)
 	}
-	slices.Sort(days)
-	slices.Reverse(days)
-	for _, d := range days {
-		st.Days = append(st.Days, trace.Day(d).String())
-	}
-	st.Risk = len(days) > 0
+	st.Days = newestFirst(person)
+	st.VenueDays = newestFirst(venue)
+	st.Risk = len(st.Days) > 0
 	return st, nil
+}
+
+// newestFirst returns the distinct days as YYYY-MM-DD, newest first.
+func newestFirst(days []uint32) []string {
+	slices.Sort(days)
+	days = slices.Compact(days)
+	slices.Reverse(days)
+	out := []string{}
+	for _, d := range days {
+		out = append(out, trace.Day(d).String())
+	}
+	return out
 }

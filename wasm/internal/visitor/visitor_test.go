@@ -2,6 +2,7 @@ package visitor
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -90,8 +91,21 @@ func TestInterpret(t *testing.T) {
 		t.Errorf("Interpret = %+v, %v", st, err)
 	}
 	st, _ = Interpret(&client.Results{})
-	if st.Risk {
+	if st.Risk || len(st.VenueDays) != 0 {
 		t.Error("no results means no risk")
+	}
+	// person + 2*venue: a venue warning alone is no personal risk.
+	st, err = Interpret(&client.Results{Results: []client.Result{{Days: []uint32{20000, 20001, 20002}, Values: []uint64{2, 3, 0}}}})
+	if err != nil || !st.Risk || fmt.Sprint(st.Days) != "["+trace.Day(20001).String()+"]" ||
+		fmt.Sprint(st.VenueDays) != "["+trace.Day(20001).String()+" "+trace.Day(20000).String()+"]" {
+		t.Errorf("Interpret with venue warnings = %+v, %v", st, err)
+	}
+	st, err = Interpret(&client.Results{Results: []client.Result{{Days: []uint32{20000}, Values: []uint64{2}}}})
+	if err != nil || st.Risk || len(st.VenueDays) != 1 {
+		t.Errorf("a venue warning alone: %+v, %v", st, err)
+	}
+	if _, err := Interpret(&client.Results{Results: []client.Result{{Days: []uint32{20000}, Values: []uint64{4}}}}); err == nil {
+		t.Error("a value of 4 was read")
 	}
 }
 
