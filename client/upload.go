@@ -270,3 +270,20 @@ func (c *Client) toParties(ctx context.Context, todo []bool, send func(ctx conte
 	wg.Wait()
 	return got, firstErr
 }
+
+// RefusalKey names a party's refusal of an upload's authority code for an
+// app's messages: "code-used", "code-invalid", "code-expired",
+// "code-revoked", or "refused" for any other refusal.
+func RefusalKey(c wire.Code) string {
+	switch c {
+	case wire.CodeCodeUsed:
+		return "code-used"
+	case wire.CodeCodeInvalid:
+		return "code-invalid"
+	case wire.CodeCodeExpired:
+		return "code-expired"
+	case wire.CodeCodeRevoked:
+		return "code-revoked"
+	}
+	return "refused"
+}

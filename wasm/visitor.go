@@ -367,7 +367,7 @@ func (a *app) send(args []safejs.Value) (any, error) {
 		out["error"] = err.Error()
 		var we *wire.Error
 		if errors.As(err, &we) { // refused for good, e.g. a used code
-			out["refused"] = refusal(we.Code)
+			out["refused"] = client.RefusalKey(we.Code)
 		}
 	}
 	return jsonString(out)
@@ -479,21 +479,6 @@ func (a *app) bench(args []safejs.Value) (any, error) {
 	return map[string]any{"records": int(n), "derive_ms": ms(t1.Sub(t0)), "share_ms": ms(t2.Sub(t1)),
 		"work_ms": ms(t3.Sub(t2)), "envelopes": len(envs), "work_bits": base,
 		"visit_seal_ms": ms(t4.Sub(t3)), "visit_work_ms": ms(t5.Sub(t4)), "visit_envelope_bytes": len(visitEnvs[0])}, nil
-}
-
-// refusal names a party's refusal for the app's messages.
-func refusal(c wire.Code) string {
-	switch c {
-	case wire.CodeCodeUsed:
-		return "code-used"
-	case wire.CodeCodeInvalid:
-		return "code-invalid"
-	case wire.CodeCodeExpired:
-		return "code-expired"
-	case wire.CodeCodeRevoked:
-		return "code-revoked"
-	}
-	return "refused"
 }
 
 // prepareSealed prepares an ordinary upload of recs and seals it to every

@@ -119,23 +119,9 @@ func (w *Warner) Send(ctx context.Context, r WarnRequest, file []byte, now time.
 	if _, err := w.c.Upload(ctx, wire.KindVenueWarning, strings.ToUpper(strings.TrimSpace(r.Code)), recs); err != nil {
 		var we *wire.Error
 		if errors.As(err, &we) {
-			return nil, warnErr(refusal(we.Code), err)
+			return nil, warnErr(client.RefusalKey(we.Code), err)
 		}
 		return nil, warnErr("unsent", err)
 	}
 	return p, nil
-}
-
-func refusal(c wire.Code) string {
-	switch c {
-	case wire.CodeCodeUsed:
-		return "code-used"
-	case wire.CodeCodeInvalid:
-		return "code-invalid"
-	case wire.CodeCodeExpired:
-		return "code-expired"
-	case wire.CodeCodeRevoked:
-		return "code-revoked"
-	}
-	return "refused"
 }
