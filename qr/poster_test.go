@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/safetrace/safetrace/qr/core"
+	"github.com/safetrace/safetrace/qr/qrfile"
 )
 
 // tool returns the path of an external program the test needs. It skips the
@@ -62,7 +63,7 @@ func checkDecodes(t *testing.T, pngFile string, want *core.Venue, origin string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := DecodeReader(f)
+	text, err := qrfile.DecodeReader(f)
 	f.Close()
 	if err != nil {
 		t.Fatalf("decode %s: %v", pngFile, err)

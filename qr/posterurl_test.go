@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/safetrace/safetrace/qr/core"
+	"github.com/safetrace/safetrace/qr/qrfile"
 )
 
 // TestPosterURL reads the URL from each kind of poster file.
@@ -24,13 +25,13 @@ func TestPosterURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, b := range map[string][]byte{"pdf": pdf.Bytes(), "png": png.Bytes(), "text": []byte(url + "\n")} {
-		got, err := PosterURL(b)
+		got, err := qrfile.PosterURL(b)
 		if err != nil || got != url {
 			t.Errorf("%s: %q, %v; want %q", name, got, err, url)
 		}
 	}
 	for name, b := range map[string][]byte{"pdf without link": []byte("%PDF-1.4\n/URI (https://example.com/)"), "two lines": []byte("a\nb")} {
-		if _, err := PosterURL(b); err == nil {
+		if _, err := qrfile.PosterURL(b); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -43,7 +44,7 @@ func FuzzPosterURL(f *testing.F) {
 	f.Add([]byte("https://st.example/#v1.AAAA\n"))
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := PosterURL(b)
+		s, err := qrfile.PosterURL(b)
 		if err == nil && strings.ContainsAny(s, "\r\n") {
 			t.Fatalf("%q: more than one line", s)
 		}

@@ -46,12 +46,18 @@ func checkDeps(t *testing.T, module string, deps []string, bad []string, exact .
 	}
 }
 
-// TestDeps keeps the browser modules from linking server code, and the
-// visitor app's module (this package) from linking the poster page's code:
+// TestDeps keeps the browser modules from linking server code, the poster
+// maker's module from linking the client, and the visitor app's module
+// (this package) and the warning module from linking the poster maker:
 // it uses qr/core (the venue code and the decoder), never package qr with
 // its renderers.
 func TestDeps(t *testing.T) {
 	checkDeps(t, "visitor app's", jsDeps(t, "."), append(serverDeps, posterDeps...),
 		"github.com/safetrace/safetrace/qr")
-	checkDeps(t, "poster page's", jsDeps(t, "./poster"), serverDeps)
+	// The poster maker carries no client: the warning form's module does,
+	// loaded when the form is used.
+	checkDeps(t, "poster page's", jsDeps(t, "./poster"), append(serverDeps,
+		"github.com/safetrace/safetrace/client", "github.com/safetrace/safetrace/relay/",
+		"github.com/safetrace/safetrace/wasm/internal/warnkit"))
+	checkDeps(t, "poster page's warning", jsDeps(t, "./warn"), append(serverDeps, posterDeps...))
 }

@@ -220,7 +220,26 @@ async function batch() {
   }
 }
 
-// ---- the "Warn visitors" form: safetrace.warn.* checks and sends.
+// ---- the "Warn visitors" form: safetrace.warn.* checks and sends. Its
+// module (the client that seals and sends) is loaded on first use, so the
+// poster maker's own module stays small.
+let warnLoad = null;
+function loadWarn() {
+  if (!warnLoad) {
+    warnLoad = (async () => {
+      const go = new Go();
+      const url = new URL("dist/" + self.safetraceAssets["warn.wasm"], location.href);
+      const { instance } = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
+      go.run(instance);
+      for (let i = 0; !globalThis.safetrace.warn; i++) {
+        if (i > 500) throw new Error("safetrace.warn missing");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    warnLoad.catch(() => { warnLoad = null; });
+  }
+  return warnLoad;
+}
 let warnChecked = null; // the request the shown preview is of
 function fmtWhen(ms) {
   return new Date(ms).toLocaleString(document.documentElement.lang || "en", { weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
@@ -247,6 +266,7 @@ async function warnCheck() {
   if (w.bad) { setStatus("warnstatus", t(w.bad), true); return; }
   setStatus("warnstatus", t("warnchecking"));
   try {
+    await loadWarn();
     const res = JSON.parse(await safetrace.warn.preview(manifestText, JSON.stringify(w.req), w.file));
     if (!res.ok) { warnFailed(res); return; }
     const p = res.preview;
@@ -265,6 +285,7 @@ async function warnSend() {
   $("warnsend").disabled = true;
   setStatus("warnstatus", t("warnsending"));
   try {
+    await loadWarn();
     const res = JSON.parse(await safetrace.warn.send(manifestText, JSON.stringify(w.req), w.file, 60000));
     if (!res.ok) { warnFailed(res); return; }
     $("warnsend").hidden = true;

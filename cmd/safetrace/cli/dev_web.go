@@ -15,7 +15,7 @@ import (
 // (wasm/internal/dist) writes into web/dist, named after their content
 // (16 hex digits of SHA-256), with their precompressed .br and .gz. They
 // never change under their name, so browsers may cache them for good.
-var distName = regexp.MustCompile(`^(app|poster|wasm_exec)\.[0-9a-f]{16}\.(wasm|js)$`)
+var distName = regexp.MustCompile(`^(app|poster|warn|wasm_exec)\.[0-9a-f]{16}\.(wasm|js)$`)
 
 // appFiles are the only files of the web root that "safetrace dev" serves,
 // besides the content-hashed modules of web/dist (distName): the visitor

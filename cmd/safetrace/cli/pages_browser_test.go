@@ -20,8 +20,8 @@ import (
 
 	"github.com/safetrace/safetrace/internal/testenv/browsertest"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
-	"github.com/safetrace/safetrace/qr"
 	"github.com/safetrace/safetrace/qr/core"
+	"github.com/safetrace/safetrace/qr/qrfile"
 )
 
 // webRoot returns a directory holding the repository's web/ files and the
@@ -129,7 +129,7 @@ func TestPagesInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		text, err := qr.DecodeReader(f)
+		text, err := qrfile.DecodeReader(f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,8 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/safetrace/safetrace/qr"
 	"github.com/safetrace/safetrace/qr/core"
+	"github.com/safetrace/safetrace/qr/qrfile"
 )
 
 const qrUsage = `usage: safetrace qr decode FILE...
@@ -81,7 +81,7 @@ func decodeFile(file string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	text, err := qr.DecodeReader(f)
+	text, err := qrfile.DecodeReader(f)
 	if err != nil {
 		return "", err
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/safetrace/safetrace/deploy/authority"
-	"github.com/safetrace/safetrace/qr"
 	"github.com/safetrace/safetrace/qr/core"
+	"github.com/safetrace/safetrace/qr/qrfile"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
@@ -163,7 +163,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-03-15T18:00:00Z), YYYY-MM-DDTHH:MM in UTC, or now-3h", s)
 }
 
-// posterURL reads a poster's URL from a file (qr.PosterURL).
+// posterURL reads a poster's URL from a file (qrfile.PosterURL).
 func posterURL(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -177,5 +177,5 @@ func posterURL(path string) (string, error) {
 	if len(b) > 64<<20 {
 		return "", errors.New("file larger than 64 MiB")
 	}
-	return qr.PosterURL(b)
+	return qrfile.PosterURL(b)
 }

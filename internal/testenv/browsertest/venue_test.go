@@ -92,6 +92,12 @@ func TestVenueWarningFromPoster(t *testing.T) {
 		}
 		return strings.TrimSpace(s)
 	}
+	// The poster maker's module carries no client: the warning form's
+	// module is fetched only once the form is used.
+	warnFetched := `performance.getEntriesByType("resource").some(e => /\/warn\.[0-9a-f]{16}\.wasm$/.test(e.name))`
+	if eval[bool](t, owner, warnFetched) {
+		t.Fatal("the poster page fetched the warning module before the form was used")
+	}
 	code := issue(true)
 	click(t, owner, "#warnuse")
 	if got := eval[string](t, owner, `document.getElementById("warnurl").value`); got != url {
@@ -113,6 +119,9 @@ func TestVenueWarningFromPoster(t *testing.T) {
 		if eval[bool](t, owner, `!document.getElementById("warnsend").hidden`) {
 			t.Errorf("%s: the send button shows", c.name)
 		}
+	}
+	if !eval[bool](t, owner, warnFetched) {
+		t.Fatal("the warning form ran without its module")
 	}
 	preview, _ := warnFrom(t, owner, -3*time.Hour, -time.Hour, code)
 	if !strings.Contains(preview, "Café Warnung") || !strings.Contains(preview, "time slots") {

@@ -3,11 +3,13 @@
 //
 //	go run ./wasm/internal/dist [-o web/dist]
 //
-// It compiles the visitor app's module (./wasm) and the poster page's
-// (./wasm/poster) with GOOS=js GOARCH=wasm, copies wasm_exec.js from the Go
-// tree, and names each file after its content (app.<hash>.wasm,
-// poster.<hash>.wasm, wasm_exec.<hash>.js) so a web server can let browsers
-// cache them for good. Next to each it writes the brotli (.br, quality 11)
+// It compiles the visitor app's module (./wasm), the poster page's
+// (./wasm/poster) and the poster page's warning module (./wasm/warn, loaded
+// only when its "Warn visitors" form is used) with GOOS=js GOARCH=wasm,
+// copies wasm_exec.js from the Go tree, and names each file after its
+// content (app.<hash>.wasm, poster.<hash>.wasm, warn.<hash>.wasm,
+// wasm_exec.<hash>.js) so a web server can let browsers cache them for
+// good. Next to each it writes the brotli (.br, quality 11)
 // and gzip (.gz, level 9) encodings, which "safetrace dev" serves as they
 // are. The names go to assets.json (for servers and tests) and assets.js,
 // which sets self.safetraceAssets for the pages and the service worker.
@@ -50,7 +52,7 @@ func run(out string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	for _, m := range []struct{ name, pkg string }{{"app", "./wasm"}, {"poster", "./wasm/poster"}} {
+	for _, m := range []struct{ name, pkg string }{{"app", "./wasm"}, {"poster", "./wasm/poster"}, {"warn", "./wasm/warn"}} {
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(tmp, m.name+".wasm"), m.pkg)
 		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -65,6 +67,7 @@ func run(out string) error {
 	sources := map[string]string{
 		"app.wasm":     filepath.Join(tmp, "app.wasm"),
 		"poster.wasm":  filepath.Join(tmp, "poster.wasm"),
+		"warn.wasm":    filepath.Join(tmp, "warn.wasm"),
 		"wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
 	}
 	assets := map[string]string{}

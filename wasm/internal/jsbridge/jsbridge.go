@@ -104,12 +104,16 @@ func call(m Method, args []safejs.Value) (res any, err error) {
 	return m(args)
 }
 
-// Run sets the global object safetrace from the registered features, calls
-// safetraceReady if the page defined one, and never returns.
+// Run adds the registered features to the global object safetrace (made
+// if missing: a page may run two modules, the poster page's maker and its
+// warning module, each adding its own features), calls safetraceReady if
+// the page defined one, and never returns.
 func Run() {
-	root, err := safejs.ValueOf(map[string]any{})
-	if err != nil {
-		panic(err)
+	root, err := safejs.Global().Get("safetrace")
+	if err != nil || root.Type() != safejs.TypeObject {
+		if root, err = safejs.ValueOf(map[string]any{}); err != nil {
+			panic(err)
+		}
 	}
 	for name, f := range features {
 		obj, _ := safejs.ValueOf(map[string]any{})

@@ -1,4 +1,4 @@
-package posterkit
+package warnkit
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/safetrace/safetrace/deploy/authority"
 	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
+	"github.com/safetrace/safetrace/wasm/internal/posterkit"
 )
 
 // TestWarn sends a venue warning from a poster made here and refuses the
@@ -19,11 +20,11 @@ func TestWarn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	m, err := New()
+	m, err := posterkit.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.Make(Request{Name: "Café Warn", Room: "Hof", Category: "restaurant", Origin: "https://st.example"}, "pdf")
+	p, err := m.Make(posterkit.Request{Name: "Café Warn", Room: "Hof", Category: "restaurant", Origin: "https://st.example"}, "pdf")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,9 @@
-package qr
+// Package qrfile reads QR codes and poster links from files: PNG and JPEG
+// images and the posters' PDFs. It is apart from package qr (the poster
+// renderers) and qr/core (the payload and the decoder, which the visitor
+// app links without any image file decoder), so that each browser module
+// links only what it uses.
+package qrfile
 
 import (
 	"bytes"
@@ -26,21 +31,21 @@ const maxFileSize = 64 << 20
 func DecodeReader(r io.Reader) (string, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
-		return "", fmt.Errorf("qr: read image: %w", err)
+		return "", fmt.Errorf("qrfile: read image: %w", err)
 	}
 	if len(data) > maxFileSize {
-		return "", fmt.Errorf("qr: image file larger than %d bytes", maxFileSize)
+		return "", fmt.Errorf("qrfile: image file larger than %d bytes", maxFileSize)
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return "", fmt.Errorf("qr: read image: %w", err)
+		return "", fmt.Errorf("qrfile: read image: %w", err)
 	}
 	if cfg.Width*cfg.Height > maxPixels {
-		return "", fmt.Errorf("qr: image of %dx%d pixels is too large", cfg.Width, cfg.Height)
+		return "", fmt.Errorf("qrfile: image of %dx%d pixels is too large", cfg.Width, cfg.Height)
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return "", fmt.Errorf("qr: read image: %w", err)
+		return "", fmt.Errorf("qrfile: read image: %w", err)
 	}
 	return core.DecodeImage(img)
 }
@@ -50,12 +55,12 @@ func DecodeReader(r io.Reader) (string, error) {
 var pdfURI = regexp.MustCompile(`/URI\s*\(([^()\\]*)\)`)
 
 // PosterURL returns the venue URL of a poster file's contents: the link of
-// a PDF made by [WritePDF], the QR code of a PNG or JPEG image (a rendered
+// a PDF made by qr.WritePDF, the QR code of a PNG or JPEG image (a rendered
 // poster or a photo of one), or otherwise the file's text, one line. It
-// does not check that the text is a venue's URL; [ParseURL] does.
+// does not check that the text is a venue's URL; core.ParseURL does.
 func PosterURL(b []byte) (string, error) {
 	if len(b) > maxFileSize {
-		return "", fmt.Errorf("qr: file larger than %d bytes", maxFileSize)
+		return "", fmt.Errorf("qrfile: file larger than %d bytes", maxFileSize)
 	}
 	if bytes.HasPrefix(b, []byte("%PDF")) {
 		for _, m := range pdfURI.FindAllSubmatch(b, -1) {
@@ -63,14 +68,14 @@ func PosterURL(b []byte) (string, error) {
 				return string(m[1]), nil
 			}
 		}
-		return "", errors.New("qr: a PDF without a venue poster's link")
+		return "", errors.New("qrfile: a PDF without a venue poster's link")
 	}
 	if _, _, err := image.DecodeConfig(bytes.NewReader(b)); err == nil {
 		return DecodeReader(bytes.NewReader(b))
 	}
 	text := strings.TrimSpace(string(b))
 	if len(text) > 4096 || strings.ContainsAny(text, "\r\n") {
-		return "", errors.New("qr: neither a poster (PDF, PNG, JPEG) nor a one-line URL")
+		return "", errors.New("qrfile: neither a poster (PDF, PNG, JPEG) nor a one-line URL")
 	}
 	return text, nil
 }

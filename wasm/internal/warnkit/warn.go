@@ -1,4 +1,8 @@
-package posterkit
+// Package warnkit is the logic of the poster page's "Warn visitors" form:
+// a venue's warning prepared from its poster, checked and sent to a
+// deployment (docs/app.md). It runs in the page's warning module
+// (wasm/warn), loaded only when the form is used, and is tested natively.
+package warnkit
 
 import (
 	"context"
@@ -10,8 +14,8 @@ import (
 
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/deploy/authority"
-	"github.com/safetrace/safetrace/qr"
 	"github.com/safetrace/safetrace/qr/core"
+	"github.com/safetrace/safetrace/qr/qrfile"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
 )
@@ -79,7 +83,7 @@ func (w *Warner) Prepare(r WarnRequest, file []byte, now time.Time) (*WarnPrevie
 	text := r.URL
 	if len(file) > 0 {
 		var err error
-		if text, err = qr.PosterURL(file); err != nil {
+		if text, err = qrfile.PosterURL(file); err != nil {
 			return nil, nil, warnErr("notvenue", err)
 		}
 	}
