@@ -85,8 +85,9 @@ func (s *Server) forwardLoop(ctx context.Context) {
 
 // pickUp starts queued run id of computation name unless this front end
 // runs it already. A run that cannot start now (another run of the
-// computation is on) stays queued; one that cannot start at all is marked
-// failed and leaves the queue.
+// computation is on, or the store did not answer) stays queued; one that
+// is refused (it cannot start at all) is marked failed and leaves the
+// queue.
 func (s *Server) pickUp(name string, id [wire.IDSize]byte) {
 	rs := &s.runs
 	rs.mu.Lock()
@@ -119,6 +120,10 @@ func (s *Server) pickUp(name string, id [wire.IDSize]byte) {
 		s.log.Info("queued run started", "computation", name, "run", run)
 	case errors.As(err, &we) && we.Code == wire.CodeBusy:
 		s.log.Debug("queued run waits", "computation", name, "run", run, "err", err)
+	case we == nil:
+		// Not a refusal (the store failed to answer): it stays queued and
+		// is tried again at the next poll.
+		s.log.Warn("queued run not started, trying again", "computation", name, "run", run, "err", err)
 	default:
 		s.log.Info("queued run not started", "computation", name, "run", run, "err", err)
 		s.shareState(id, name, wire.RunFailed, err.Error())
