@@ -183,15 +183,29 @@ func (p *Params) Trace() (trace.Params, error) {
 }
 
 // ComputationHash identifies the version of a computation's protocol that
-// this code implements: SHA-256 of "safetrace computation <name> v1", where
-// v1 is the protocol specified in docs/epoch.md (exposure) and
-// docs/regionmap.md (region-map). The computations are Go code, not circuit
-// files, so the version names the program; a changed protocol gets a new
-// version and so a new hash, and parties refuse to run a computation whose
-// manifest hash is not the one they implement.
+// this code implements: SHA-256 of "safetrace computation <name> <version>",
+// the version of the protocol specified in docs/epoch.md (exposure) and
+// docs/regionmap.md (region-map), in computationVersions. The computations
+// are Go code, not circuit files, so the version names the program; a
+// changed protocol gets a new version and so a new hash, and parties
+// refuse to run a computation whose manifest hash is not the one they
+// implement.
 func ComputationHash(name string) string {
-	h := sha256.Sum256([]byte("safetrace computation " + name + " v1"))
+	v, ok := computationVersions[name]
+	if !ok {
+		v = "v1"
+	}
+	h := sha256.Sum256([]byte("safetrace computation " + name + " " + v))
 	return hex.EncodeToString(h[:])
+}
+
+// computationVersions are the protocol versions this code implements.
+// Exposure v2 scores venue warnings in a class of their own: a day's
+// result value is the share of person + 2 × venue, which a v1 client
+// would misread.
+var computationVersions = map[string]string{
+	ComputationExposure:  "v2",
+	ComputationRegionMap: "v1",
 }
 
 // DefaultComputations returns the computations this code implements, with
