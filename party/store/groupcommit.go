@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -289,19 +288,10 @@ func sealRecords(k *keyring, u *Upload, now time.Time) (keys, vals [][]byte, use
 // first receipt and writes nothing.
 func (s *Store) putPrepared(tx *bolt.Tx, r *putReq) (Receipt, error) {
 	u := r.u
-	ub := tx.Bucket(bucketUploads)
-	if v := ub.Get(u.ID); v != nil {
-		old, err := decodeReceipt(u.ID, v)
-		if err != nil {
-			return Receipt{}, err
-		}
-		if subtle.ConstantTimeCompare(old.ContentHash[:], u.ContentHash[:]) != 1 {
-			return Receipt{}, ErrUploadReused
-		}
-		return old, nil
+	if old, done, err := storedReceipt(tx, u); err != nil || done {
+		return old, err
 	}
-	cb := tx.Bucket(bucketCodes)
-	if u.Code != nil && cb.Get(u.Code.ID[:]) != nil {
+	if u.Code != nil && tx.Bucket(bucketCodes).Get(u.Code.ID[:]) != nil {
 		return Receipt{}, ErrCodeUsed
 	}
 	if err := s.checkRoom(tx, int64(len(u.Records))); err != nil {
@@ -355,8 +345,8 @@ func (s *Store) putPrepared(tx *bolt.Tx, r *putReq) (Receipt, error) {
 	if err := addCounter(tx, metaRecords, int64(len(u.Records))); err != nil {
 		return Receipt{}, err
 	}
-	rc := Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: len(u.Records), Stored: time.Unix(0, r.now.UnixNano()).UTC()}
-	if err := ub.Put(u.ID, encodeReceipt(rc)); err != nil {
+	rc, err := putReceipt(tx, u, len(u.Records), r.now)
+	if err != nil {
 		return Receipt{}, err
 	}
 	return rc, nil
