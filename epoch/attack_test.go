@@ -1,11 +1,16 @@
 package epoch
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
@@ -409,5 +414,43 @@ func TestAttackVenueWarning(t *testing.T) {
 				t.Errorf("degenerate population: %d of %d warned by a venue", warned, len(want))
 			}
 		})
+	}
+}
+
+// TestAttackShuffleClassMismatch: a party that runs a one-class epoch while
+// the others see venue warnings (two classes) sends shuffle messages of
+// the wrong length; every party refuses them and fails the epoch, none
+// returns results mixing the classes.
+func TestAttackShuffleClassMismatch(t *testing.T) {
+	recs := population(7, 10, 4, 3)
+	for i := range recs {
+		recs[i].venue = recs[i].report == 2
+	}
+	const n, th = 3, 1
+	shares := shareWith(t, recs, n, th, func(party, k int, r *Record) {
+		r.Venue = recs[k].venue && party != n-1
+	})
+	conns := transport.NewLocal(n, transport.WithLocalTimeout(2*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conns[i].Close()
+			p, err := mpc.New(ctx, field.ScalarField{}, th, conns[i])
+			if err == nil {
+				_, err = Run(ctx, p, shares[i], Params{Threshold: 10000, MaxWeight: 1600, Log: quiet})
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "shuffle: ") || !strings.Contains(err.Error(), " bytes from party ") {
+			t.Errorf("party %d: %v, want the shuffle's refusal of a message of the wrong length", i+1, err)
+		}
 	}
 }
