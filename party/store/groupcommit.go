@@ -48,7 +48,7 @@ type putReq struct {
 	now   time.Time
 	keys  [][]byte // record keys, in record order
 	vals  [][]byte // sealed record values
-	quota []quotaAdd
+	quota []QuotaAdd
 	dks   []usedKey // the day keys that sealed the values and made the quota keys
 	stale error     // sealing again under the shred lock failed
 	rc    Receipt
@@ -62,11 +62,12 @@ type usedKey struct {
 	dk  *dayKey
 }
 
-// quotaAdd is an upload's records for one user key and day.
-type quotaAdd struct {
-	key []byte // quota bucket key
-	day record.Day
-	n   int
+// QuotaAdd is an upload's records for one user key and day, counted
+// against Options.MaxRecordsPerUserDay.
+type QuotaAdd struct {
+	Key []byte // the counter's key (DayKey.QuotaKey)
+	Day record.Day
+	N   int
 }
 
 // groupCommit is the queue of the writer goroutine.
@@ -209,6 +210,19 @@ func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 	if r.keys, r.vals, r.dks, err = sealRecords(s.keys, u, now); err != nil {
 		return nil, err
 	}
+	var used []usedKey
+	if r.quota, used, err = userDayQuota(s.keys, u); err != nil {
+		return nil, err
+	}
+	r.dks = append(r.dks, used...)
+	return r, nil
+}
+
+// userDayQuota returns what u's records add to the per-user-day counters:
+// one QuotaAdd per result key and day, in the order of first appearance,
+// with the day keys that made the counters' keys. Records without a result
+// key (positive reports) count for nobody; the authority codes bound them.
+func userDayQuota(k *keyring, u *Upload) ([]QuotaAdd, []usedKey, error) {
 	type userDay struct {
 		day record.Day
 		key string
@@ -216,8 +230,6 @@ func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 	var order []userDay
 	n := map[userDay]int{}
 	for i := range u.Records {
-		// Records without a result key (positive reports) count for
-		// nobody; the authority codes bound them.
 		if len(u.Records[i].ResultKey) == 0 {
 			continue
 		}
@@ -227,15 +239,17 @@ func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 		}
 		n[ud]++
 	}
+	var out []QuotaAdd
+	var used []usedKey
 	for _, ud := range order {
-		dk, err := s.keys.ensure(ud.day)
+		dk, err := k.ensure(ud.day)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		r.quota = append(r.quota, quotaAdd{key: dk.quotaKey(ud.day, []byte(ud.key)), day: ud.day, n: n[ud]})
-		r.dks = append(r.dks, usedKey{ud.day, dk})
+		out = append(out, QuotaAdd{Key: dk.quotaKey(ud.day, []byte(ud.key)), Day: ud.day, N: n[ud]})
+		used = append(used, usedKey{ud.day, dk})
 	}
-	return r, nil
+	return out, used, nil
 }
 
 // sealRecords returns the keys (RecordKey) and sealed values of u's records
@@ -301,13 +315,13 @@ func (s *Store) putPrepared(tx *bolt.Tx, r *putReq) (Receipt, error) {
 	counts := make([]int, len(r.quota))
 	for i, q := range r.quota {
 		cur := 0
-		if v := qb.Get(q.key); len(v) == 4 {
+		if v := qb.Get(q.Key); len(v) == 4 {
 			cur = int(binary.BigEndian.Uint32(v))
 		}
-		if s.opt.MaxRecordsPerUserDay >= 0 && cur+q.n > s.opt.MaxRecordsPerUserDay {
-			return Receipt{}, fmt.Errorf("%w (day %s: %d stored, %d more, limit %d)", ErrQuota, q.day, cur, q.n, s.opt.MaxRecordsPerUserDay)
+		if s.opt.MaxRecordsPerUserDay >= 0 && cur+q.N > s.opt.MaxRecordsPerUserDay {
+			return Receipt{}, fmt.Errorf("%w (day %s: %d stored, %d more, limit %d)", ErrQuota, q.Day, cur, q.N, s.opt.MaxRecordsPerUserDay)
 		}
-		counts[i] = cur + q.n
+		counts[i] = cur + q.N
 	}
 	rb := tx.Bucket(bucketRecords)
 	for i, k := range r.keys {
@@ -333,7 +347,7 @@ func (s *Store) putPrepared(tx *bolt.Tx, r *putReq) (Receipt, error) {
 		}
 	}
 	for i, q := range r.quota {
-		if err := qb.Put(q.key, binary.BigEndian.AppendUint32(nil, uint32(counts[i]))); err != nil {
+		if err := qb.Put(q.Key, binary.BigEndian.AppendUint32(nil, uint32(counts[i]))); err != nil {
 			return Receipt{}, err
 		}
 	}

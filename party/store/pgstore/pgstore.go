@@ -235,28 +235,20 @@ func (s *Store) PutUpload(u *store.Upload, now time.Time) (store.Receipt, error)
 	if err != nil {
 		return store.Receipt{}, err
 	}
-	type userDay struct {
-		day record.Day
-		key string
-	}
-	perUser := map[userDay]int{}
 	for i := range u.Records {
 		r := &u.Records[i]
 		days[i], ids[i] = int32(r.Day), r.ID[:]
 		minDay = min(minDay, r.Day)
-		if len(r.ResultKey) > 0 {
-			perUser[userDay{r.Day, string(r.ResultKey)}]++
-		}
+	}
+	quota, err := s.keys.Quota(u)
+	if err != nil {
+		return store.Receipt{}, err
 	}
 	var qd []int32
 	var qk [][]byte
 	var qn []int32
-	for ud, n := range perUser {
-		dk, err := s.keys.Ensure(ud.day)
-		if err != nil {
-			return store.Receipt{}, err
-		}
-		qd, qk, qn = append(qd, int32(ud.day)), append(qk, dk.QuotaKey(ud.day, []byte(ud.key))), append(qn, int32(n))
+	for _, q := range quota {
+		qd, qk, qn = append(qd, int32(q.Day)), append(qk, q.Key), append(qn, int32(q.N))
 	}
 	rc := store.Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: len(u.Records), Stored: time.Unix(0, now.UnixNano()).UTC()}
 	b := &pgx.Batch{}
