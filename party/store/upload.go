@@ -341,6 +341,12 @@ func storedReceipt(tx *bolt.Tx, u *Upload) (old Receipt, done bool, err error) {
 // putReceipt stores, inside tx, the receipt of upload u of count items
 // stored at now, and returns it.
 func putReceipt(tx *bolt.Tx, u *Upload, count int, now time.Time) (Receipt, error) {
-	rc := Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
+	rc := NewReceipt(u, count, now)
 	return rc, tx.Bucket(bucketUploads).Put(u.ID, encodeReceipt(rc))
+}
+
+// NewReceipt returns the receipt of upload u of count items stored at now
+// (to the nanosecond, in UTC, as every store keeps it).
+func NewReceipt(u *Upload, count int, now time.Time) Receipt {
+	return Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
 }

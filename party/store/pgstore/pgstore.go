@@ -250,7 +250,7 @@ func (s *Store) PutUpload(u *store.Upload, now time.Time) (store.Receipt, error)
 	for _, q := range quota {
 		qd, qk, qn = append(qd, int32(q.Day)), append(qk, q.Key), append(qn, int32(q.N))
 	}
-	rc := store.Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: len(u.Records), Stored: time.Unix(0, now.UnixNano()).UTC()}
+	rc := store.NewReceipt(u, len(u.Records), now)
 	b := &pgx.Batch{}
 	b.Queue(sqlShredLock, lockShred, s.lockID)
 	if len(u.Records) > 0 {
@@ -346,7 +346,7 @@ func (s *Store) PutRunInput(u *store.Upload, count int, runID string, input []by
 	if err := store.CheckRunID(runID); err != nil {
 		return store.Receipt{}, err
 	}
-	rc := store.Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
+	rc := store.NewReceipt(u, count, now)
 	items := int64(max(count, 1))
 	err := s.tx(func(tx pgx.Tx) error {
 		if _, err := tx.Exec(bg(), sqlUpload, u.ID, u.ContentHash[:], now.UnixNano(), int32(count)); err != nil {
