@@ -1,11 +1,16 @@
 package epoch
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
 	"github.com/safetrace/safetrace/mpc/group"
 	"github.com/safetrace/safetrace/mpc/shamir"
@@ -324,5 +329,128 @@ func TestAttackWeightRepetition(t *testing.T) {
 				t.Errorf("largest tag group %d records (per-key limit %d)", biggest, c.prm.MaxKeyWeight)
 			}
 		})
+	}
+}
+
+// TestAttackVenueWarning: hostile venue warnings (a weight above the
+// maximum, shares of the weight, of the point and of the minutes off one
+// degree-t polynomial at one party) are rejected alone, like persons'
+// reports; the epoch completes and every user-day's bit of each class is
+// the oracle's over the honest reports.
+func TestAttackVenueWarning(t *testing.T) {
+	for _, pr := range attackParties {
+		t.Run(fmt.Sprintf("n=%d,t=%d", pr.n, pr.t), func(t *testing.T) {
+			// Reports 0..4 are persons' (0 over the maximum), 5..9 venue
+			// warnings: 5 over the maximum, 6 inconsistent weight, 7
+			// inconsistent point, 8 inconsistent minutes, 9 honest; 10
+			// honest too.
+			recs := population(uint64(40+pr.n), 30, 6, 11)
+			for i := range recs {
+				recs[i].venue = recs[i].report >= 5
+			}
+			recs[firstOf(recs, 5)].weight = 5000
+			w, p, mn := firstOf(recs, 6), firstOf(recs, 7), firstOf(recs, 8)
+			f := field.ScalarField{}
+			g := group.Generator()
+			shares := shareWith(t, recs, pr.n, pr.t, func(party, k int, r *Record) {
+				r.Venue = recs[k].venue
+				if party != pr.n-1 {
+					return
+				}
+				switch k {
+				case w:
+					r.Weight = f.Add(r.Weight, f.One())
+				case p:
+					r.Point.Add(&r.Point, &g)
+				case mn:
+					r.Minutes = f.Add(r.Minutes, f.One())
+				}
+			})
+			prm := Params{Threshold: 10000, MaxWeight: 1600}
+			outs := runEpoch(t, transport.NewLocal(pr.n), pr.t, shares, prm)
+			for i, o := range outs {
+				if got := fmt.Sprint(o.Stats.RejectedReports); got != "[0 5 6 7 8]" {
+					t.Fatalf("party %d: rejected reports %s, want [0 5 6 7 8]", i+1, got)
+				}
+				if o.Stats.VenueReports != 6 {
+					t.Fatalf("party %d: %d venue reports, want 6", i+1, o.Stats.VenueReports)
+				}
+			}
+			valid := map[int]bool{1: true, 2: true, 3: true, 4: true, 9: true, 10: true}
+			want := oracleClass(recs, valid, prm.Threshold, false)
+			wantVenue := oracleClass(recs, valid, prm.Threshold, true)
+			warned := 0
+			for k, r := range outs[0].Results {
+				var sh []shamir.Share[field.Scalar]
+				for i, o := range outs {
+					if o.Results[k].User != r.User || o.Results[k].Day != r.Day {
+						t.Fatalf("party %d results out of order", i+1)
+					}
+					sh = append(sh, shamir.Share[field.Scalar]{X: i + 1, Y: []field.Scalar{o.Results[k].Bit, o.Results[k].Venue}})
+				}
+				v, err := shamir.Reconstruct[field.Scalar](f, pr.t, sh)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, gotVenue := v[0] == f.One(), v[1] == f.One()
+				if !got && v[0] != (field.Scalar{}) || !gotVenue && v[1] != (field.Scalar{}) {
+					t.Fatalf("user %d day %d: result is not a bit", r.User, r.Day)
+				}
+				ud := [2]int{r.User, int(r.Day)}
+				if got != want[ud] {
+					t.Errorf("user %d day %d: at risk %v, oracle %v", r.User, r.Day, got, want[ud])
+				}
+				if gotVenue != wantVenue[ud] {
+					t.Errorf("user %d day %d: venue warning %v, oracle %v", r.User, r.Day, gotVenue, wantVenue[ud])
+				}
+				if gotVenue {
+					warned++
+				}
+			}
+			if len(outs[0].Results) != len(want) {
+				t.Errorf("%d results, oracle has %d", len(outs[0].Results), len(want))
+			}
+			if warned == 0 || warned == len(want) {
+				t.Errorf("degenerate population: %d of %d warned by a venue", warned, len(want))
+			}
+		})
+	}
+}
+
+// TestAttackShuffleClassMismatch: a party that runs a one-class epoch while
+// the others see venue warnings (two classes) sends shuffle messages of
+// the wrong length; every party refuses them and fails the epoch, none
+// returns results mixing the classes.
+func TestAttackShuffleClassMismatch(t *testing.T) {
+	recs := population(7, 10, 4, 3)
+	for i := range recs {
+		recs[i].venue = recs[i].report == 2
+	}
+	const n, th = 3, 1
+	shares := shareWith(t, recs, n, th, func(party, k int, r *Record) {
+		r.Venue = recs[k].venue && party != n-1
+	})
+	conns := transport.NewLocal(n, transport.WithLocalTimeout(2*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conns[i].Close()
+			p, err := mpc.New(ctx, field.ScalarField{}, th, conns[i])
+			if err == nil {
+				_, err = Run(ctx, p, shares[i], Params{Threshold: 10000, MaxWeight: 1600, Log: quiet})
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "shuffle: ") || !strings.Contains(err.Error(), " bytes from party ") {
+			t.Errorf("party %d: %v, want the shuffle's refusal of a message of the wrong length", i+1, err)
+		}
 	}
 }

@@ -67,9 +67,8 @@ func aggregates(recs []held, oldest, today uint32, k int, atRisk map[record.Day]
 // aggAcc gathers, record by record as the days are agreed, what the
 // released series count.
 type aggAcc struct {
-	perUD      map[userDay]int
-	usersByDay map[record.Day]map[string]bool
-	reportDay  map[string]record.Day
+	perUD     map[userDay]int // ordinary records per user-day; a day's users are its user-days
+	reportDay map[string]record.Day
 }
 
 type userDay struct {
@@ -78,7 +77,7 @@ type userDay struct {
 }
 
 func newAggAcc() *aggAcc {
-	return &aggAcc{perUD: map[userDay]int{}, usersByDay: map[record.Day]map[string]bool{}, reportDay: map[string]record.Day{}}
+	return &aggAcc{perUD: map[userDay]int{}, reportDay: map[string]record.Day{}}
 }
 
 // add counts one agreed record.
@@ -90,30 +89,26 @@ func (a *aggAcc) add(r *store.Record) {
 		}
 		return
 	}
-	u := string(r.ResultKey)
-	a.perUD[userDay{u, r.Day}]++
-	if a.usersByDay[r.Day] == nil {
-		a.usersByDay[r.Day] = map[string]bool{}
-	}
-	a.usersByDay[r.Day][u] = true
+	a.perUD[userDay{string(r.ResultKey), r.Day}]++
 }
 
 // build releases the series of the days oldest..today under the k rule.
 func (acc *aggAcc) build(oldest, today uint32, k int, atRisk map[record.Day]int) *Aggregates {
-	perUD, usersByDay, reportDay := acc.perUD, acc.usersByDay, acc.reportDay
 	positives := map[record.Day]int{}
-	for _, d := range reportDay {
+	for _, d := range acc.reportDay {
 		positives[d]++
+	}
+	users := map[record.Day]int{}
+	hist := map[int]int{}
+	for ud, n := range acc.perUD {
+		users[ud.day]++
+		hist[n]++
 	}
 	a := &Aggregates{K: k, PositivesBy: "report_day", Days: []AggregateDay{}, Degree: []DegreeBin{}}
 	for d := oldest; d <= today; d++ {
 		sd := record.Day(d)
 		a.Days = append(a.Days, AggregateDay{Day: sd.String(), Positives: compute.KCount(positives[sd], k),
-			Users: compute.KCount(len(usersByDay[sd]), k), AtRisk: compute.KCount(atRisk[sd], k)})
-	}
-	hist := map[int]int{}
-	for _, n := range perUD {
-		hist[n]++
+			Users: compute.KCount(users[sd], k), AtRisk: compute.KCount(atRisk[sd], k)})
 	}
 	a.Degree = mergeBins(hist, k)
 	return a

@@ -140,7 +140,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 
 	// One sub-epoch per day, each day's records read, agreed on and mapped
 	// when its turn comes (epoch.RunPartitioned).
-	parts := &days{h: h, p: p, log: run.Log, next: record.Day(w.Oldest), end: record.Day(w.Today) + 2, users: map[string]int{}, reportIDs: map[string]bool{}, venueIDs: map[string]bool{}, agg: newAggAcc()}
+	parts := &days{h: h, p: p, log: run.Log, next: record.Day(w.Oldest), end: record.Day(w.Today) + 2, users: map[string]int{}, reports: map[string]bool{}, agg: newAggAcc()}
 	defer parts.erase()
 	risk := m.Params.Risk
 	out, err := epoch.RunPartitioned(ctx, p, parts, epoch.Params{
@@ -210,10 +210,16 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 
 	st := out.Stats
 	k := m.Params.KAnonymity
+	venueReports := 0
+	for _, venue := range parts.reports {
+		if venue {
+			venueReports++
+		}
+	}
 	sum := &Summary{
 		K: k, Held: compute.KCount(nHeld, k), Records: compute.KCount(st.Records, k),
-		PositiveRecords: compute.KCount(st.PositiveRecords, k), Reports: compute.KCount(len(parts.reportIDs), k),
-		VenueReports:    compute.KCount(len(parts.venueIDs), k),
+		PositiveRecords: compute.KCount(st.PositiveRecords, k), Reports: compute.KCount(len(parts.reports), k),
+		VenueReports:    compute.KCount(venueReports, k),
 		RejectedReports: compute.KCount(len(st.RejectedReports), k), Users: compute.KCount(len(userKeys), k),
 		UserDays: compute.KCount(len(out.Results), k), Unsealable: compute.KCount(unsealable, k),
 		GroupSizes: map[int]int{}, Seconds: map[string]float64{"load": loaded.Seconds()}, Rounds: st.Rounds,
@@ -276,8 +282,7 @@ type days struct {
 	next, end record.Day
 	users     map[string]int
 	userKeys  []compute.UserKey
-	reportIDs map[string]bool // distinct positive uploads over all days
-	venueIDs  map[string]bool // those of them that are venue warnings
+	reports   map[string]bool // distinct report uploads over all days: is it a venue warning
 	agg       *aggAcc         // the released daily series, gathered as days are agreed
 	loading   time.Duration
 	recs      []epoch.Record
@@ -327,10 +332,7 @@ func (d *days) Next(ctx context.Context) (record.Day, []epoch.Record, bool, erro
 			e.rec.Share = record.Share{}
 			if e.rec.Kind.Reports() {
 				r.Venue = e.rec.Kind == wire.KindVenueWarning
-				d.reportIDs[string(e.rec.UploadID)] = true
-				if r.Venue {
-					d.venueIDs[string(e.rec.UploadID)] = true
-				}
+				d.reports[string(e.rec.UploadID)] = r.Venue
 				q, ok := reports[string(e.rec.UploadID)]
 				if !ok {
 					q = len(reports)

@@ -76,6 +76,14 @@ func (k *DayKeys) SealRecords(u *Upload, now time.Time) (keys, vals [][]byte, er
 	return keys, vals, err
 }
 
+// Quota returns what u's records add to the per-user-day counters, as
+// PutUpload counts them against Options.MaxRecordsPerUserDay, creating the
+// day keys the counters' keys need.
+func (k *DayKeys) Quota(u *Upload) ([]QuotaAdd, error) {
+	q, _, err := userDayQuota(k.k, u)
+	return q, err
+}
+
 // Seal seals plain under the key with additional data ad.
 func (k DayKey) Seal(ad, plain []byte) []byte { return k.dk.seal(ad, plain) }
 

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -49,7 +48,7 @@ type putReq struct {
 	now   time.Time
 	keys  [][]byte // record keys, in record order
 	vals  [][]byte // sealed record values
-	quota []quotaAdd
+	quota []QuotaAdd
 	dks   []usedKey // the day keys that sealed the values and made the quota keys
 	stale error     // sealing again under the shred lock failed
 	rc    Receipt
@@ -63,11 +62,12 @@ type usedKey struct {
 	dk  *dayKey
 }
 
-// quotaAdd is an upload's records for one user key and day.
-type quotaAdd struct {
-	key []byte // quota bucket key
-	day record.Day
-	n   int
+// QuotaAdd is an upload's records for one user key and day, counted
+// against Options.MaxRecordsPerUserDay.
+type QuotaAdd struct {
+	Key []byte // the counter's key (DayKey.QuotaKey)
+	Day record.Day
+	N   int
 }
 
 // groupCommit is the queue of the writer goroutine.
@@ -210,6 +210,19 @@ func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 	if r.keys, r.vals, r.dks, err = sealRecords(s.keys, u, now); err != nil {
 		return nil, err
 	}
+	var used []usedKey
+	if r.quota, used, err = userDayQuota(s.keys, u); err != nil {
+		return nil, err
+	}
+	r.dks = append(r.dks, used...)
+	return r, nil
+}
+
+// userDayQuota returns what u's records add to the per-user-day counters:
+// one QuotaAdd per result key and day, in the order of first appearance,
+// with the day keys that made the counters' keys. Records without a result
+// key (positive reports) count for nobody; the authority codes bound them.
+func userDayQuota(k *keyring, u *Upload) ([]QuotaAdd, []usedKey, error) {
 	type userDay struct {
 		day record.Day
 		key string
@@ -217,8 +230,6 @@ func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 	var order []userDay
 	n := map[userDay]int{}
 	for i := range u.Records {
-		// Records without a result key (positive reports) count for
-		// nobody; the authority codes bound them.
 		if len(u.Records[i].ResultKey) == 0 {
 			continue
 		}
@@ -228,15 +239,17 @@ func (s *Store) prepare(u *Upload, now time.Time) (*putReq, error) {
 		}
 		n[ud]++
 	}
+	var out []QuotaAdd
+	var used []usedKey
 	for _, ud := range order {
-		dk, err := s.keys.ensure(ud.day)
+		dk, err := k.ensure(ud.day)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		r.quota = append(r.quota, quotaAdd{key: dk.quotaKey(ud.day, []byte(ud.key)), day: ud.day, n: n[ud]})
-		r.dks = append(r.dks, usedKey{ud.day, dk})
+		out = append(out, QuotaAdd{Key: dk.quotaKey(ud.day, []byte(ud.key)), Day: ud.day, N: n[ud]})
+		used = append(used, usedKey{ud.day, dk})
 	}
-	return r, nil
+	return out, used, nil
 }
 
 // sealRecords returns the keys (RecordKey) and sealed values of u's records
@@ -289,19 +302,10 @@ func sealRecords(k *keyring, u *Upload, now time.Time) (keys, vals [][]byte, use
 // first receipt and writes nothing.
 func (s *Store) putPrepared(tx *bolt.Tx, r *putReq) (Receipt, error) {
 	u := r.u
-	ub := tx.Bucket(bucketUploads)
-	if v := ub.Get(u.ID); v != nil {
-		old, err := decodeReceipt(u.ID, v)
-		if err != nil {
-			return Receipt{}, err
-		}
-		if subtle.ConstantTimeCompare(old.ContentHash[:], u.ContentHash[:]) != 1 {
-			return Receipt{}, ErrUploadReused
-		}
-		return old, nil
+	if old, done, err := storedReceipt(tx, u); err != nil || done {
+		return old, err
 	}
-	cb := tx.Bucket(bucketCodes)
-	if u.Code != nil && cb.Get(u.Code.ID[:]) != nil {
+	if u.Code != nil && tx.Bucket(bucketCodes).Get(u.Code.ID[:]) != nil {
 		return Receipt{}, ErrCodeUsed
 	}
 	if err := s.checkRoom(tx, int64(len(u.Records))); err != nil {
@@ -311,13 +315,13 @@ func (s *Store) putPrepared(tx *bolt.Tx, r *putReq) (Receipt, error) {
 	counts := make([]int, len(r.quota))
 	for i, q := range r.quota {
 		cur := 0
-		if v := qb.Get(q.key); len(v) == 4 {
+		if v := qb.Get(q.Key); len(v) == 4 {
 			cur = int(binary.BigEndian.Uint32(v))
 		}
-		if s.opt.MaxRecordsPerUserDay >= 0 && cur+q.n > s.opt.MaxRecordsPerUserDay {
-			return Receipt{}, fmt.Errorf("%w (day %s: %d stored, %d more, limit %d)", ErrQuota, q.day, cur, q.n, s.opt.MaxRecordsPerUserDay)
+		if s.opt.MaxRecordsPerUserDay >= 0 && cur+q.N > s.opt.MaxRecordsPerUserDay {
+			return Receipt{}, fmt.Errorf("%w (day %s: %d stored, %d more, limit %d)", ErrQuota, q.Day, cur, q.N, s.opt.MaxRecordsPerUserDay)
 		}
-		counts[i] = cur + q.n
+		counts[i] = cur + q.N
 	}
 	rb := tx.Bucket(bucketRecords)
 	for i, k := range r.keys {
@@ -343,7 +347,7 @@ func (s *Store) putPrepared(tx *bolt.Tx, r *putReq) (Receipt, error) {
 		}
 	}
 	for i, q := range r.quota {
-		if err := qb.Put(q.key, binary.BigEndian.AppendUint32(nil, uint32(counts[i]))); err != nil {
+		if err := qb.Put(q.Key, binary.BigEndian.AppendUint32(nil, uint32(counts[i]))); err != nil {
 			return Receipt{}, err
 		}
 	}
@@ -355,8 +359,8 @@ func (s *Store) putPrepared(tx *bolt.Tx, r *putReq) (Receipt, error) {
 	if err := addCounter(tx, metaRecords, int64(len(u.Records))); err != nil {
 		return Receipt{}, err
 	}
-	rc := Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: len(u.Records), Stored: time.Unix(0, r.now.UnixNano()).UTC()}
-	if err := ub.Put(u.ID, encodeReceipt(rc)); err != nil {
+	rc, err := putReceipt(tx, u, len(u.Records), r.now)
+	if err != nil {
 		return Receipt{}, err
 	}
 	return rc, nil

@@ -193,3 +193,21 @@ func TestGroupCommitStaleKey(t *testing.T) {
 		t.Fatalf("%d records readable, want 3", n)
 	}
 }
+
+// TestGroupCommitKeyKeptOnReload: reading the key file again (as ensure
+// does for a new day's key) keeps the live keys as they are, so an upload
+// prepared before is not taken for stale and sealed a second time.
+func TestGroupCommitKeyKeptOnReload(t *testing.T) {
+	s, _ := openTemp(t)
+	d := record.DayOf(t0)
+	r, err := s.prepare(userUpload("kept", d, 3), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.keys.ensure(d + 1); err != nil {
+		t.Fatal(err)
+	}
+	if !s.keysLive(r.dks) {
+		t.Fatal("a new day's key made the keys of an upload prepared before stale")
+	}
+}

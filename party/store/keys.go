@@ -76,6 +76,7 @@ type dayKey struct {
 	aead  cipher.AEAD
 	quota []byte // HMAC key for per-user-day counters
 	slot  int
+	sum   [8]byte // the slot's checksum: a reload keeps this dayKey while it is unchanged
 }
 
 // keyring is the open key file and the live day keys.
@@ -145,14 +146,18 @@ func openKeyring(path string, id [16]byte) (*keyring, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	k := &keyring{f: f, id: id, days: map[record.Day]*dayKey{}}
-	if err := k.load(); err != nil {
+	if err := k.load(nil); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("store: key file %s: %w", path, err)
 	}
 	return k, nil
 }
 
-func (k *keyring) load() error {
+// load reads the key file into k's empty maps. A key of prev (the keys
+// before a reload) whose slot holds the same key again is kept as it is,
+// not derived again, so that holders of it (group commit's keysLive) see it
+// still live.
+func (k *keyring) load(prev map[record.Day]*dayKey) error {
 	b, err := io.ReadAll(io.NewSectionReader(k.f, 0, 1<<40))
 	if err != nil {
 		return err
@@ -173,11 +178,16 @@ func (k *keyring) load() error {
 			if k.days[d] != nil {
 				return fmt.Errorf("two keys for day %s", d)
 			}
+			if dk := prev[d]; dk != nil && dk.slot == i && bytes.Equal(dk.sum[:], s[56:]) {
+				k.days[d] = dk
+				break
+			}
 			dk, err := deriveDayKey(s[5:37])
 			if err != nil {
 				return err
 			}
 			dk.slot = i
+			copy(dk.sum[:], s[56:])
 			k.days[d] = dk
 		default:
 			if _, err := k.f.WriteAt(make([]byte, slotSize), int64(i+1)*slotSize); err != nil {
@@ -244,7 +254,7 @@ func (k *keyring) get(d record.Day) *dayKey {
 func (k *keyring) reload() error {
 	days, free, slots := k.days, k.free, k.slots
 	k.days, k.free, k.slots = map[record.Day]*dayKey{}, nil, 0
-	if err := k.load(); err != nil {
+	if err := k.load(days); err != nil {
 		k.days, k.free, k.slots = days, free, slots
 		return err
 	}
@@ -305,6 +315,7 @@ func (k *keyring) ensure(d record.Day) (*dayKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	copy(dk.sum[:], s[56:])
 	slot := k.slots
 	if n := len(k.free); n > 0 {
 		slot = k.free[n-1]

@@ -88,16 +88,22 @@ func (s *Store) PutUpload(u *Upload, now time.Time) (Receipt, error) {
 // (its first receipt is returned) or its code was used, it checks that
 // items more fit, calls put to store the content, and stores the receipt
 // of count items. Errors other than the client errors are prefixed with
-// "store: " and what.
+// "store: " and what. An error rolls the whole transaction back, so unlike
+// putPrepared it may write before every check is done.
 func (s *Store) putUpload(u *Upload, now time.Time, what string, count int, items int64, put func(*bolt.Tx) error) (Receipt, error) {
 	var rc Receipt
 	s.shred.RLock()
 	defer s.shred.RUnlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		old, done, err := beginUpload(tx, u, now)
+		old, done, err := storedReceipt(tx, u)
 		if err != nil || done {
 			rc = old
 			return err
+		}
+		if u.Code != nil {
+			if err := useCode(tx, u.Code.ID, u.Code.Expires); err != nil {
+				return err
+			}
 		}
 		if err := s.checkRoom(tx, items); err != nil {
 			return err
@@ -105,8 +111,8 @@ func (s *Store) putUpload(u *Upload, now time.Time, what string, count int, item
 		if err := put(tx); err != nil {
 			return err
 		}
-		rc = Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
-		return tx.Bucket(bucketUploads).Put(u.ID, encodeReceipt(rc))
+		rc, err = putReceipt(tx, u, count, now)
+		return err
 	})
 	if err != nil {
 		if isClientError(err) {
@@ -315,25 +321,32 @@ func decodeReceipt(id, v []byte) (Receipt, error) {
 	return rc, nil
 }
 
-// beginUpload starts storing upload u inside tx: if u was stored before it
-// returns the old receipt and done (or ErrUploadReused when the content
-// differs); otherwise it records the use of u's authority code, which fails
-// with ErrCodeUsed for a code used before.
-func beginUpload(tx *bolt.Tx, u *Upload, now time.Time) (old Receipt, done bool, err error) {
-	if v := tx.Bucket(bucketUploads).Get(u.ID); v != nil {
-		old, err := decodeReceipt(u.ID, v)
-		if err != nil {
-			return Receipt{}, false, err
-		}
-		if subtle.ConstantTimeCompare(old.ContentHash[:], u.ContentHash[:]) != 1 {
-			return Receipt{}, false, ErrUploadReused
-		}
-		return old, true, nil
+// storedReceipt looks upload u up inside tx: if it was stored before it
+// returns the first receipt and done, or ErrUploadReused when the content
+// hash differs.
+func storedReceipt(tx *bolt.Tx, u *Upload) (old Receipt, done bool, err error) {
+	v := tx.Bucket(bucketUploads).Get(u.ID)
+	if v == nil {
+		return Receipt{}, false, nil
 	}
-	if u.Code != nil {
-		if err := useCode(tx, u.Code.ID, u.Code.Expires); err != nil {
-			return Receipt{}, false, err
-		}
+	if old, err = decodeReceipt(u.ID, v); err != nil {
+		return Receipt{}, false, err
 	}
-	return Receipt{}, false, nil
+	if subtle.ConstantTimeCompare(old.ContentHash[:], u.ContentHash[:]) != 1 {
+		return Receipt{}, false, ErrUploadReused
+	}
+	return old, true, nil
+}
+
+// putReceipt stores, inside tx, the receipt of upload u of count items
+// stored at now, and returns it.
+func putReceipt(tx *bolt.Tx, u *Upload, count int, now time.Time) (Receipt, error) {
+	rc := NewReceipt(u, count, now)
+	return rc, tx.Bucket(bucketUploads).Put(u.ID, encodeReceipt(rc))
+}
+
+// NewReceipt returns the receipt of upload u of count items stored at now
+// (to the nanosecond, in UTC, as every store keeps it).
+func NewReceipt(u *Upload, count int, now time.Time) Receipt {
+	return Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
 }

@@ -235,30 +235,22 @@ func (s *Store) PutUpload(u *store.Upload, now time.Time) (store.Receipt, error)
 	if err != nil {
 		return store.Receipt{}, err
 	}
-	type userDay struct {
-		day record.Day
-		key string
-	}
-	perUser := map[userDay]int{}
 	for i := range u.Records {
 		r := &u.Records[i]
 		days[i], ids[i] = int32(r.Day), r.ID[:]
 		minDay = min(minDay, r.Day)
-		if len(r.ResultKey) > 0 {
-			perUser[userDay{r.Day, string(r.ResultKey)}]++
-		}
+	}
+	quota, err := s.keys.Quota(u)
+	if err != nil {
+		return store.Receipt{}, err
 	}
 	var qd []int32
 	var qk [][]byte
 	var qn []int32
-	for ud, n := range perUser {
-		dk, err := s.keys.Ensure(ud.day)
-		if err != nil {
-			return store.Receipt{}, err
-		}
-		qd, qk, qn = append(qd, int32(ud.day)), append(qk, dk.QuotaKey(ud.day, []byte(ud.key))), append(qn, int32(n))
+	for _, q := range quota {
+		qd, qk, qn = append(qd, int32(q.Day)), append(qk, q.Key), append(qn, int32(q.N))
 	}
-	rc := store.Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: len(u.Records), Stored: time.Unix(0, now.UnixNano()).UTC()}
+	rc := store.NewReceipt(u, len(u.Records), now)
 	b := &pgx.Batch{}
 	b.Queue(sqlShredLock, lockShred, s.lockID)
 	if len(u.Records) > 0 {
@@ -354,7 +346,7 @@ func (s *Store) PutRunInput(u *store.Upload, count int, runID string, input []by
 	if err := store.CheckRunID(runID); err != nil {
 		return store.Receipt{}, err
 	}
-	rc := store.Receipt{UploadID: append([]byte(nil), u.ID...), ContentHash: u.ContentHash, Records: count, Stored: time.Unix(0, now.UnixNano()).UTC()}
+	rc := store.NewReceipt(u, count, now)
 	items := int64(max(count, 1))
 	err := s.tx(func(tx pgx.Tx) error {
 		if _, err := tx.Exec(bg(), sqlUpload, u.ID, u.ContentHash[:], now.UnixNano(), int32(count)); err != nil {
