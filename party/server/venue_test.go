@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"crypto/rand"
 	"slices"
 	"strings"
@@ -15,34 +14,6 @@ import (
 	"github.com/safetrace/safetrace/wire"
 	"github.com/safetrace/safetrace/wire/record"
 )
-
-// classDays fetches the visitor's result of run id and returns its days at
-// risk from persons' reports and its days reached by a venue warning.
-func (v *visitor) classDays(t *testing.T, id [wire.IDSize]byte) (person, venue []trace.Day) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := v.c.FetchResults(ctx)
-	if err != nil {
-		t.Fatalf("%s: results: %v", v.name, err)
-	}
-	for _, r := range res.Results {
-		if r.ID != id {
-			continue
-		}
-		p, w, err := r.Classes()
-		if err != nil {
-			t.Fatalf("%s: %v", v.name, err)
-		}
-		for _, d := range p {
-			person = append(person, trace.Day(d))
-		}
-		for _, d := range w {
-			venue = append(venue, trace.Day(d))
-		}
-	}
-	return person, venue
-}
 
 func venueCodes(t *testing.T, d *fabrictest.Deployment, p authority.Purpose, n int) []string {
 	t.Helper()
