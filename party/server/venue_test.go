@@ -92,9 +92,11 @@ func TestVenueWarning(t *testing.T) {
 // TestAttackVenueWarning sends venue warnings and reports the way an
 // attacker would, as raw uploads through the relay: each is refused at
 // every party with a clear error and nothing of it is stored (a refused
-// warning does not spend its code).
+// warning does not spend its code). The honest users' results of the next
+// epoch are the oracle's, and no venue warning reaches them.
 func TestAttackVenueWarning(t *testing.T) {
 	d := fabrictest.Start(t, 3, 1)
+	vs, uploads := honestStory(t, d)
 	m := d.Manifest()
 	p, _ := m.Params.Trace()
 	mallory := newVisitor(t, d, "mallory")
@@ -169,4 +171,11 @@ func TestAttackVenueWarning(t *testing.T) {
 		// and a personal code for a personal report still works.
 		attack.Accepted(t, "a personal report", attack.Send(t, mallory.c, warning(wire.KindPositive, personal, 3)))
 	})
+	checkHonest(t, d, vs, uploads)
+	id := lastRunID(t, d)
+	for _, v := range vs {
+		if _, venue := v.classDays(t, id); len(venue) != 0 {
+			t.Errorf("%s: reached by a venue warning on %v; the attacker's warnings were for no honest venue", v.name, venue)
+		}
+	}
 }
