@@ -14,19 +14,14 @@ import (
 // (0 means manifest.DefaultWarningLevel). Upload them with kind
 // VenueWarning and the authority's venue-warning code.
 func (c *Client) VenueWarningRecords(secret [trace.SecretSize]byte, from, to time.Time, level int, now time.Time) ([]trace.Record, error) {
-	return WarningRecords(c.m, secret, from, to, level, now)
-}
-
-// WarningRecords is VenueWarningRecords under manifest m.
-func WarningRecords(m *manifest.Manifest, secret [trace.SecretSize]byte, from, to time.Time, level int, now time.Time) ([]trace.Record, error) {
 	if level == 0 {
 		level = manifest.DefaultWarningLevel
 	}
-	p, err := m.Params.Trace()
+	p, err := c.m.Params.Trace()
 	if err != nil {
 		return nil, err
 	}
-	w, err := m.Params.LevelWeight(level)
+	w, err := c.m.Params.LevelWeight(level)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"testing"
@@ -63,28 +64,54 @@ func rawUpload(t *testing.T, n, tt int, day uint32) []*wire.Upload {
 // send sends party i+1 its upload through the relay, as raw messages.
 func send(t *testing.T, c *client.Client, ups []*wire.Upload) []error { return attack.Send(t, c, ups) }
 
-// TestAttackLowOrderResultKey: an anonymous upload whose result key is 32
-// zero bytes (a low-order X25519 point: it parses, but nothing can be
-// sealed to it) is refused at every party with CodeBadKey, and the next
-// epoch completes with the oracle's result for every honest user.
+// lowOrderKeys are the X25519 public keys of low order (each also with the
+// ignored top bit set): they parse, but their shared secret is all zero, so
+// nothing can be sealed to them.
+func lowOrderKeys() [][wire.KeySize]byte {
+	var keys [][wire.KeySize]byte
+	for _, h := range []string{
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+		"5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	} {
+		var k [wire.KeySize]byte
+		hex.Decode(k[:], []byte(h))
+		top := k
+		top[31] |= 0x80
+		keys = append(keys, k, top)
+	}
+	return keys
+}
+
+// TestAttackLowOrderResultKey: anonymous uploads whose result key is of low
+// order (32 zero bytes, and every other such X25519 point: it parses, but
+// nothing can be sealed to it) are refused at every party with CodeBadKey,
+// and the next epoch completes with the oracle's result for every honest
+// user.
 func TestAttackLowOrderResultKey(t *testing.T) {
 	d := fabrictest.Start(t, 3, 1)
 	vs, uploads := honestStory(t, d)
 	attacker := newVisitor(t, d, "mallory")
 	w := d.Manifest().Params.Window(time.Now())
-	ups := rawUpload(t, 3, 1, w.Today)
-	for _, u := range ups {
-		u.ResultKey = [wire.KeySize]byte{}
-	}
-	for i, err := range send(t, attacker.c, ups) {
-		var we *wire.Error
-		if !errors.As(err, &we) || we.Code != wire.CodeBadKey {
-			t.Errorf("party %d: low-order result key answered %v, want bad key", i+1, err)
+	for _, k := range lowOrderKeys() {
+		ups := rawUpload(t, 3, 1, w.Today)
+		for _, u := range ups {
+			u.ResultKey = k
 		}
-	}
-	for i, st := range d.Stores {
-		if _, ok, _ := st.Upload(ups[0].ID[:]); ok {
-			t.Errorf("party %d stored the refused upload", i+1)
+		for i, err := range send(t, attacker.c, ups) {
+			var we *wire.Error
+			if !errors.As(err, &we) || we.Code != wire.CodeBadKey {
+				t.Errorf("party %d: low-order result key %x answered %v, want bad key", i+1, k[:4], err)
+			}
+		}
+		for i, st := range d.Stores {
+			if _, ok, _ := st.Upload(ups[0].ID[:]); ok {
+				t.Errorf("party %d stored the refused upload (result key %x)", i+1, k[:4])
+			}
 		}
 	}
 	checkHonest(t, d, vs, uploads)
@@ -125,25 +152,30 @@ func TestAttackDisagreeingPublicFields(t *testing.T) {
 func TestAttackBadReplyKey(t *testing.T) {
 	d := fabrictest.Start(t, 3, 1)
 	w := d.Manifest().Params.Window(time.Now())
-	ups := rawUpload(t, 3, 1, w.Today)
-	u := ups[0] // reply key left all zero
-	req, err := wire.Encode(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := wire.SealEnvelope(d.Manifest(), 1, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reply := d.Servers[0].Handle(context.Background(), env)
-	rk, _ := wire.NewReplyKey()
-	_, err = rk.OpenReply(d.Manifest().Hash(), 1, reply)
-	var we *wire.Error
-	if !errors.Is(err, wire.ErrClearReply) || !errors.As(err, &we) || we.Code != wire.CodeBadKey {
-		t.Fatalf("reply %v, want a clear bad-key error", err)
-	}
-	if _, ok, _ := d.Stores[0].Upload(u.ID[:]); ok {
-		t.Fatal("the upload with a bad reply key was stored")
+	// The reply key all zero, and every other key of low order: the check
+	// is the reply's own encapsulation, which must refuse them all.
+	for _, k := range lowOrderKeys() {
+		ups := rawUpload(t, 3, 1, w.Today)
+		u := ups[0]
+		u.ReplyKey = k
+		req, err := wire.Encode(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := wire.SealEnvelope(d.Manifest(), 1, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply := d.Servers[0].Handle(context.Background(), env)
+		rk, _ := wire.NewReplyKey()
+		_, err = rk.OpenReply(d.Manifest().Hash(), 1, reply)
+		var we *wire.Error
+		if !errors.Is(err, wire.ErrClearReply) || !errors.As(err, &we) || we.Code != wire.CodeBadKey {
+			t.Fatalf("reply key %x: reply %v, want a clear bad-key error", k[:4], err)
+		}
+		if _, ok, _ := d.Stores[0].Upload(u.ID[:]); ok {
+			t.Fatalf("the upload with the bad reply key %x was stored", k[:4])
+		}
 	}
 }
 

@@ -50,38 +50,63 @@ func (v *visitor) upload(t *testing.T, kind wire.Kind, code string, recs []trace
 // riskDays fetches the visitor's newest result and returns its days at risk.
 func (v *visitor) riskDays(t *testing.T, runID [wire.IDSize]byte) []trace.Day {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := v.c.FetchResults(ctx)
-	if err != nil {
-		t.Fatalf("%s: results: %v", v.name, err)
-	}
+	res := v.results(t)
 	if len(res.Inconsistent) > 0 {
 		t.Fatalf("%s: inconsistent shares from parties %v", v.name, res.Inconsistent)
 	}
 	if len(res.Results) > 1 {
 		t.Errorf("%s: %d results; a new epoch's result replaces the older ones", v.name, len(res.Results))
 	}
-	var days []trace.Day
-	found := false
-	for _, r := range res.Results {
-		if r.ID != runID {
-			continue
-		}
-		found = true
-		at, err := r.AtRisk()
-		if err != nil {
-			t.Fatalf("%s: %v", v.name, err)
-		}
-		for _, d := range at {
-			days = append(days, trace.Day(d))
-		}
-	}
+	days, _, found := v.classesOf(t, res, runID)
 	if !found && len(v.recs) > 0 {
 		t.Fatalf("%s: no result of run %x among %d", v.name, runID[:4], len(res.Results))
 	}
 	slices.Sort(days)
 	return days
+}
+
+// classDays fetches the visitor's result of run id and returns its days at
+// risk from persons' reports and its days reached by a venue warning.
+func (v *visitor) classDays(t *testing.T, id [wire.IDSize]byte) (person, venue []trace.Day) {
+	t.Helper()
+	person, venue, _ = v.classesOf(t, v.results(t), id)
+	return person, venue
+}
+
+// results fetches the visitor's results.
+func (v *visitor) results(t *testing.T) *client.Results {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := v.c.FetchResults(ctx)
+	if err != nil {
+		t.Fatalf("%s: results: %v", v.name, err)
+	}
+	return res
+}
+
+// classesOf returns the days of the result of run id among res at risk from
+// persons' reports and reached by a venue warning, and whether res holds
+// such a result.
+func (v *visitor) classesOf(t *testing.T, res *client.Results, id [wire.IDSize]byte) (person, venue []trace.Day, found bool) {
+	t.Helper()
+	for _, r := range res.Results {
+		if r.ID != id {
+			continue
+		}
+		found = true
+		p, w, err := r.Classes()
+		if err != nil {
+			t.Fatalf("%s: %v", v.name, err)
+		}
+		for _, d := range p {
+			person = append(person, trace.Day(d))
+		}
+		for _, d := range w {
+			venue = append(venue, trace.Day(d))
+		}
+	}
+	return person, venue, found
 }
 
 func runEpoch(t *testing.T, d *fabrictest.Deployment, c *client.Client) [wire.IDSize]byte {

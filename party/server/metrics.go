@@ -361,12 +361,9 @@ func (s *Server) Health() Health {
 	return h
 }
 
-// Ready reports whether a load balancer may send this front end work: its
-// store answers and it is registered at a relay at least.
-func (s *Server) Ready() bool {
-	h := s.Health()
-	return h.Store == "ok" && h.RelaysRegistered > 0
-}
+// Ready reports whether a load balancer may send the front end of health h
+// work: its store answers and it is registered at a relay at least.
+func (h Health) Ready() bool { return h.Store == "ok" && h.RelaysRegistered > 0 }
 
 // HTTPHandler is the operator's listener (`safetrace party --listen`): GET
 // /healthz (JSON Health, status 200 even when degraded: the process is
@@ -387,7 +384,7 @@ func (s *Server) HTTPHandler() http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		h := s.Health()
-		if h.Store != "ok" || h.RelaysRegistered == 0 {
+		if !h.Ready() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 		json.NewEncoder(w).Encode(h)

@@ -33,6 +33,11 @@ type revocations struct {
 // Config.RevocationsFile. It reports whether the list was installed; an
 // older or equal serial is not an error.
 func (s *Server) SetRevocations(data []byte) (bool, error) {
+	return s.installRevocations(data, s.cfg.RevocationsFile != "")
+}
+
+// installRevocations is SetRevocations, writing the file only if save.
+func (s *Server) installRevocations(data []byte, save bool) (bool, error) {
 	l, err := authority.ParseRevocations(data)
 	if err != nil {
 		return false, fmt.Errorf("server: %w", err)
@@ -48,7 +53,7 @@ func (s *Server) SetRevocations(data []byte) (bool, error) {
 	if old := s.revoked.lists[string(l.Key)]; old != nil && old.Serial >= l.Serial {
 		return false, nil
 	}
-	if s.cfg.RevocationsFile != "" {
+	if save {
 		// Persist before use, so a restart never forgets a revocation
 		// that was enforced. One file per deployment: the newest list
 		// of each authority, one after another.
@@ -104,7 +109,8 @@ func (s *Server) saveRevocations(l *authority.RevocationList) error {
 }
 
 // loadRevocations reads Config.RevocationsFile, if it exists: a sequence of
-// JSON lists as saveRevocations writes them.
+// JSON lists as saveRevocations writes them. It does not write the file
+// again for each list it reads.
 func (s *Server) loadRevocations() error {
 	data, err := os.ReadFile(s.cfg.RevocationsFile)
 	if os.IsNotExist(err) {
@@ -120,7 +126,7 @@ func (s *Server) loadRevocations() error {
 		} else if err != nil {
 			return fmt.Errorf("server: %s: %w", s.cfg.RevocationsFile, err)
 		}
-		if _, err := s.SetRevocations(raw); err != nil {
+		if _, err := s.installRevocations(raw, false); err != nil {
 			return fmt.Errorf("%s: %w", s.cfg.RevocationsFile, err)
 		}
 	}

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"path/filepath"
@@ -145,5 +147,77 @@ func TestRevocationsPersist(t *testing.T) {
 	}
 	if ok, _ := s2.SetRevocations(revocationList(t, d.Authority, 1)); ok {
 		t.Error("a list with the same serial replaced the persisted one")
+	}
+}
+
+// TestAttackRevocationList: whoever serves a party its revocation list (the
+// list's host, or someone on the way) alters an honest list: one more code
+// revoked, a larger serial to replace the honest list with an empty one,
+// an unknown field, entries out of order, another type. Every party refuses
+// each such list, the honest list stays in force, and an honest user's
+// report with a code never revoked is accepted and stored whole.
+func TestAttackRevocationList(t *testing.T) {
+	d := fabrictest.Start(t, 3, 1)
+	v := newVisitor(t, d, "honest")
+	codes, err := authority.Issue(d.Authority, 3, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	honest := revocationList(t, d.Authority, 5, codes[0])
+	for i, s := range d.Servers {
+		if ok, err := s.SetRevocations(honest); !ok || err != nil {
+			t.Fatalf("party %d: honest list: %v %v", i+1, ok, err)
+		}
+	}
+	l, err := authority.ParseRevocations(honest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := authority.ParseCode(codes[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	alter := func(f func(j map[string]any)) []byte {
+		var j map[string]any
+		if err := json.Unmarshal(honest, &j); err != nil {
+			t.Fatal(err)
+		}
+		f(j)
+		b, err := json.Marshal(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	entry := map[string]any{"id": hex.EncodeToString(pc.ID[:]), "expires": pc.Expires.UTC().Format(time.RFC3339)}
+	for _, c := range []struct {
+		what string
+		data []byte
+	}{
+		{"another code revoked", alter(func(j map[string]any) { j["revoked"] = append(j["revoked"].([]any), entry) })},
+		{"larger serial, no entries", alter(func(j map[string]any) { j["serial"] = l.Serial + 1; j["revoked"] = []any{} })},
+		{"an unknown field", alter(func(j map[string]any) { j["grace"] = true })},
+		{"entries out of order", alter(func(j map[string]any) { j["revoked"] = append([]any{entry}, j["revoked"].([]any)...) })},
+		{"another type", alter(func(j map[string]any) { j["type"] = "safetrace revocations v0" })},
+		{"not JSON", []byte("revoked: all")},
+	} {
+		for i, s := range d.Servers {
+			if ok, err := s.SetRevocations(c.data); ok || err == nil {
+				t.Errorf("%s: party %d installed it (%v, %v)", c.what, i+1, ok, err)
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := v.c.Upload(ctx, wire.KindPositive, codes[0], positiveRecords(2, 0)); refusal(err) != wire.CodeCodeRevoked {
+		t.Fatalf("code of the honest list: %v, want %v", err, wire.CodeCodeRevoked)
+	}
+	if st, err := v.c.Upload(ctx, wire.KindPositive, codes[1], positiveRecords(3, 1)); err != nil || !st.Complete {
+		t.Fatalf("honest report with a code never revoked: %v", err)
+	}
+	for i, st := range d.Stores {
+		if n := count(t, st); n != 3 {
+			t.Errorf("party %d stores %d records, want 3 (the honest report)", i+1, n)
+		}
 	}
 }

@@ -25,20 +25,14 @@ func (s *Server) handleUpload(ctx context.Context, req []byte) (wire.Message, er
 	}
 	a := &compute.Admission{ID: u.ID, ContentHash: hash, Days: make([]uint32, len(u.Records)),
 		Records: make([]store.Record, len(u.Records))}
-	if u.Kind.Reports() && u.Code == "" {
-		return nil, werr(wire.CodeCodeInvalid, "a positive report needs an authority code")
-	}
+	// Decoding refused a report without a code (and an ordinary upload
+	// with one); the code's purpose defaults to a positive test.
+	a.Code = u.Code
 	if u.Kind == wire.KindVenueWarning {
 		if err := s.checkWarning(u); err != nil {
 			return nil, err
 		}
-	}
-	if u.Kind.Reports() {
-		a.Code = u.Code
-		a.Purpose = authority.PositiveTest
-		if u.Kind == wire.KindVenueWarning {
-			a.Purpose = authority.VenueWarning
-		}
+		a.Purpose = authority.VenueWarning
 	}
 	// Records of a positive report count for nobody, so nothing of a user
 	// key is stored with them: a client that still sends its own (an older

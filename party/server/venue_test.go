@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"crypto/rand"
 	"slices"
 	"strings"
@@ -15,34 +14,6 @@ import (
 	"github.com/safetrace/safetrace/wire"
 	"github.com/safetrace/safetrace/wire/record"
 )
-
-// classDays fetches the visitor's result of run id and returns its days at
-// risk from persons' reports and its days reached by a venue warning.
-func (v *visitor) classDays(t *testing.T, id [wire.IDSize]byte) (person, venue []trace.Day) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := v.c.FetchResults(ctx)
-	if err != nil {
-		t.Fatalf("%s: results: %v", v.name, err)
-	}
-	for _, r := range res.Results {
-		if r.ID != id {
-			continue
-		}
-		p, w, err := r.Classes()
-		if err != nil {
-			t.Fatalf("%s: %v", v.name, err)
-		}
-		for _, d := range p {
-			person = append(person, trace.Day(d))
-		}
-		for _, d := range w {
-			venue = append(venue, trace.Day(d))
-		}
-	}
-	return person, venue
-}
 
 func venueCodes(t *testing.T, d *fabrictest.Deployment, p authority.Purpose, n int) []string {
 	t.Helper()
@@ -121,9 +92,11 @@ func TestVenueWarning(t *testing.T) {
 // TestAttackVenueWarning sends venue warnings and reports the way an
 // attacker would, as raw uploads through the relay: each is refused at
 // every party with a clear error and nothing of it is stored (a refused
-// warning does not spend its code).
+// warning does not spend its code). The honest users' results of the next
+// epoch are the oracle's, and no venue warning reaches them.
 func TestAttackVenueWarning(t *testing.T) {
 	d := fabrictest.Start(t, 3, 1)
+	vs, uploads := honestStory(t, d)
 	m := d.Manifest()
 	p, _ := m.Params.Trace()
 	mallory := newVisitor(t, d, "mallory")
@@ -198,4 +171,11 @@ func TestAttackVenueWarning(t *testing.T) {
 		// and a personal code for a personal report still works.
 		attack.Accepted(t, "a personal report", attack.Send(t, mallory.c, warning(wire.KindPositive, personal, 3)))
 	})
+	checkHonest(t, d, vs, uploads)
+	id := lastRunID(t, d)
+	for _, v := range vs {
+		if _, venue := v.classDays(t, id); len(venue) != 0 {
+			t.Errorf("%s: reached by a venue warning on %v; the attacker's warnings were for no honest venue", v.name, venue)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/trace"
 	"github.com/safetrace/safetrace/wire"
+	"github.com/safetrace/safetrace/wire/record"
 )
 
 // procDeployment is a deployment of real processes of this test binary
@@ -35,6 +37,9 @@ type procDeployment struct {
 	relay string // listen address
 	d     *localdeploy.Deployment
 	mb    []byte
+	// args is the command line of the named process ("relay" or a party's
+	// name), after "safetrace".
+	args func(name string) []string
 
 	mu    sync.Mutex
 	procs map[string]*exec.Cmd
@@ -48,6 +53,25 @@ func freeAddr(t *testing.T) string {
 }
 
 func newProcDeployment(t *testing.T) *procDeployment {
+	pd := setUpProcDeployment(t)
+	pd.args = func(name string) []string {
+		if name == "relay" {
+			return []string{"relay", "--manifest", pd.mpath, "--listen", pd.relay, "--log-level", "debug"}
+		}
+		return []string{"party", "--manifest", pd.mpath, "--key", filepath.Join(pd.dir, name+".key"),
+			"--data", filepath.Join(pd.dir, name), "--log-level", "debug", "--mesh-timeout", "3s"}
+	}
+	pd.start("relay")
+	for i := 1; i <= 3; i++ {
+		pd.start(fmt.Sprintf("party%d", i))
+	}
+	return pd
+}
+
+// setUpProcDeployment makes a deployment of 3 parties, writes its manifest
+// and the parties' keys (partyI.key) in a temporary directory, and stops
+// every process started when the test ends; it starts none.
+func setUpProcDeployment(t *testing.T) *procDeployment {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
@@ -69,28 +93,17 @@ func newProcDeployment(t *testing.T) *procDeployment {
 	}
 	pd.mb, _ = os.ReadFile(pd.mpath)
 	t.Cleanup(pd.stopAll)
-	pd.start("relay")
-	for i := 1; i <= 3; i++ {
-		pd.start(fmt.Sprintf("party%d", i))
-	}
 	return pd
 }
 
-// start starts the named process ("relay" or "partyI").
+// start starts the named process with the command line pd.args gives.
 func (pd *procDeployment) start(name string) {
 	pd.t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		pd.t.Fatal(err)
 	}
-	var args []string
-	if name == "relay" {
-		args = []string{"relay", "--manifest", pd.mpath, "--listen", pd.relay, "--log-level", "debug"}
-	} else {
-		args = []string{"party", "--manifest", pd.mpath, "--key", filepath.Join(pd.dir, name+".key"),
-			"--data", filepath.Join(pd.dir, name), "--log-level", "debug", "--mesh-timeout", "3s"}
-	}
-	cmd := exec.Command(exe, args...)
+	cmd := exec.Command(exe, pd.args(name)...)
 	cmd.Args[0] = "safetrace"
 	pd.mu.Lock()
 	if pd.logs[name] == nil {
@@ -127,8 +140,19 @@ func (pd *procDeployment) stop(name string, sig syscall.Signal) {
 	}
 }
 
+// stopAll stops every running process with SIGTERM, the parties' in order
+// of name and the relay last.
 func (pd *procDeployment) stopAll() {
-	for _, n := range []string{"party1", "party2", "party3", "relay"} {
+	pd.mu.Lock()
+	var names []string
+	for n := range pd.procs {
+		if n != "relay" {
+			names = append(names, n)
+		}
+	}
+	pd.mu.Unlock()
+	slices.Sort(names)
+	for _, n := range append(names, "relay") {
 		pd.stop(n, syscall.SIGTERM)
 	}
 }
@@ -162,20 +186,37 @@ func (pd *procDeployment) checkStores(t *testing.T, want map[string]int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := map[string]int{}
-		st.ForEachRecord(0, 1<<32-1, func(r *store.Record) error { got[string(r.UploadID)]++; return nil })
+		checkHeld(t, i, st, want)
 		st.Close()
-		for id, n := range want {
-			if got[id] != n {
-				t.Errorf("party %d holds %d records of upload %x, want %d", i, got[id], id[:4], n)
-			}
-		}
-		for id, n := range got {
-			if _, ok := want[id]; !ok {
-				t.Errorf("party %d holds %d records of an upload never receipted", i, n)
-			}
+	}
+}
+
+// recordReader is a party's store, of either backend, as checkHeld reads it.
+type recordReader interface {
+	ForEachRecord(from, to record.Day, fn func(r *store.Record) error) error
+}
+
+// checkHeld checks that party's store holds exactly the records of the
+// receipted uploads want (upload id -> records) and returns how many
+// uploads and records it holds.
+func checkHeld(t *testing.T, party int, st recordReader, want map[string]int) (uploads, records int) {
+	t.Helper()
+	got := map[string]int{}
+	err := st.ForEachRecord(0, 1<<32-1, func(r *store.Record) error { got[string(r.UploadID)]++; records++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, n := range want {
+		if got[id] != n {
+			t.Errorf("party %d holds %d records of receipted upload %x, want %d", party, got[id], id[:4], n)
 		}
 	}
+	for id, n := range got {
+		if _, ok := want[id]; !ok {
+			t.Errorf("party %d holds %d records of upload %x, never receipted", party, n, id[:4])
+		}
+	}
+	return len(got), records
 }
 
 func TestProcessesCrashRestart(t *testing.T) {

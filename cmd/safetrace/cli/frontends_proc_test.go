@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,11 +14,8 @@ import (
 
 	"github.com/safetrace/safetrace/client"
 	"github.com/safetrace/safetrace/client/operator"
-	"github.com/safetrace/safetrace/internal/testenv/fabrictest"
-	"github.com/safetrace/safetrace/internal/testenv/localdeploy"
 	"github.com/safetrace/safetrace/internal/testenv/pgtest"
 	"github.com/safetrace/safetrace/party/server"
-	"github.com/safetrace/safetrace/party/store"
 	"github.com/safetrace/safetrace/party/store/pgstore"
 	"github.com/safetrace/safetrace/wire"
 )
@@ -29,18 +24,9 @@ import (
 // PostgreSQL schema, and a relay that keeps 2 connections per party: 7
 // processes of this test binary acting as safetrace.
 type feDeployment struct {
-	t      *testing.T
-	dir    string
-	mpath  string
-	relay  string
-	d      *localdeploy.Deployment
-	mb     []byte
+	*procDeployment
 	dsn    [4]string // per party
 	listen map[string]string
-
-	mu    sync.Mutex
-	procs map[string]*exec.Cmd
-	logs  map[string]*fabrictest.SyncBuffer
 }
 
 func feName(party int, fe string) string { return fmt.Sprintf("party%d%s", party, fe) }
@@ -50,25 +36,19 @@ func newFEDeployment(t *testing.T) *feDeployment {
 		t.Skip("starts processes")
 	}
 	pgtest.Base(t)
-	fd := &feDeployment{t: t, dir: t.TempDir(), relay: freeAddr(t), listen: map[string]string{},
-		procs: map[string]*exec.Cmd{}, logs: map[string]*fabrictest.SyncBuffer{}}
-	var err error
-	fd.d, err = localdeploy.New(3, 1, localdeploy.Options{Relay: "ws://" + fd.relay + "/ws", MeshBasePort: fabrictest.FreePorts(t, 3)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fd := &feDeployment{procDeployment: setUpProcDeployment(t), listen: map[string]string{}}
 	for _, k := range fd.d.Parties {
-		if err := k.Save(filepath.Join(fd.dir, fmt.Sprintf("party%d.key", k.ID))); err != nil {
-			t.Fatal(err)
-		}
 		fd.dsn[k.ID] = pgtest.DSN(t)
 	}
-	fd.mpath = filepath.Join(fd.dir, "manifest.json")
-	if err := writeManifest(fd.mpath, fd.d.Manifest); err != nil {
-		t.Fatal(err)
+	fd.args = func(name string) []string {
+		if name == "relay" {
+			return []string{"relay", "--manifest", fd.mpath, "--listen", fd.relay, "--party-front-ends", "2"}
+		}
+		party := int(name[5] - '0')
+		return []string{"party", "--manifest", fd.mpath, "--key", filepath.Join(fd.dir, fmt.Sprintf("party%d.key", party)),
+			"--data", filepath.Join(fd.dir, fmt.Sprintf("party%d", party)), "--store", fd.dsn[party],
+			"--listen", fd.listen[name], "--instance", name, "--lease-ttl", "3s", "--mesh-timeout", "5s"}
 	}
-	fd.mb, _ = os.ReadFile(fd.mpath)
-	t.Cleanup(fd.stopAll)
 	fd.start("relay")
 	for i := 1; i <= 3; i++ {
 		for _, fe := range []string{"a", "b"} {
@@ -77,69 +57,6 @@ func newFEDeployment(t *testing.T) *feDeployment {
 		}
 	}
 	return fd
-}
-
-func (fd *feDeployment) start(name string) {
-	fd.t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		fd.t.Fatal(err)
-	}
-	var args []string
-	if name == "relay" {
-		args = []string{"relay", "--manifest", fd.mpath, "--listen", fd.relay, "--party-front-ends", "2"}
-	} else {
-		party := int(name[5] - '0')
-		args = []string{"party", "--manifest", fd.mpath, "--key", filepath.Join(fd.dir, fmt.Sprintf("party%d.key", party)),
-			"--data", filepath.Join(fd.dir, fmt.Sprintf("party%d", party)), "--store", fd.dsn[party],
-			"--listen", fd.listen[name], "--instance", name, "--lease-ttl", "3s", "--mesh-timeout", "5s"}
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Args[0] = "safetrace"
-	fd.mu.Lock()
-	if fd.logs[name] == nil {
-		fd.logs[name] = &fabrictest.SyncBuffer{}
-	}
-	cmd.Stdout, cmd.Stderr = fd.logs[name], fd.logs[name]
-	fd.mu.Unlock()
-	if err := cmd.Start(); err != nil {
-		fd.t.Fatal(err)
-	}
-	fd.mu.Lock()
-	fd.procs[name] = cmd
-	fd.mu.Unlock()
-}
-
-func (fd *feDeployment) stop(name string, sig syscall.Signal) {
-	fd.mu.Lock()
-	cmd := fd.procs[name]
-	delete(fd.procs, name)
-	fd.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	cmd.Process.Signal(sig)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		fd.t.Errorf("%s did not stop on %v", name, sig)
-	}
-}
-
-func (fd *feDeployment) stopAll() {
-	fd.mu.Lock()
-	var names []string
-	for n := range fd.procs {
-		names = append(names, n)
-	}
-	fd.mu.Unlock()
-	for _, n := range names {
-		fd.stop(n, syscall.SIGTERM)
-	}
 }
 
 // health returns the front end's /healthz, or ok false.
@@ -391,23 +308,8 @@ func TestProcessesFrontEndsKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := map[string]int{}
-		found := 0
-		err = st.ForEachRecord(0, 1<<32-1, func(r *store.Record) error { got[string(r.UploadID)]++; found++; return nil })
+		uploads, found := checkHeld(t, i, st, receipted)
 		st.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("party %d: %d uploads (%d records) receipted, %d uploads (%d records) found", i, len(receipted), records, len(got), found)
-		for id, n := range receipted {
-			if got[id] != n {
-				t.Errorf("party %d holds %d records of receipted upload %x, want %d", i, got[id], id[:4], n)
-			}
-		}
-		for id, n := range got {
-			if _, ok := receipted[id]; !ok {
-				t.Errorf("party %d holds %d records of upload %x, never receipted", i, n, id[:4])
-			}
-		}
+		t.Logf("party %d: %d uploads (%d records) receipted, %d uploads (%d records) found", i, len(receipted), records, uploads, found)
 	}
 }
