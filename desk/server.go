@@ -341,7 +341,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("desk: staff file", "account", member.Name, "err", err)
 	}
 	if !known || !good || err != nil {
-		lockedNow := s.lock.fail(name, now)
+		lockedNow := s.lock.fail(name, known, now)
 		if known {
 			s.st.record(AuditEntry{Time: now, Staff: member.Name, Action: actSignInFailed})
 			if lockedNow {

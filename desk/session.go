@@ -136,7 +136,15 @@ type failures struct {
 	last  time.Time
 }
 
-func (l *lockout) key(name string) string { return strings.ToLower(name) }
+// key is the table's key of name. A name longer than an account's (64
+// bytes) is cut to 65, so that a hostile form's long names take little
+// room and still match no account.
+func (l *lockout) key(name string) string {
+	if len(name) > 65 {
+		name = name[:65]
+	}
+	return strings.ToLower(name)
+}
 
 // locked reports whether name is locked at now and until when.
 func (l *lockout) locked(name string, now time.Time) (bool, time.Time) {
@@ -150,8 +158,10 @@ func (l *lockout) locked(name string, now time.Time) (bool, time.Time) {
 }
 
 // fail records a wrong password for name and reports whether it locked the
-// account.
-func (l *lockout) fail(name string, now time.Time) bool {
+// account. known tells that name is a staff account: an account's failures
+// are counted even when unknown names fill the table, so that a flood of
+// made-up names does not switch off the lock-out of the real ones.
+func (l *lockout) fail(name string, known bool, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
@@ -167,7 +177,7 @@ func (l *lockout) fail(name string, now time.Time) bool {
 	k := l.key(name)
 	f := l.m[k]
 	if f == nil {
-		if len(l.m) >= maxTracked {
+		if len(l.m) >= maxTracked && !known {
 			return false
 		}
 		f = &failures{}

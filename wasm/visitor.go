@@ -192,7 +192,8 @@ func (a *app) venue(args []safejs.Value) (any, error) {
 // expensive attempts over frames, so a frame without a code is cheap.
 var scanner struct {
 	sync.Mutex
-	s core.Scanner
+	s   core.Scanner
+	pix []byte // the last frame's pixels, reused: a frame is 1.2 MB at 640x480
 }
 
 func decode(args []safejs.Value) (any, error) {
@@ -215,17 +216,28 @@ func decode(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pix := make([]byte, int(w)*int(h)*4)
-	if _, err := safejs.CopyBytesToGo(pix, args[0]); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
+	n := int(w) * int(h) * 4
+	if n <= 0 {
+		return "", nil // an empty frame shows no code
 	}
 	var text string
 	if whole {
+		pix := make([]byte, n)
+		if _, err := safejs.CopyBytesToGo(pix, args[0]); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
 		text, err = core.DecodeRGBA(pix, int(w), int(h), int(w)*4)
 	} else {
 		scanner.Lock()
+		defer scanner.Unlock()
+		if cap(scanner.pix) < n {
+			scanner.pix = make([]byte, n)
+		}
+		pix := scanner.pix[:n]
+		if _, err := safejs.CopyBytesToGo(pix, args[0]); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
 		text, err = scanner.s.DecodeRGBA(pix, int(w), int(h), int(w)*4)
-		scanner.Unlock()
 	}
 	if err != nil {
 		return "", nil // no code in this frame

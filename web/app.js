@@ -251,12 +251,13 @@ async function checkResults() {
     const st = JSON.parse(await api.results(15000));
     // Days of increased risk are kept here (until the retention window
     // ends), so the parties may delete the delivered results (DESIGN 4.5).
-    const cutoff = new Date(now() - (params.retention_days || 14) * DAY).toISOString().slice(0, 10);
-    const days = [...new Set([...st.days, ...((await get("lastCheck", null))?.days || [])])]
-      .filter((d) => d >= cutoff).sort().reverse();
     // Venue warnings likewise, apart from the persons' reports.
-    const venueDays = [...new Set([...(st.venue_days || []), ...((await get("lastCheck", null))?.venueDays || [])])]
+    const cutoff = new Date(now() - (params.retention_days || 14) * DAY).toISOString().slice(0, 10);
+    const prev = await get("lastCheck", null);
+    const keep = (fetched, kept) => [...new Set([...(fetched || []), ...(kept || [])])]
       .filter((d) => d >= cutoff).sort().reverse();
+    const days = keep(st.days, prev?.days);
+    const venueDays = keep(st.venue_days, prev?.venueDays);
     await put("lastCheck", { time: now(), risk: days.length > 0, days, venueDays });
     setNet(true);
     if (st.results > 0) api.ack(15000).catch(() => {});

@@ -34,7 +34,9 @@ const Charts = (() => {
   }
 
   // line draws series [{name, color, dash, x: [], y: []}] into container and
-  // returns the <svg>. opts: title, xLabel, yLabel, desc.
+  // returns the <svg>, whose scales property holds its scales {X, Y} (data
+  // to SVG coordinates) for drawing more on it. opts: title, xLabel,
+  // yLabel, desc.
   function line(container, series, opts) {
     opts = opts || {};
     const xs = series.flatMap((s) => s.x), ys = series.flatMap((s) => s.y);
@@ -71,6 +73,7 @@ const Charts = (() => {
       svg.appendChild(g);
     });
     container.replaceChildren(svg);
+    svg.scales = { X, Y };
     return svg;
   }
 

@@ -272,19 +272,15 @@ async function refreshAggregates() {
 }
 
 // withBand draws series with Charts.line and adds a shaded band
-// {lo, hi, x, color} and points {x, y} on the same scales (those of
-// Charts.line: the band's upper edge is passed as an invisible series).
+// {lo, hi, x, color} and points {x, y} on the chart's scales (svg.scales;
+// the band's upper edge and the points are passed as invisible series, so
+// that the scales cover them).
 function withBand(container, series, band, points, opts) {
   const all = series.slice();
   if (band) all.push({ name: "", color: "none", x: band.x, y: band.hi });
   if (points) all.push({ name: "", color: "none", x: points.x, y: points.y.map((v) => v ?? 0) });
   const svg = Charts.line(container, all, opts);
-  const W = 640, H = 360, M = { l: 64, r: 16, t: 16, b: 64 };
-  const xs = all.flatMap((s) => s.x), ys = all.flatMap((s) => s.y);
-  const x0 = Math.min(...xs), x1 = Math.max(...xs);
-  const yt = Charts.niceTicks(0, Math.max(...ys, 1e-12), 5, true), y1 = yt[yt.length - 1];
-  const X = (v) => M.l + (v - x0) / ((x1 - x0) || 1) * (W - M.l - M.r);
-  const Y = (v) => H - M.b - v / y1 * (H - M.t - M.b);
+  const { X, Y } = svg.scales;
   const NS = "http://www.w3.org/2000/svg";
   const first = svg.querySelector("path.series");
   if (band) {

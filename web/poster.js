@@ -84,16 +84,23 @@ function setStatus(id, text, isError) {
   e.classList.toggle("error", !!isError);
 }
 
-// loadWasm starts the Go program and waits until it has set up safetrace.poster.
+// loadWasm starts the poster maker's Go module (see runGo).
 async function loadWasm() {
   // dist/assets.js, a deferred script, starts the download and the loader.
   if (document.readyState === "loading") await new Promise((r) => document.addEventListener("DOMContentLoaded", r, { once: true }));
-  const resp = await self.safetraceLoad;
+  await runGo(self.safetraceLoad, "poster");
+}
+
+// runGo starts the Go module of the response resp (a Promise; the Go
+// loader, wasm_exec.js, has run once it resolves) and waits until it has
+// set up safetrace[name].
+async function runGo(resp, name) {
+  const r = await resp;
   const go = new Go();
-  const { instance } = await WebAssembly.instantiateStreaming(resp, go.importObject);
+  const { instance } = await WebAssembly.instantiateStreaming(r, go.importObject);
   go.run(instance);
-  for (let i = 0; !(globalThis.safetrace && globalThis.safetrace.poster); i++) {
-    if (i > 500) throw new Error("safetrace.poster missing");
+  for (let i = 0; !(globalThis.safetrace && globalThis.safetrace[name]); i++) {
+    if (i > 500) throw new Error("safetrace." + name + " missing");
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -226,16 +233,7 @@ async function batch() {
 let warnLoad = null;
 function loadWarn() {
   if (!warnLoad) {
-    warnLoad = (async () => {
-      const go = new Go();
-      const url = new URL("dist/" + self.safetraceAssets["warn.wasm"], location.href);
-      const { instance } = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
-      go.run(instance);
-      for (let i = 0; !globalThis.safetrace.warn; i++) {
-        if (i > 500) throw new Error("safetrace.warn missing");
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    warnLoad = runGo(fetch(new URL("dist/" + self.safetraceAssets["warn.wasm"], location.href)), "warn");
     warnLoad.catch(() => { warnLoad = null; });
   }
   return warnLoad;

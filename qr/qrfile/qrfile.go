@@ -23,23 +23,40 @@ import (
 // maxPixels bounds the images the decoders accept (see qr/core).
 const maxPixels = scan.MaxPixels
 
-// maxFileSize bounds the image files DecodeReader reads.
-const maxFileSize = 64 << 20
+// MaxFileSize bounds the files DecodeReader and ReadPosterURL read, and
+// the contents PosterURL accepts.
+const MaxFileSize = 64 << 20
+
+// readFile reads r to its end, refusing more than MaxFileSize bytes.
+func readFile(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("qrfile: file larger than %d bytes", MaxFileSize)
+	}
+	return data, nil
+}
 
 // DecodeReader decodes a PNG or JPEG image from r and returns the text of
 // the QR code it shows; see core.DecodeImage.
 func DecodeReader(r io.Reader) (string, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	data, err := readFile(r)
 	if err != nil {
 		return "", fmt.Errorf("qrfile: read image: %w", err)
-	}
-	if len(data) > maxFileSize {
-		return "", fmt.Errorf("qrfile: image file larger than %d bytes", maxFileSize)
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return "", fmt.Errorf("qrfile: read image: %w", err)
 	}
+	return decodeImage(data, cfg)
+}
+
+// decodeImage decodes the image data whose header is cfg, refusing one
+// of more than maxPixels before its pixels are decoded (a small file can
+// declare a huge image).
+func decodeImage(data []byte, cfg image.Config) (string, error) {
 	if cfg.Width*cfg.Height > maxPixels {
 		return "", fmt.Errorf("qrfile: image of %dx%d pixels is too large", cfg.Width, cfg.Height)
 	}
@@ -59,8 +76,8 @@ var pdfURI = regexp.MustCompile(`/URI\s*\(([^()\\]*)\)`)
 // poster or a photo of one), or otherwise the file's text, one line. It
 // does not check that the text is a venue's URL; core.ParseURL does.
 func PosterURL(b []byte) (string, error) {
-	if len(b) > maxFileSize {
-		return "", fmt.Errorf("qrfile: file larger than %d bytes", maxFileSize)
+	if len(b) > MaxFileSize {
+		return "", fmt.Errorf("qrfile: file larger than %d bytes", MaxFileSize)
 	}
 	if bytes.HasPrefix(b, []byte("%PDF")) {
 		for _, m := range pdfURI.FindAllSubmatch(b, -1) {
@@ -70,12 +87,22 @@ func PosterURL(b []byte) (string, error) {
 		}
 		return "", errors.New("qrfile: a PDF without a venue poster's link")
 	}
-	if _, _, err := image.DecodeConfig(bytes.NewReader(b)); err == nil {
-		return DecodeReader(bytes.NewReader(b))
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(b)); err == nil {
+		return decodeImage(b, cfg)
 	}
 	text := strings.TrimSpace(string(b))
 	if len(text) > 4096 || strings.ContainsAny(text, "\r\n") {
 		return "", errors.New("qrfile: neither a poster (PDF, PNG, JPEG) nor a one-line URL")
 	}
 	return text, nil
+}
+
+// ReadPosterURL is PosterURL of the contents of r, of at most MaxFileSize
+// bytes.
+func ReadPosterURL(r io.Reader) (string, error) {
+	b, err := readFile(r)
+	if err != nil {
+		return "", err
+	}
+	return PosterURL(b)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/safetrace/safetrace/qr/qrfile"
 	"github.com/safetrace/safetrace/wasm/internal/jsbridge"
 	"github.com/safetrace/safetrace/wasm/internal/warnkit"
 )
@@ -75,6 +76,9 @@ func warnArgs(args []safejs.Value) (*warnkit.Warner, warnkit.WarnRequest, []byte
 		n, err := args[2].Length()
 		if err != nil {
 			return nil, r, nil, errors.New("warn: the poster file must be a Uint8Array")
+		}
+		if n > qrfile.MaxFileSize { // refused before it is copied into the module's memory
+			return nil, r, nil, fmt.Errorf("warn: the poster file is larger than %d bytes", qrfile.MaxFileSize)
 		}
 		file = make([]byte, n)
 		if _, err := safejs.CopyBytesToGo(file, args[2]); err != nil {

@@ -16,9 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/safetrace/safetrace/trace"
-
 	"github.com/safetrace/safetrace/seir"
+	"github.com/safetrace/safetrace/trace"
 )
 
 // The dashboard's endpoints on the "safetrace dev" web server (see

@@ -33,15 +33,7 @@ func TestAttackDevServerPathTraversal(t *testing.T) {
 		"web/.safetrace/authority.key": secret + " inside web",
 		"secret.txt":                   secret + " next to index.html",
 	}
-	for name, body := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, root, files)
 	// Allowed names that are links out of web/, to a secret and to a
 	// directory.
 	if err := os.Symlink(filepath.Join(root, ".safetrace", "authority.key"), filepath.Join(root, "web", "app.css")); err != nil {
@@ -50,12 +42,7 @@ func TestAttackDevServerPathTraversal(t *testing.T) {
 	if err := os.Symlink("../.safetrace", filepath.Join(root, "web", "icons")); err != nil {
 		t.Fatal(err)
 	}
-	h, err := webHandler(root, "default-src 'self'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serveWeb(t, root)
 
 	attacks := []string{
 		"/web/%2e%2e/.safetrace/authority.key",
@@ -206,21 +193,8 @@ func TestDevServerDist(t *testing.T) {
 		"web/dist/app.wasm":         "SECRET unhashed",
 		"web/dist/app.0123.wasm.br": "SECRET",
 	}
-	for n, body := range files {
-		p := filepath.Join(root, n)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	h, err := webHandler(root, "default-src 'self'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	writeTree(t, root, files)
+	srv := serveWeb(t, root)
 	get := func(path, accept string) *http.Response {
 		req, _ := http.NewRequest("GET", srv.URL+path, nil)
 		if accept != "" {
@@ -269,4 +243,31 @@ func TestDevServerDist(t *testing.T) {
 			t.Errorf("GET %s: %d", p, resp.StatusCode)
 		}
 	}
+}
+
+// writeTree writes files (path under root: contents) below root.
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// serveWeb serves root with the dev server's web handler until the test
+// ends.
+func serveWeb(t *testing.T, root string) *httptest.Server {
+	t.Helper()
+	h, err := webHandler(root, "default-src 'self'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }

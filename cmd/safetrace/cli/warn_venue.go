@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -163,19 +162,12 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-03-15T18:00:00Z), YYYY-MM-DDTHH:MM in UTC, or now-3h", s)
 }
 
-// posterURL reads a poster's URL from a file (qrfile.PosterURL).
+// posterURL reads a poster's URL from a file (qrfile.ReadPosterURL).
 func posterURL(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 64<<20+1))
-	if err != nil {
-		return "", err
-	}
-	if len(b) > 64<<20 {
-		return "", errors.New("file larger than 64 MiB")
-	}
-	return qrfile.PosterURL(b)
+	return qrfile.ReadPosterURL(f)
 }

@@ -1,8 +1,12 @@
 package browsertest_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +80,55 @@ func click(t *testing.T, ctx context.Context, sel string) {
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	return eval[string](t, ctx, fmt.Sprintf("document.querySelector(%q).textContent", sel))
+}
+
+// settledText waits until the element with the given id shows a message
+// that is not a progress one (empty, or ending in "…") and returns it.
+func settledText(t *testing.T, ctx context.Context, id string, d time.Duration) string {
+	t.Helper()
+	waitFor(t, ctx, settledJS(id), d)
+	return text(t, ctx, "#"+id)
+}
+
+// settledJS is the condition of settledText.
+func settledJS(id string) string {
+	return fmt.Sprintf(`(s => s !== "" && !s.endsWith("…"))(document.getElementById(%q).textContent)`, id)
+}
+
+// frameVideo writes frame as the fake camera's video (three identical
+// frames) and returns its path.
+func frameVideo(t *testing.T, frame image.Image) string {
+	t.Helper()
+	video := filepath.Join(t.TempDir(), "camera.y4m")
+	if err := browsertest.WriteY4M(video, frame, 3); err != nil {
+		t.Fatal(err)
+	}
+	return video
+}
+
+// posterVideo is the fake camera's video of v's poster (browsertest.PosterFrame).
+func posterVideo(t *testing.T, v *core.Venue, origin string) string {
+	t.Helper()
+	frame, err := browsertest.PosterFrame(v, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return frameVideo(t, frame)
+}
+
+// pngVideo is the fake camera's video of a PNG image of a QR code with the
+// text want (browsertest.ImageFrame).
+func pngVideo(t *testing.T, pngData []byte, want string) string {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(pngData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := browsertest.ImageFrame(img, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return frameVideo(t, frame)
 }
 
 // TestWasmClientUploadAndFetch is issue 3's check: the client compiled to

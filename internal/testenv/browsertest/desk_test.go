@@ -1,14 +1,11 @@
 package browsertest_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -171,18 +168,7 @@ func TestDesk(t *testing.T) {
 	browsertest.Screenshot(t, locker, "desk-locked")
 
 	// The fake camera shows the desk's own QR code image.
-	img, err := png.Decode(bytes.NewReader(pngData))
-	if err != nil {
-		t.Fatal(err)
-	}
-	frame, err := browsertest.ImageFrame(img, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "code.y4m")
-	if err := browsertest.WriteY4M(video, frame, 3); err != nil {
-		t.Fatal(err)
-	}
+	video := pngVideo(t, pngData, code)
 
 	// The visitor has a visit to report: a check-in from a poster's URL.
 	venue, err := core.NewVenue("Café Desk", core.Category(1))
@@ -211,8 +197,7 @@ func TestDesk(t *testing.T) {
 	waitFor(t, v, `!document.getElementById("report-preview").hidden`, 10*time.Second)
 	click(t, v, "#consent")
 	click(t, v, "#report-send")
-	waitFor(t, v, `(t => t !== "" && !t.endsWith("…"))(document.getElementById("report-msg").textContent)`, 60*time.Second)
-	if msg := text(t, v, "#report-msg"); !strings.Contains(msg, "Thank you") {
+	if msg := settledText(t, v, "report-msg", 60*time.Second); !strings.Contains(msg, "Thank you") {
 		t.Fatalf("report with the scanned code: %q", msg)
 	}
 	// Once only.
@@ -241,17 +226,7 @@ func TestDesk(t *testing.T) {
 	}
 
 	// A venue-warning code scanned on the report screen is not taken.
-	img, err = png.Decode(bytes.NewReader(venuePNG))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if frame, err = browsertest.ImageFrame(img, venueCode); err != nil {
-		t.Fatal(err)
-	}
-	venueVideo := filepath.Join(t.TempDir(), "venue-code.y4m")
-	if err := browsertest.WriteY4M(venueVideo, frame, 3); err != nil {
-		t.Fatal(err)
-	}
+	venueVideo := pngVideo(t, venuePNG, venueCode)
 	w := openApp(t, dev, browsertest.Options{Video: venueVideo}, 0, "")
 	click(t, w, `[data-go="report"]`)
 	click(t, w, "#scancode")

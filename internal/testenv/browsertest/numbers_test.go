@@ -201,14 +201,7 @@ func TestAppNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame, err := browsertest.PosterFrame(v, origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "poster.y4m")
-	if err := browsertest.WriteY4M(video, frame, 3); err != nil {
-		t.Fatal(err)
-	}
+	video := posterVideo(t, v, origin)
 	ctx := openApp(t, dev, browsertest.Options{Video: video}, 0, "")
 	nums["tti_cold_ms"] = eval[float64](t, ctx, "window.__stPerf.ttiFromNav")
 	waitFor(t, ctx, `navigator.serviceWorker.ready.then(r => !!r.active)`, 30*time.Second)
@@ -264,14 +257,7 @@ func TestAppNumbersThrottled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame, err := browsertest.PosterFrame(v, origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "poster.y4m")
-	if err := browsertest.WriteY4M(video, frame, 3); err != nil {
-		t.Fatal(err)
-	}
+	video := posterVideo(t, v, origin)
 	o := browsertest.Options{Video: video, Throttle: browsertest.SlowPhone, Timeout: 6 * time.Minute}
 	ctx := openApp(t, dev, o, 0, "")
 	cold := eval[float64](t, ctx, "window.__stPerf.ttiFromNav")

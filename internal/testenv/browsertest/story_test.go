@@ -3,7 +3,6 @@ package browsertest_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -90,8 +89,7 @@ func report(t *testing.T, ctx context.Context, code, forbidden string) string {
 	browsertest.Screenshot(t, ctx, "report-preview")
 	click(t, ctx, "#consent")
 	click(t, ctx, "#report-send")
-	waitFor(t, ctx, `(t => t !== "" && !t.endsWith("…"))(document.getElementById("report-msg").textContent)`, 60*time.Second)
-	return text(t, ctx, "#report-msg")
+	return settledText(t, ctx, "report-msg", 60*time.Second)
 }
 
 // TestFullStory: visitor A scans a poster through the fake camera and stays
@@ -113,14 +111,7 @@ func TestFullStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame, err := browsertest.PosterFrame(venue, origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "poster.y4m")
-	if err := browsertest.WriteY4M(video, frame, 3); err != nil {
-		t.Fatal(err)
-	}
+	video := posterVideo(t, venue, origin)
 
 	// A: camera scan, 40 minutes, check out.
 	a := openApp(t, dev, browsertest.Options{Video: video}, -stay, "")

@@ -43,7 +43,7 @@ func warnFrom(t *testing.T, ctx context.Context, from, to time.Duration, code st
 		document.getElementById("warnform").dispatchEvent(new Event("input"));
 	})()`, from.Milliseconds(), to.Milliseconds(), code))
 	click(t, ctx, "#warncheck")
-	waitFor(t, ctx, `(s => s !== "" && !s.endsWith("…"))(document.getElementById("warnstatus").textContent) || document.getElementById("warnpreview").textContent !== ""`, 20*time.Second)
+	waitFor(t, ctx, settledJS("warnstatus")+` || document.getElementById("warnpreview").textContent !== ""`, 20*time.Second)
 	return text(t, ctx, "#warnpreview"), text(t, ctx, "#warnstatus")
 }
 
@@ -51,8 +51,7 @@ func warnFrom(t *testing.T, ctx context.Context, from, to time.Duration, code st
 func warnSend(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	click(t, ctx, "#warnsend")
-	waitFor(t, ctx, `(s => s !== "" && !s.endsWith("…"))(document.getElementById("warnstatus").textContent)`, 60*time.Second)
-	return text(t, ctx, "#warnstatus")
+	return settledText(t, ctx, "warnstatus", 60*time.Second)
 }
 
 // TestVenueWarningFromPoster: the owner makes a poster on the poster page;

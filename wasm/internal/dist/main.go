@@ -52,23 +52,22 @@ func run(out string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOROOT: %v", err)
+	}
+	sources := map[string]string{ // logical name: built or copied file
+		"wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
+	}
 	for _, m := range []struct{ name, pkg string }{{"app", "./wasm"}, {"poster", "./wasm/poster"}, {"warn", "./wasm/warn"}} {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(tmp, m.name+".wasm"), m.pkg)
+		wasm := filepath.Join(tmp, m.name+".wasm")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", wasm, m.pkg)
 		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("go build %s: %v", m.pkg, err)
 		}
-	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOROOT: %v", err)
-	}
-	sources := map[string]string{
-		"app.wasm":     filepath.Join(tmp, "app.wasm"),
-		"poster.wasm":  filepath.Join(tmp, "poster.wasm"),
-		"warn.wasm":    filepath.Join(tmp, "warn.wasm"),
-		"wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
+		sources[m.name+".wasm"] = wasm
 	}
 	assets := map[string]string{}
 	keep := map[string]bool{"assets.json": true, "assets.js": true}
