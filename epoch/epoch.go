@@ -75,6 +75,13 @@ type Params struct {
 	// lowered until the dummies fit (an error when not even size 1 fits).
 	// 0 means no cap.
 	NoiseMaxRecords int
+	// MaxChunk, if positive, splits the ordinary records into chunks of at
+	// most MaxChunk records, each user-day's records in one chunk, each
+	// chunk with every positive report's records and a key, noise,
+	// shuffle and tags of its own (docs/epoch.md, "Chunks"): memory is
+	// bounded by a chunk, and a user-day of more records is a chunk of its
+	// own. 0 means one chunk.
+	MaxChunk int
 	// Log receives progress; nil means slog.Default().
 	Log *slog.Logger `json:"-"`
 }
@@ -104,8 +111,11 @@ type Stats struct {
 	// NoiseMaxGroup the largest group size their noise covers (0: no noise).
 	NoiseRecords  int
 	NoiseMaxGroup int
-	Timings       map[string]time.Duration
-	Rounds        int
+	// Chunks is the number of chunks run (Params.MaxChunk), each with its
+	// own histogram in GroupSizes.
+	Chunks  int
+	Timings map[string]time.Duration
+	Rounds  int
 }
 
 // Output is the result of [Run] at one party.
@@ -135,6 +145,9 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	if prm.ScoreBits < 1 || prm.ScoreBits > 62 || prm.Threshold == 0 || prm.Threshold >= 1<<prm.ScoreBits {
 		return nil, fmt.Errorf("epoch: threshold %d and score bits %d out of range", prm.Threshold, prm.ScoreBits)
 	}
+	if prm.MaxChunk < 0 {
+		return nil, fmt.Errorf("epoch: max chunk %d is negative", prm.MaxChunk)
+	}
 	plan, err := planNoise(prm, p.N())
 	if err != nil {
 		return nil, err
@@ -145,14 +158,17 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	}
 	st := Stats{Records: len(recs), GroupSizes: map[int]int{}, Timings: map[string]time.Duration{}}
 	lap := time.Now()
-	step := func(name string) {
-		st.Timings[name] = time.Since(lap)
-		log.Info("epoch step", "party", p.ID(), "step", name, "records", len(recs), "seconds", st.Timings[name].Seconds())
+	step := func(name string, records int) {
+		d := time.Since(lap)
+		st.Timings[name] += d
+		log.Info("epoch step", "party", p.ID(), "step", name, "records", records, "seconds", d.Seconds())
 		lap = time.Now()
 	}
 	reports := 0
 	class := map[int]bool{} // report -> is a venue warning
-	for _, r := range recs {
+	var pos []Record        // the positive reports' records, in order
+	var ord []int           // the ordinary records, by index into recs
+	for i, r := range recs {
 		if r.Report >= 0 {
 			st.PositiveRecords++
 			reports = max(reports, r.Report+1)
@@ -160,8 +176,11 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 				return nil, fmt.Errorf("epoch: report %d mixes venue-warning and personal records", r.Report)
 			}
 			class[r.Report] = r.Venue
+			pos = append(pos, r)
 		} else if r.Venue {
 			return nil, errors.New("epoch: an ordinary record marked as a venue warning")
+		} else {
+			ord = append(ord, i)
 		}
 	}
 	st.Reports = reports
@@ -170,9 +189,11 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 			st.VenueReports++
 		}
 	}
+	defer clear(pos)
 
-	// 1. Validate positive reports and drop the records of failing ones.
-	val, err := validate(ctx, p, recs, reports, prm)
+	// 1. Validate positive reports and drop the records of failing ones,
+	// once for all chunks.
+	val, err := validate(ctx, p, pos, reports, prm)
 	if err != nil {
 		return nil, fmt.Errorf("validating reports: %w", err)
 	}
@@ -181,9 +202,9 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 		for _, q := range val.rejected {
 			bad[q] = true
 		}
-		kept := make([]Record, 0, len(recs))
-		for i, r := range recs {
-			if r.Report >= 0 && bad[r.Report] || val.drop[i] {
+		kept := pos[:0]
+		for i, r := range pos {
+			if bad[r.Report] || val.drop[i] {
 				continue
 			}
 			if w, ok := val.weights[i]; ok {
@@ -191,11 +212,89 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 			}
 			kept = append(kept, r)
 		}
-		recs = kept
+		clear(pos[len(kept):])
+		pos = kept
 		st.RejectedReports = val.rejected
 	}
-	step("validate")
+	step("validate", len(pos))
 
+	// 2-7 per chunk of whole user-days, each with every positive record.
+	// With venue warnings in the epoch (public), every chunk scores two
+	// classes.
+	classes := 1
+	if st.VenueReports > 0 {
+		classes = 2
+	}
+	var res []Result
+	chunk := make([]Record, 0)
+	for _, ck := range chunks(recs, ord, prm.MaxChunk) {
+		chunk = chunk[:0]
+		for _, i := range ck {
+			chunk = append(chunk, recs[i])
+		}
+		chunk = append(chunk, pos...)
+		st.Chunks++
+		out, err := runChunk(ctx, p, chunk, classes, plan, prm, &st, step)
+		clear(chunk)
+		if err != nil {
+			return nil, err
+		}
+		res = append(res, out...)
+	}
+	sort.Slice(res, func(a, b int) bool {
+		if res[a].User != res[b].User {
+			return res[a].User < res[b].User
+		}
+		return res[a].Day < res[b].Day
+	})
+	st.Rounds = p.Rounds()
+	return &Output{Results: res, Stats: st}, nil
+}
+
+// chunks splits the ordinary records ord (indices into recs) into chunks of
+// at most maxChunk records (0: one chunk) that keep every user-day's
+// records together: in order of user, then day, then index, cut at a
+// user-day boundary, into about equal parts. A user-day of more than
+// maxChunk records is a chunk of its own. Every party computes the same
+// chunks from the same public fields.
+func chunks(recs []Record, ord []int, maxChunk int) [][]int {
+	if len(ord) == 0 {
+		return nil
+	}
+	if maxChunk <= 0 || len(ord) <= maxChunk {
+		return [][]int{ord}
+	}
+	sort.SliceStable(ord, func(a, b int) bool {
+		ra, rb := &recs[ord[a]], &recs[ord[b]]
+		if ra.User != rb.User {
+			return ra.User < rb.User
+		}
+		return ra.Day < rb.Day
+	})
+	n := (len(ord) + maxChunk - 1) / maxChunk
+	target := (len(ord) + n - 1) / n
+	var out [][]int
+	lo := 0
+	for i := 0; i < len(ord); {
+		// The user-day starting at i ends at j.
+		j := i + 1
+		for j < len(ord) && recs[ord[j]].User == recs[ord[i]].User && recs[ord[j]].Day == recs[ord[i]].Day {
+			j++
+		}
+		if i > lo && (j-lo > maxChunk || i-lo >= target) {
+			out = append(out, ord[lo:i])
+			lo = i
+		}
+		i = j
+	}
+	return append(out, ord[lo:])
+}
+
+// runChunk runs steps 2-7 of the epoch on one chunk: its ordinary records
+// and the validated records of every positive report, with a key, noise,
+// shuffle and tags of its own. It adds the chunk's counters to st and
+// returns the results of the chunk's user-days.
+func runChunk(ctx context.Context, p *Party, recs []Record, classes int, plan *noisePlan, prm Params, st *Stats, step func(string, int)) ([]Result, error) {
 	// 2. A fresh epoch key.
 	key, err := p.RandomKey(ctx, 1)
 	if err != nil {
@@ -220,18 +319,16 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 		}
 		points = append(points, dum...)
 		weights = append(weights, make([]field.Scalar, len(dum))...)
-		st.NoiseRecords, st.NoiseMaxGroup = plan.records, plan.sizes
-		step("noise")
+		st.NoiseRecords += plan.records
+		st.NoiseMaxGroup = max(st.NoiseMaxGroup, plan.sizes)
+		step("noise", m)
 	}
 	all := len(points)
 
-	// With venue warnings in the epoch (public), every record carries two
-	// weights through the shuffle: its weight in the person class, then in
-	// the venue class, so each record gets one count per class. Without,
-	// the epoch is the single-class one.
-	classes := 1
-	if st.VenueReports > 0 {
-		classes = 2
+	// With two classes, every record carries two weights through the
+	// shuffle: its weight in the person class, then in the venue class, so
+	// each record gets one count per class.
+	if classes == 2 {
 		two := make([]field.Scalar, 2*all)
 		for i, r := range recs {
 			if r.Report >= 0 && r.Venue {
@@ -252,7 +349,7 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	if points, weights, err = sh.forward(ctx, points, weights); err != nil {
 		return nil, fmt.Errorf("shuffle: %w", err)
 	}
-	step("shuffle")
+	step("shuffle", m)
 
 	// 4. Tags.
 	tags, err := openTags(ctx, p, key[0], points)
@@ -260,13 +357,16 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 		return nil, fmt.Errorf("tags: %w", err)
 	}
 	clear(key)
-	step("tags")
+	clear(points)
+	points = nil
+	step("tags", m)
 
 	// 5. Per record, the weight of the other records of its group.
 	groups := make(map[string][]int, all)
 	for i, t := range tags {
 		groups[t] = append(groups[t], i)
 	}
+	tags = nil
 	f := p.F
 	counts := make([]field.Scalar, classes*all)
 	for _, g := range groups {
@@ -282,8 +382,10 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 			}
 		}
 	}
-	tags, groups = nil, nil
-	step("group")
+	groups = nil
+	clear(weights)
+	weights = nil
+	step("group", m)
 
 	// 6. Back to the records' order.
 	if counts, err = sh.backward(ctx, counts); err != nil {
@@ -296,7 +398,7 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	}
 	clear(counts[classes*m:])
 	counts = counts[:classes*m]
-	step("unshuffle")
+	step("unshuffle", m)
 
 	// 7. Scores per user, day and class, and the comparison.
 	minutes := make([]field.Scalar, classes*m)
@@ -306,6 +408,9 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 		}
 	}
 	scores, err := p.Mul(ctx, minutes, counts)
+	clear(minutes)
+	clear(counts)
+	minutes, counts = nil, nil
 	if err != nil {
 		return nil, err
 	}
@@ -315,8 +420,8 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	}
 	idx := map[ud]int{}
 	var keys []ud
-	var at []int // record -> its user-day
-	for _, r := range recs {
+	at := make([]int, m) // record -> its user-day
+	for i, r := range recs {
 		j := -1
 		if r.User >= 0 {
 			k := ud{r.User, r.Day}
@@ -327,8 +432,9 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 				keys = append(keys, k)
 			}
 		}
-		at = append(at, j)
+		at[i] = j
 	}
+	idx = nil
 	// sums[c*K+j] is user-day j's score in class c; one comparison for all.
 	K := len(keys)
 	sums := make([]field.Scalar, classes*K)
@@ -339,7 +445,10 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 			}
 		}
 	}
+	clear(scores)
+	scores, at = nil, nil
 	below, err := p.LessThanPublic(ctx, sums, prm.Threshold, prm.ScoreBits)
+	clear(sums)
 	if err != nil {
 		return nil, fmt.Errorf("comparison: %w", err)
 	}
@@ -350,13 +459,6 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 			res[j].Venue = f.Sub(f.One(), below[K+j])
 		}
 	}
-	sort.Slice(res, func(a, b int) bool {
-		if res[a].User != res[b].User {
-			return res[a].User < res[b].User
-		}
-		return res[a].Day < res[b].Day
-	})
-	step("score")
-	st.Rounds = p.Rounds()
-	return &Output{Results: res, Stats: st}, nil
+	step("score", m)
+	return res, nil
 }

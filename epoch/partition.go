@@ -28,8 +28,11 @@ type Partitions interface {
 // counters added up. Report indices are per day: a report that spans days
 // is validated in each day's part, so a part that fails validation is
 // rejected alone (Stats.RejectedReports counts rejected day parts, given
-// as "day*2^32 + report"), and MaxReportWeight bounds each day's part. The
-// run completes or fails as a whole.
+// as "day*2^32 + report"), and MaxReportWeight bounds each day's part.
+// Within a day, Params.MaxChunk splits the ordinary records into chunks of
+// whole user-days, each run with all of the day's validated report records
+// (see [Params]); the day's reports are validated once. The run completes
+// or fails as a whole.
 func RunPartitioned(ctx context.Context, p *Party, parts Partitions, prm Params) (*Output, error) {
 	total := &Output{Stats: Stats{GroupSizes: map[int]int{}, Timings: map[string]time.Duration{}}}
 	seen := map[record.Day]bool{}
@@ -71,6 +74,7 @@ func RunPartitioned(ctx context.Context, p *Party, parts Partitions, prm Params)
 		for k, d := range out.Stats.Timings {
 			st.Timings[k] += d
 		}
+		st.Chunks += out.Stats.Chunks
 		st.Rounds += out.Stats.Rounds
 		st.NoiseRecords += out.Stats.NoiseRecords
 		st.NoiseMaxGroup = max(st.NoiseMaxGroup, out.Stats.NoiseMaxGroup)
