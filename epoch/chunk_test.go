@@ -3,10 +3,10 @@ package epoch
 import (
 	"context"
 	"fmt"
-	"sync"
-	"time"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/safetrace/safetrace/mpc"
 	"github.com/safetrace/safetrace/mpc/field"
