@@ -202,6 +202,9 @@ func TestValidate(t *testing.T) {
 		{"weight < 0", func(m *manifest.Manifest) { m.Params.Risk.Weights[0] = -1 }, "risk.weights[0]"},
 		{"no weights", func(m *manifest.Manifest) { m.Params.Risk.Weights = nil }, "0 weights"},
 		{"scale", func(m *manifest.Manifest) { m.Params.Risk.WeightScale = 0 }, "weight_scale"},
+		{"chunk small", func(m *manifest.Manifest) { m.Params.Risk.MaxChunk = 999 }, "risk.max_chunk"},
+		{"chunk negative", func(m *manifest.Manifest) { m.Params.Risk.MaxChunk = -1 }, "risk.max_chunk"},
+		{"chunk large", func(m *manifest.Manifest) { m.Params.Risk.MaxChunk = 10000001 }, "risk.max_chunk"},
 		{"k", func(m *manifest.Manifest) { m.Params.KAnonymity = 1 }, "k_anonymity"},
 		{"schedule", func(m *manifest.Manifest) { m.Params.EpochSchedule = "soon" }, "epoch_schedule"},
 		{"schedule short", func(m *manifest.Manifest) { m.Params.EpochSchedule = "30s" }, "epoch_schedule"},
@@ -277,5 +280,16 @@ func TestDefaultsValid(t *testing.T) {
 	}
 	if p, ok := m.Party(2); !ok || len(p.SignKey) != ed25519.PublicKeySize {
 		t.Fatal("party 2 missing")
+	}
+	// The epoch's chunks: the default, off, and the range's ends.
+	if c := manifest.DefaultParams().Risk.MaxChunk; c != 50000 {
+		t.Errorf("default max_chunk %d", c)
+	}
+	for _, c := range []int{0, 1000, 10000000} {
+		mc := clone(t, m)
+		mc.Params.Risk.MaxChunk = c
+		if err := mc.Validate(); err != nil {
+			t.Errorf("max_chunk %d: %v", c, err)
+		}
 	}
 }

@@ -79,6 +79,13 @@ type Risk struct {
 	NoiseDelta      float64 `json:"noise_delta,omitempty"`
 	NoiseMaxGroup   int     `json:"noise_max_group,omitempty"`
 	NoiseMaxRecords int     `json:"noise_max_records,omitempty"`
+	// MaxChunk splits each day of an exposure epoch into chunks of at
+	// most this many ordinary records (whole user-days), each run with all
+	// of the day's positive records and a key, shuffle and noise of its
+	// own: a party's memory is bounded by a chunk. A positive record is
+	// then in every chunk of its day, so its key's noised group size is
+	// seen once per chunk (docs/epoch.md, "Chunks"). 0 means no split.
+	MaxChunk int `json:"max_chunk,omitempty"`
 }
 
 // Computation names of version 1.
@@ -121,6 +128,9 @@ func DefaultParams() Params {
 			NoiseDelta:      1e-6,
 			NoiseMaxGroup:   6,
 			NoiseMaxRecords: 20000,
+			// About 350 MB of working set per party (docs/epoch.md,
+			// "Chunks").
+			MaxChunk: 50000,
 		},
 		Budget: Budget{
 			WorkBits: 13,
@@ -286,6 +296,11 @@ func (p *Params) validate() error {
 	}
 	if err := r.validateNoise(); err != nil {
 		return err
+	}
+	if r.MaxChunk != 0 {
+		if err := between("risk.max_chunk", r.MaxChunk, 1000, 10000000); err != nil {
+			return fmt.Errorf("%w (or 0: no split)", err)
+		}
 	}
 	if len(r.Weights) == 0 || len(r.Weights) > 64 {
 		return fmt.Errorf("risk.weights: %d weights, need 1..64", len(r.Weights))

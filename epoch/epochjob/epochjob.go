@@ -152,6 +152,7 @@ func (Exposure) Run(ctx context.Context, h compute.Host, run *compute.Run) (comp
 		NoiseDelta:      risk.NoiseDelta,
 		NoiseMaxGroup:   risk.NoiseMaxGroup,
 		NoiseMaxRecords: risk.NoiseMaxRecords,
+		MaxChunk:        risk.MaxChunk,
 		Log:             run.Log,
 	})
 	if err != nil {
