@@ -58,6 +58,9 @@ type Config struct {
 	// a party process then reads one day at a time from its file, as the
 	// party server streams the store, and never holds every share.
 	Dir string
+	// MaxChunk is epoch.Params.MaxChunk: a day's ordinary records run in
+	// chunks of at most this many (0: one chunk per day).
+	MaxChunk int
 	// MemoryLimit, if positive, is the soft memory limit in bytes each
 	// party sets for the Go runtime (runtime/debug.SetMemoryLimit, as
 	// GOMEMLIMIT would) before the epoch.
@@ -208,7 +211,7 @@ func New(cfg Config) (*Sim, []*Job, error) {
 		return nil, nil, err
 	}
 	jobs := make([]*Job, n)
-	prm := epoch.Params{Threshold: p.Threshold, MaxWeight: uint64(p.MaxWeight)}
+	prm := epoch.Params{Threshold: p.Threshold, MaxWeight: uint64(p.MaxWeight), MaxChunk: cfg.MaxChunk}
 	if cfg.NoiseEpsilon > 0 {
 		prm.NoiseEpsilon, prm.NoiseDelta, prm.NoiseMaxRecords = cfg.NoiseEpsilon, 1e-6, 20000
 	}
@@ -299,66 +302,78 @@ func (s *jobDays) Next(context.Context) (record.Day, []epoch.Record, bool, error
 	ks := s.idx[d]
 	delete(s.idx, d)
 	if cap(s.recs) < len(ks) {
+		s.recs = nil // the old day's records are cleared, let them go first
 		s.recs = make([]epoch.Record, len(ks))
 	}
 	recs := s.recs[:len(ks)]
-	job := s.job
-	shares, err := s.shares(ks)
-	if err != nil {
+	if err := s.decode(ks, recs, record.Day(d)); err != nil {
 		return 0, nil, false, fmt.Errorf("epochsim: day %d: %w", d, err)
-	}
-	pts := make([]group.Point, len(ks))
-	enc := make([]byte, 0, len(ks)*group.Size)
-	for i := range ks {
-		enc = append(enc, shares[i*RecordSize:i*RecordSize+group.Size]...)
-	}
-	if err := group.DecodeVec(pts, enc); err != nil {
-		return 0, nil, false, fmt.Errorf("epochsim: day %d: %w", d, err)
-	}
-	f := field.ScalarField{}
-	w := make([]field.Scalar, 2)
-	for i, k := range ks {
-		b := shares[i*RecordSize+group.Size : (i+1)*RecordSize]
-		if err := f.Decode(w, b); err != nil {
-			return 0, nil, false, fmt.Errorf("epochsim: record %d: %w", k, err)
-		}
-		recs[i] = epoch.Record{
-			User: int(job.Users[k]), Day: record.Day(d), Report: int(job.Reports[k]),
-			Share: record.Share{Point: pts[i], Weight: w[0], Minutes: w[1]},
-		}
 	}
 	return record.Day(d), recs, true, nil
 }
 
-// shares returns the shares of records ks (ascending), RecordSize bytes
-// each, from the job or by one pass over its file.
-func (s *jobDays) shares(ks []int32) ([]byte, error) {
-	out := make([]byte, 0, len(ks)*RecordSize)
-	if s.job.Shares != nil {
-		for _, k := range ks {
-			out = append(out, s.job.Shares[int(k)*RecordSize:int(k+1)*RecordSize]...)
+// decodeBatch is the number of records whose shares are read and decoded
+// at a time.
+const decodeBatch = 4096
+
+// decode fills recs with records ks (ascending) of day d, reading their
+// shares from the job or in one pass over its file, a batch at a time, so
+// that besides recs only one batch of encodings is held.
+func (s *jobDays) decode(ks []int32, recs []epoch.Record, d record.Day) error {
+	job := s.job
+	var r *bufio.Reader
+	if job.Shares == nil {
+		f, err := os.Open(job.SharesFile)
+		if err != nil {
+			return err
 		}
-		return out, nil
+		defer f.Close()
+		r = bufio.NewReaderSize(f, 1<<20)
 	}
-	f, err := os.Open(s.job.SharesFile)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	var rec [RecordSize]byte
-	next := int32(0)
-	for _, k := range ks {
-		if _, err := r.Discard(int(k-next) * RecordSize); err != nil {
-			return nil, err
+	f := field.ScalarField{}
+	buf := make([]byte, 0, decodeBatch*RecordSize)
+	enc := make([]byte, 0, decodeBatch*group.Size)
+	pts := make([]group.Point, decodeBatch)
+	w := make([]field.Scalar, 2)
+	next := int32(0) // the file's next record
+	for lo := 0; lo < len(ks); lo += decodeBatch {
+		batch := ks[lo:min(lo+decodeBatch, len(ks))]
+		buf, enc = buf[:0], enc[:0]
+		for _, k := range batch {
+			if r == nil {
+				buf = append(buf, job.Shares[int(k)*RecordSize:int(k+1)*RecordSize]...)
+				continue
+			}
+			if _, err := r.Discard(int(k-next) * RecordSize); err != nil {
+				return err
+			}
+			b := buf[len(buf) : len(buf)+RecordSize]
+			if _, err := io.ReadFull(r, b); err != nil {
+				return err
+			}
+			buf = buf[:len(buf)+RecordSize]
+			next = k + 1
 		}
-		if _, err := io.ReadFull(r, rec[:]); err != nil {
-			return nil, err
+		for i := range batch {
+			enc = append(enc, buf[i*RecordSize:i*RecordSize+group.Size]...)
 		}
-		out = append(out, rec[:]...)
-		next = k + 1
+		if err := group.DecodeVec(pts[:len(batch)], enc); err != nil {
+			return err
+		}
+		for i, k := range batch {
+			b := buf[i*RecordSize+group.Size : (i+1)*RecordSize]
+			if err := f.Decode(w, b); err != nil {
+				return fmt.Errorf("record %d: %w", k, err)
+			}
+			recs[lo+i] = epoch.Record{
+				User: int(job.Users[k]), Day: d, Report: int(job.Reports[k]),
+				Share: record.Share{Point: pts[i], Weight: w[0], Minutes: w[1]},
+			}
+		}
 	}
-	return out, nil
+	clear(buf[:cap(buf)])
+	clear(pts)
+	return nil
 }
 
 // Check reconstructs every user's result from the parties' results

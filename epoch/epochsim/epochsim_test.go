@@ -2,6 +2,8 @@ package epochsim
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -12,12 +14,38 @@ import (
 // TestSimulateInProcess runs a small epoch with 3 parties in one process
 // and checks every user's result against the oracle.
 func TestSimulateInProcess(t *testing.T) {
-	t.Run("memory", func(t *testing.T) { simulate(t, "") })
-	t.Run("files", func(t *testing.T) { simulate(t, t.TempDir()) })
+	cfg := Config{Users: 30, Records: 200, Positives: 3, Seed: 7, Parties: 3, Threshold: 1}
+	t.Run("memory", func(t *testing.T) { simulate(t, cfg) })
+	cfg.Dir = t.TempDir()
+	t.Run("files", func(t *testing.T) { simulate(t, cfg) })
 }
 
-func simulate(t *testing.T, dir string) {
-	cfg := Config{Users: 30, Records: 200, Positives: 3, Seed: 7, Parties: 3, Threshold: 1, Dir: dir}
+// TestSimulateChunked runs the simulation with chunks of at most 12
+// ordinary records, several per day, for n=3,t=1 with and without noise
+// and n=5,t=2 without (the noise's dummy records, about 1,800 per chunk
+// for 5 parties, make it minutes; package epoch's chunk tests cover it),
+// the shares read from files: every user's result is the oracle's.
+func TestSimulateChunked(t *testing.T) {
+	for _, pr := range []struct {
+		n, t int
+		eps  float64
+	}{{3, 1, 0}, {3, 1, 1}, {5, 2, 0}} {
+		t.Run(fmt.Sprintf("n=%d,t=%d,noise=%v", pr.n, pr.t, pr.eps), func(t *testing.T) {
+			cfg := Config{Users: 30, Records: 200, Positives: 4, Seed: 9, Parties: pr.n, Threshold: pr.t,
+				NoiseEpsilon: pr.eps, MaxChunk: 12, Dir: t.TempDir()}
+			res := simulate(t, cfg)
+			days := map[uint32]bool{}
+			for k := 0; k+resultSize <= len(res[0].Results); k += resultSize {
+				days[binary.BigEndian.Uint32(res[0].Results[k+4:])] = true
+			}
+			if st := res[0].Stats; st.Chunks < 2*len(days) {
+				t.Errorf("%d chunks over %d days, want several per day", st.Chunks, len(days))
+			}
+		})
+	}
+}
+
+func simulate(t *testing.T, cfg Config) []*Result {
 	sim, jobs, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +73,7 @@ func simulate(t *testing.T, dir string) {
 	if line := sum.String(); !strings.HasPrefix(line, "users=30 records=") || !strings.Contains(line, " mismatches=0 seconds=") {
 		t.Errorf("line %q", line)
 	}
+	return results
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {

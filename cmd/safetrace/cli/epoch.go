@@ -21,7 +21,7 @@ import (
 
 const epochUsage = `usage:
   safetrace epoch run --manifest FILE [--key FILE] [--wait=false] [--timeout 10m]
-  safetrace epoch simulate --users U --records R --positives P --seed S [--parties N --threshold T] [--noise-epsilon E] [--party-memory-limit MIB] [--detail]`
+  safetrace epoch simulate --users U --records R --positives P --seed S [--parties N --threshold T] [--noise-epsilon E] [--max-chunk C] [--party-memory-limit MIB] [--detail]`
 
 func runEpoch(ctx context.Context, args []string) error {
 	return dispatch(ctx, "epoch", epochUsage, args, verbs{
@@ -44,6 +44,7 @@ func epochSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.Parties, "parties", 3, "number of party processes")
 	fs.IntVar(&cfg.Threshold, "threshold", 1, "threshold t")
 	fs.Float64Var(&cfg.NoiseEpsilon, "noise-epsilon", 0, "noise the tag-group sizes with this epsilon (0: no noise; the manifest's default is 1)")
+	fs.IntVar(&cfg.MaxChunk, "max-chunk", manifest.DefaultParams().Risk.MaxChunk, "run each day's ordinary records in chunks of at most this many, as the manifest's risk.max_chunk (0: one chunk per day)")
 	memLimit := fs.Int64("party-memory-limit", 0, "soft memory limit of each party process in `MiB` (as GOMEMLIMIT; 0: none)")
 	detail := fs.Bool("detail", false, "after the summary, print one line per party: epoch seconds, process CPU seconds, peak resident memory, dummy records")
 	if err := parseFlags(fs, args); err != nil {
