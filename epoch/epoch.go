@@ -290,6 +290,12 @@ func chunks(recs []Record, ord []int, maxChunk int) [][]int {
 	return append(out, ord[lo:])
 }
 
+// compareBatch is the number of scores compared with the threshold at a
+// time: the comparison holds some ScoreBits scalars per value at once, so
+// a batch bounds that part of the working set, at one comparison's rounds
+// per batch.
+const compareBatch = 8192
+
 // runChunk runs steps 2-7 of the epoch on one chunk: its ordinary records
 // and the validated records of every positive report, with a key, noise,
 // shuffle and tags of its own. It adds the chunk's counters to st and
@@ -447,11 +453,16 @@ func runChunk(ctx context.Context, p *Party, recs []Record, classes int, plan *n
 	}
 	clear(scores)
 	scores, at = nil, nil
-	below, err := p.LessThanPublic(ctx, sums, prm.Threshold, prm.ScoreBits)
-	clear(sums)
-	if err != nil {
-		return nil, fmt.Errorf("comparison: %w", err)
+	// The comparison in batches (compareBatch).
+	below := make([]field.Scalar, 0, len(sums))
+	for lo := 0; lo < len(sums); lo += compareBatch {
+		b, err := p.LessThanPublic(ctx, sums[lo:min(lo+compareBatch, len(sums))], prm.Threshold, prm.ScoreBits)
+		if err != nil {
+			return nil, fmt.Errorf("comparison: %w", err)
+		}
+		below = append(below, b...)
 	}
+	clear(sums)
 	res := make([]Result, K)
 	for j, k := range keys {
 		res[j] = Result{User: k.user, Day: k.day, Bit: f.Sub(f.One(), below[j])}
