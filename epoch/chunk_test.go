@@ -80,8 +80,8 @@ func dayPopulation(seed uint64, users, perUser, reports int) []plainRecord {
 }
 
 // TestChunkedAgainstOracle runs a partitioned epoch with chunks of at most
-// 25 ordinary records, several per day, for n=3,t=1 and n=5,t=2, with and
-// without noise, over reports spanning the days of which one is
+// 25 ordinary records (35 with noise), several per day, for n=3,t=1 and
+// n=5,t=2, with and without noise, over reports spanning the days of which one is
 // inconsistent (tampered shares at one party) and one too heavy: every
 // user-day's result is the oracle's, each bad report's day part is
 // rejected once (not once per chunk), the reports' records are counted
@@ -93,7 +93,9 @@ func TestChunkedAgainstOracle(t *testing.T) {
 			t.Run(fmt.Sprintf("n=%d,t=%d,noise=%v", pr.n, pr.t, noise), func(t *testing.T) {
 				prm := Params{Threshold: 3000, MaxWeight: 1600, MaxChunk: 25}
 				if noise {
-					prm.NoiseEpsilon, prm.NoiseDelta, prm.NoiseMaxGroup = 1, 1e-6, 3
+					// Fewer, larger chunks and groups up to 2 covered: the
+					// dummies of every chunk go through every shuffle round.
+					prm.NoiseEpsilon, prm.NoiseDelta, prm.NoiseMaxGroup, prm.MaxChunk = 1, 1e-6, 2, 35
 				}
 				testChunked(t, pr.n, pr.t, prm)
 			})
