@@ -255,7 +255,7 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	step("shuffle")
 
 	// 4. Tags.
-	tags, err := openTags(ctx, p, key[0], points)
+	tags, err := sh.openTags(ctx, key[0], points)
 	if err != nil {
 		return nil, fmt.Errorf("tags: %w", err)
 	}

@@ -17,8 +17,20 @@ import (
 // leaves every receiver only additions. The tags are returned as their
 // 32-byte encodings.
 func openTags(ctx context.Context, p *Party, k field.Scalar, points []group.Point) ([]string, error) {
+	return openTagsOf(ctx, p, k, points, nil)
+}
+
+// openTagsOf is openTags for shares given as points or, when logs is not
+// nil, as their discrete logarithms (share i is logs[i]*G, see
+// [shuffle.dealSeeded]): then this party's part is one fixed-base
+// multiplication, (lambda_i K_i logs[i] + lambda_i z_i) G, instead of a
+// variable-base and a fixed-base one.
+func openTagsOf(ctx context.Context, p *Party, k field.Scalar, points []group.Point, logs []field.Scalar) ([]string, error) {
 	f := field.ScalarField{}
 	id, m := p.ID(), len(points)
+	if logs != nil {
+		m = len(logs)
+	}
 	lam := p.Lambda(id)
 	lk := f.Mul(lam, k)
 	z, err := p.PRZS(m)
@@ -26,7 +38,13 @@ func openTags(ctx context.Context, p *Party, k field.Scalar, points []group.Poin
 		return nil, err
 	}
 	f.ScaleVec(z, z, lam)
-	mine := tagShares(points, lk, z)
+	var mine []group.Point
+	if logs != nil {
+		mine = tagSharesLog(logs, lk, z)
+	} else {
+		mine = tagShares(points, lk, z)
+	}
+	clear(z)
 	in, err := p.Broadcast(ctx, group.AppendVec(make([]byte, 0, m*group.Size), mine))
 	if err != nil {
 		return nil, err
@@ -43,6 +61,16 @@ func tagShares(points []group.Point, lk field.Scalar, z []field.Scalar) []group.
 	group.ScaleVec(mine, points, lk)
 	group.ScalarBaseMulVec(mask, z)
 	group.AddVec(mine, mine, mask)
+	return mine
+}
+
+// tagSharesLog returns (lk*logs[i] + z[i])*G, this party's part of every
+// tag when its share of point i is logs[i]*G. It overwrites z.
+func tagSharesLog(logs []field.Scalar, lk field.Scalar, z []field.Scalar) []group.Point {
+	f := field.ScalarField{}
+	f.AddScaledVec(z, logs, lk)
+	mine := make([]group.Point, len(logs))
+	group.ScalarBaseMulVec(mine, z)
 	return mine
 }
 
