@@ -358,7 +358,7 @@ func runChunk(ctx context.Context, p *Party, recs []Record, classes int, plan *n
 	step("shuffle", m)
 
 	// 4. Tags.
-	tags, err := openTags(ctx, p, key[0], points)
+	tags, err := sh.openTags(ctx, key[0], points)
 	if err != nil {
 		return nil, fmt.Errorf("tags: %w", err)
 	}

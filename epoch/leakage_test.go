@@ -91,7 +91,7 @@ func viewTags(t *testing.T, shares [][]Record) []string {
 				errs[i] = err
 				return
 			}
-			tg, err := openTags(ctx, p, key[0], pts)
+			tg, err := sh.openTags(ctx, key[0], pts)
 			if i == 0 {
 				tags = tg
 			}

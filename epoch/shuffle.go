@@ -1,8 +1,10 @@
 package epoch
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -21,6 +23,16 @@ type shuffle struct {
 	p      *Party
 	m      int
 	rounds []shuffleRound
+	// seeded holds the last round's seeded point shares (see dealSeeded):
+	// q is the set Q of parties whose point shares come from seeds (the
+	// last round's coalition), seeds the 32-byte seeds this party shares
+	// with each of them (a member of the last round) or with each member
+	// (a party in Q), by party id.
+	q     []int
+	seeds map[int][]byte
+	// logs are, for a party in Q after forward, the discrete logarithms of
+	// its shares of the shuffled points: share i is logs[i]*G.
+	logs []field.Scalar
 }
 
 type shuffleRound struct {
@@ -29,14 +41,17 @@ type shuffleRound struct {
 }
 
 // newShuffle agrees on the rounds' permutations for m records in one round:
-// the lowest member of each A draws a seed and sends it to the others.
+// the lowest member of each A draws a seed and sends it to the others. In
+// the same round every member of the last round draws one seed for each
+// party of that round's coalition Q and sends it to it (see dealSeeded).
 func newShuffle(ctx context.Context, p *Party, m int) (*shuffle, error) {
 	n, t, id := p.N(), p.T, p.ID()
-	s := &shuffle{p: p, m: m}
+	s := &shuffle{p: p, m: m, seeds: map[int][]byte{}}
 	out := make([][]byte, n)
 	from := make([]bool, n)
 	seeds := make([][]byte, 0)
-	for _, c := range mpc.Subsets(n, t) {
+	subsets := mpc.Subsets(n, t)
+	for _, c := range subsets {
 		var a []int
 		for j := 1; j <= n && len(a) < t+1; j++ {
 			if !slices.Contains(c, j) {
@@ -57,6 +72,23 @@ func newShuffle(ctx context.Context, p *Party, m int) (*shuffle, error) {
 			from[a[0]-1] = true
 		}
 		seeds = append(seeds, seed)
+	}
+	s.q = subsets[len(subsets)-1]
+	last := s.rounds[len(s.rounds)-1].members
+	for _, q := range s.q {
+		switch {
+		case slices.Contains(last, id):
+			seed := make([]byte, 32)
+			if _, err := io.ReadFull(rand.Reader, seed); err != nil {
+				return nil, err
+			}
+			s.seeds[q] = seed
+			out[q-1] = append(out[q-1], seed...)
+		case q == id:
+			for _, a := range last {
+				from[a-1] = true
+			}
+		}
 	}
 	in, err := p.Exchange(ctx, out, from)
 	if err != nil {
@@ -79,6 +111,16 @@ func newShuffle(ctx context.Context, p *Party, m int) (*shuffle, error) {
 			off[l-1] += 32
 		}
 		s.rounds[r].perm = mrand.New(mrand.NewChaCha8([32]byte(seed))).Perm(m)
+	}
+	if slices.Contains(s.q, id) {
+		for _, a := range last {
+			msg := in[a-1]
+			if len(msg) < off[a-1]+32 {
+				return nil, fmt.Errorf("epoch: shuffle seeds: short message from party %d", a)
+			}
+			s.seeds[a] = bytes.Clone(msg[off[a-1] : off[a-1]+32])
+			off[a-1] += 32
+		}
 	}
 	for j := range in {
 		if from[j] && len(in[j]) != off[j] {
@@ -144,12 +186,19 @@ func scalarInt(v int64) field.Scalar {
 }
 
 // forward applies the rounds to point and weight shares. The points come
-// out multiplied by a public integer (the product of the rounds' D), which
-// scales every tag alike.
+// out multiplied by a public integer (the product of the rounds' D and the
+// last round's M, see [shuffle.dealSeeded]), which scales every tag alike.
+// A party of the last round's coalition Q gets its point shares as
+// discrete logarithms (kept in s.logs) and nil points: [shuffle.openTags]
+// takes either.
 func (s *shuffle) forward(ctx context.Context, points []group.Point, weights []field.Scalar) ([]group.Point, []field.Scalar, error) {
-	for _, r := range s.rounds {
+	for i, r := range s.rounds {
+		var next []int
+		if i+1 < len(s.rounds) {
+			next = s.rounds[i+1].members
+		}
 		var err error
-		if points, weights, err = s.round(ctx, r, points, weights, false); err != nil {
+		if points, weights, err = s.round(ctx, r, points, weights, false, next); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -160,26 +209,38 @@ func (s *shuffle) forward(ctx context.Context, points []group.Point, weights []f
 func (s *shuffle) backward(ctx context.Context, x []field.Scalar) ([]field.Scalar, error) {
 	for i := len(s.rounds) - 1; i >= 0; i-- {
 		var err error
-		if _, x, err = s.round(ctx, s.rounds[i], nil, x, true); err != nil {
+		if _, x, err = s.round(ctx, s.rounds[i], nil, x, true, nil); err != nil {
 			return nil, err
 		}
 	}
 	return x, nil
 }
 
-// erase forgets the permutations.
+// erase forgets the permutations and the seeds.
 func (s *shuffle) erase() {
 	for i := range s.rounds {
 		clear(s.rounds[i].perm)
 		s.rounds[i].perm = nil
 	}
+	for _, seed := range s.seeds {
+		clear(seed)
+	}
+	clear(s.seeds)
+	clear(s.logs)
+	s.logs = nil
 }
 
 // round runs one resharing round: members of A permute (or, inverse, undo
-// the permutation of) their additive shares and deal them with degree t;
-// every party sums what it receives. points may be nil. x holds one or
-// more blocks of m scalars (one per score class), each permuted alike.
-func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Point, x []field.Scalar, inverse bool) ([]group.Point, []field.Scalar, error) {
+// the permutation of) their additive shares and deal them with degree t.
+// x holds one or more blocks of m scalars (one per score class), each
+// permuted alike, dealt to every party. points may be nil; they are dealt
+// only to the parties that use them: with next (the members of the next
+// round) to those, since a round uses only its members' shares, and in
+// the last round (next nil) to every party outside Q, whose shares come
+// from seeds (dealSeeded). A party that gets no point shares returns
+// zeros in their place, or, in Q, nil with its shares' logarithms in
+// s.logs. Every party sums what it receives.
+func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Point, x []field.Scalar, inverse bool, next []int) ([]group.Point, []field.Scalar, error) {
 	p, f := s.p, field.ScalarField{}
 	n, t, id, m := p.N(), p.T, p.ID(), s.m
 	mx := len(x)
@@ -187,6 +248,18 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		return nil, nil, fmt.Errorf("epoch: shuffle: %d scalars for %d records", mx, m)
 	}
 	withPoints := points != nil
+	seeded := withPoints && next == nil && len(s.q) > 0
+	pointsTo := func(j int) bool {
+		switch {
+		case !withPoints:
+			return false
+		case next != nil:
+			return slices.Contains(next, j)
+		case seeded:
+			return !slices.Contains(s.q, j)
+		}
+		return true
+	}
 	out := make([][]byte, n)
 	var ownP []group.Point
 	var ownX []field.Scalar
@@ -200,42 +273,48 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		for lo := 0; lo < mx; lo += m {
 			copy(px[lo:lo+m], permute(px[lo:lo+m], r.perm, inverse))
 		}
-		var pp []group.Point
-		if withPoints {
-			pp = make([]group.Point, m)
-			group.LinearCombination(pp, []field.Scalar{scalarInt(small)}, [][]group.Point{points})
-			pp = permute(pp, r.perm, inverse)
-		}
 		// Deal with degree t: random coefficients, evaluated at 1..n.
 		cx := make([][]field.Scalar, t)
-		cp := make([][]group.Point, t)
 		for k := 0; k < t; k++ {
 			cx[k] = make([]field.Scalar, mx)
 			if err := f.Random(cx[k], p.Rand()); err != nil {
 				return nil, nil, err
 			}
-			if withPoints {
-				cp[k] = make([]group.Point, m)
-				if err := group.Random(cp[k], p.Rand()); err != nil {
+		}
+		sxAll := shamir.Eval[field.Scalar](f, px, cx, n)
+		// sp[j-1]: the point shares for party j, nil for none.
+		sp := make([][]group.Point, n)
+		if withPoints {
+			pp := make([]group.Point, m)
+			group.LinearCombination(pp, []field.Scalar{scalarInt(small)}, [][]group.Point{points})
+			pp = permute(pp, r.perm, inverse)
+			if seeded {
+				if sp, err = s.dealSeeded(pp); err != nil {
 					return nil, nil, err
+				}
+			} else {
+				cp := make([][]group.Point, t)
+				for k := range cp {
+					cp[k] = make([]group.Point, m)
+					if err := group.Random(cp[k], p.Rand()); err != nil {
+						return nil, nil, err
+					}
+				}
+				for j := 1; j <= n; j++ {
+					if pointsTo(j) {
+						sp[j-1] = evalPoints(pp, cp, j)
+					}
 				}
 			}
 		}
-		sxAll := shamir.Eval[field.Scalar](f, px, cx, n)
 		for j := 1; j <= n; j++ {
 			sx := sxAll[j-1].Y
-			var sp []group.Point
-			if withPoints {
-				sp = evalPoints(pp, cp, j)
-			}
 			if j == id {
-				ownP, ownX = sp, sx
+				ownP, ownX = sp[j-1], sx
 				continue
 			}
-			msg := make([]byte, 0, mx*field.ScalarSize+m*group.Size)
-			if withPoints {
-				msg = group.AppendVec(msg, sp)
-			}
+			msg := make([]byte, 0, mx*field.ScalarSize+len(sp[j-1])*group.Size)
+			msg = group.AppendVec(msg, sp[j-1])
 			out[j-1] = f.Append(msg, sx)
 		}
 	}
@@ -247,6 +326,7 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 	if err != nil {
 		return nil, nil, err
 	}
+	getsPoints := pointsTo(id)
 	sumX := make([]field.Scalar, mx)
 	var sumP []group.Point
 	if withPoints {
@@ -254,11 +334,13 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 	}
 	if ownX != nil {
 		copy(sumX, ownX)
+	}
+	if ownP != nil {
 		copy(sumP, ownP)
 	}
 	bufX := make([]field.Scalar, mx)
 	var bufP []group.Point
-	if withPoints {
+	if getsPoints {
 		bufP = make([]group.Point, m)
 	}
 	for _, a := range r.members {
@@ -267,13 +349,13 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		}
 		msg := in[a-1]
 		want := mx * field.ScalarSize
-		if withPoints {
+		if getsPoints {
 			want += m * group.Size
 		}
 		if len(msg) != want {
 			return nil, nil, fmt.Errorf("epoch: shuffle: %d bytes from party %d, want %d", len(msg), a, want)
 		}
-		if withPoints {
+		if getsPoints {
 			if err := group.DecodeVec(bufP, msg[:m*group.Size]); err != nil {
 				return nil, nil, fmt.Errorf("epoch: shuffle: party %d: %w", a, err)
 			}
@@ -285,7 +367,138 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		}
 		f.AddVec(sumX, sumX, bufX)
 	}
+	if seeded {
+		if slices.Contains(s.q, id) {
+			if s.logs, err = s.seededLogs(r.members); err != nil {
+				return nil, nil, err
+			}
+			sumP = nil
+		}
+		// The seeds are used once.
+		for _, seed := range s.seeds {
+			clear(seed)
+		}
+		clear(s.seeds)
+	}
 	return sumP, sumX, nil
+}
+
+// The last round's point shares of Q from seeds. A member a of the last
+// round shares its additive share x_a with a polynomial f_a of degree t
+// whose values at the t parties q of Q are chosen first, uniformly: f_a(q)
+// = M s_{a,q} G, with s_{a,q} drawn from a seed that only a and q know, and
+// f_a(0) = M x_a. These t+1 values fix f_a, so f_a is a uniform polynomial
+// of degree t with f_a(0) = M x_a, as a dealing with random coefficients
+// would give; a sends f_a(j) to every party j outside Q and nothing to Q,
+// whose parties compute their shares' discrete logarithms
+// M sum_a s_{a,q} from the seeds instead of receiving and decoding points.
+// M is the least common multiple of the Lagrange denominators over
+// {0} and Q, so that f_a(j) = c_0(j) x_a + sum_q c_q(j) s_{a,q} G with
+// small integers c; the scale M multiplies every point alike.
+
+// seededCoeffs returns M and, for every party j outside q (by j-1; nil for
+// j in q), the integers c_0(j), c_q(j) for q in order.
+func seededCoeffs(q []int, n int) (int64, [][]int64) {
+	nodes := append([]int{0}, q...)
+	dens := make([]int64, len(nodes))
+	var mult int64 = 1
+	for k, xk := range nodes {
+		dens[k] = 1
+		for l, xl := range nodes {
+			if l != k {
+				dens[k] *= int64(xk - xl)
+			}
+		}
+		mult = lcm(mult, abs(dens[k]))
+	}
+	coef := make([][]int64, n)
+	for j := 1; j <= n; j++ {
+		if slices.Contains(q, j) {
+			continue
+		}
+		coef[j-1] = make([]int64, len(nodes))
+		for k := range nodes {
+			c := mult / dens[k]
+			for l, xl := range nodes {
+				if l != k {
+					c *= int64(j - xl)
+				}
+			}
+			coef[j-1][k] = c
+		}
+	}
+	return mult, coef
+}
+
+// seededScalars returns the m scalars s_{a,q} drawn from seed.
+func seededScalars(seed []byte, m int) ([]field.Scalar, error) {
+	if len(seed) != 32 {
+		return nil, errors.New("epoch: shuffle: no seed for the last round's shares")
+	}
+	v := make([]field.Scalar, m)
+	if err := (field.ScalarField{}).Random(v, mrand.NewChaCha8([32]byte(seed))); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// dealSeeded returns a last-round member's point shares of x (by party
+// j-1, nil for the parties of Q): f_a(j) as above.
+func (s *shuffle) dealSeeded(x []group.Point) ([][]group.Point, error) {
+	n, m := s.p.N(), s.m
+	_, coef := seededCoeffs(s.q, n)
+	terms := [][]group.Point{x}
+	for _, q := range s.q {
+		logs, err := seededScalars(s.seeds[q], m)
+		if err != nil {
+			return nil, err
+		}
+		pts := make([]group.Point, m)
+		group.ScalarBaseMulVec(pts, logs)
+		clear(logs)
+		terms = append(terms, pts)
+	}
+	out := make([][]group.Point, n)
+	for j := 1; j <= n; j++ {
+		if coef[j-1] == nil {
+			continue
+		}
+		ks := make([]field.Scalar, len(coef[j-1]))
+		for k, c := range coef[j-1] {
+			ks[k] = scalarInt(c)
+		}
+		out[j-1] = make([]group.Point, m)
+		group.LinearCombination(out[j-1], ks, terms)
+	}
+	return out, nil
+}
+
+// seededLogs returns, for a party of Q, the discrete logarithms of its
+// shares: M times the sum over the last round's members of their seeds'
+// scalars.
+func (s *shuffle) seededLogs(members []int) ([]field.Scalar, error) {
+	f := field.ScalarField{}
+	mult, _ := seededCoeffs(s.q, s.p.N())
+	sum := make([]field.Scalar, s.m)
+	for _, a := range members {
+		v, err := seededScalars(s.seeds[a], s.m)
+		if err != nil {
+			return nil, err
+		}
+		f.AddVec(sum, sum, v)
+		clear(v)
+	}
+	f.ScaleVec(sum, sum, scalarInt(mult))
+	return sum, nil
+}
+
+// openTags opens the tags of forward's output: points, or this party's
+// shares as logarithms when it is in the last round's Q.
+func (s *shuffle) openTags(ctx context.Context, k field.Scalar, points []group.Point) ([]string, error) {
+	tags, err := openTagsOf(ctx, s.p, k, points, s.logs)
+	clear(s.logs)
+	s.logs = nil
+	return tags, err
 }
 
 // permute returns out[k] = x[perm[k]], or with inverse out[perm[k]] = x[k].

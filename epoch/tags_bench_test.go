@@ -9,11 +9,13 @@ import (
 )
 
 // BenchmarkTagStep is one party's local work of the tag step (step 4) for
-// 10^4 records of 3 parties: its part lambda_i (K_i P_i + z_i G), encoded
-// for the broadcast, then the other two parties' parts decoded, added and
-// the tags encoded. Run with -cpu 1,2 to see how it spreads over cores.
+// 10^4 records of 3 parties: its part lambda_i (K_i P_i + z_i G), the parts
+// of the other two chunks encoded for their summers, the other two parties'
+// parts of its own chunk decoded and added, its chunk's tags encoded and
+// the other two chunks of tags decoded. Run with -cpu 1,2 to see how it
+// spreads over cores.
 func BenchmarkTagStep(b *testing.B) {
-	const m = 10000
+	const m, n, id = 10000, 3, 1
 	f := field.ScalarField{}
 	r := rand.NewChaCha8([32]byte{7})
 	points := make([]group.Point, m)
@@ -28,18 +30,33 @@ func BenchmarkTagStep(b *testing.B) {
 	if err := f.Random(k, r); err != nil {
 		b.Fatal(err)
 	}
-	in := make([][]byte, 3)
-	for j := 1; j < 3; j++ {
-		other := make([]group.Point, m)
+	// The other parties' parts of this party's chunk and their chunks of
+	// tags.
+	lo, hi := tagChunk(m, n, id)
+	parts := make([][]byte, n)
+	tags := make([][]byte, n)
+	for j := 2; j <= n; j++ {
+		other := make([]group.Point, hi-lo)
 		if err := group.Random(other, r); err != nil {
 			b.Fatal(err)
 		}
-		in[j] = group.AppendVec(nil, other)
+		parts[j-1] = group.AppendVec(nil, other)
+		clo, chi := tagChunk(m, n, j)
+		theirs := make([]group.Point, chi-clo)
+		if err := group.Random(theirs, r); err != nil {
+			b.Fatal(err)
+		}
+		tags[j-1] = group.AppendVec(nil, theirs)
 	}
 	for b.Loop() {
 		mine := tagShares(points, k[0], z)
-		_ = group.AppendVec(make([]byte, 0, m*group.Size), mine)
-		if _, err := sumTags(mine, in, 1); err != nil {
+		_ = chunkParts(mine, n, id)
+		sums, err := sumChunk(mine, parts, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tags[id-1] = sums
+		if _, err := joinTags(tags, m, id); err != nil {
 			b.Fatal(err)
 		}
 	}

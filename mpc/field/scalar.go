@@ -3,6 +3,7 @@ package field
 import (
 	"encoding/binary"
 	"io"
+	"sync"
 
 	"github.com/gtank/ristretto255"
 )
@@ -91,54 +92,74 @@ func (ScalarField) SubVec(dst, x, y []Scalar) {
 	}
 }
 
+// The operations that cost a multiplication or more per element (MulVec,
+// ScaleVec, AddScaledVec, Random, Append, Decode) spread long vectors over
+// GOMAXPROCS goroutines, with the same result as one pass.
+
 func (ScalarField) MulVec(dst, x, y []Scalar) {
 	checkLen(len(dst), len(x), len(y))
-	for i := range dst {
-		dst[i].Ristretto().Multiply(x[i].Ristretto(), y[i].Ristretto())
-	}
+	par(len(dst), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i].Ristretto().Multiply(x[i].Ristretto(), y[i].Ristretto())
+		}
+	})
 }
 
 func (ScalarField) ScaleVec(dst, x []Scalar, c Scalar) {
 	checkLen(len(dst), len(x))
-	for i := range dst {
-		dst[i].Ristretto().Multiply(x[i].Ristretto(), c.Ristretto())
-	}
+	par(len(dst), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i].Ristretto().Multiply(x[i].Ristretto(), c.Ristretto())
+		}
+	})
 }
 
 func (ScalarField) AddScaledVec(dst, x []Scalar, c Scalar) {
 	checkLen(len(dst), len(x))
-	var t ristretto255.Scalar
-	for i := range dst {
-		t.Multiply(x[i].Ristretto(), c.Ristretto())
-		dst[i].Ristretto().Add(dst[i].Ristretto(), &t)
-	}
+	par(len(dst), func(lo, hi int) {
+		var t ristretto255.Scalar
+		for i := lo; i < hi; i++ {
+			t.Multiply(x[i].Ristretto(), c.Ristretto())
+			dst[i].Ristretto().Add(dst[i].Ristretto(), &t)
+		}
+	})
 }
 
 // Random reduces 64 bytes from r modulo l for each element (RFC 9496,
 // Section 4.4): the bias is below 2^-259, so no rejection is needed and
 // exactly 64*len(dst) bytes are read.
 func (ScalarField) Random(dst []Scalar, r io.Reader) error {
-	const chunk = 256
+	// The bytes are read in order from r (which need not be safe for
+	// concurrent use); the reductions run on all CPUs.
+	const chunk = 8192
 	buf := make([]byte, 64*min(len(dst), chunk))
 	for i := 0; i < len(dst); i += chunk {
 		n := min(len(dst)-i, chunk)
 		if _, err := io.ReadFull(r, buf[:64*n]); err != nil {
 			return err
 		}
-		for j := 0; j < n; j++ {
-			if _, err := dst[i+j].Ristretto().SetUniformBytes(buf[64*j : 64*j+64]); err != nil {
-				panic("field: internal error: " + err.Error())
+		d := dst[i : i+n]
+		par(n, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				if _, err := d[j].Ristretto().SetUniformBytes(buf[64*j : 64*j+64]); err != nil {
+					panic("field: internal error: " + err.Error())
+				}
 			}
-		}
+		})
 	}
 	return nil
 }
 
 // Append appends the 32-byte little-endian canonical encodings of x to b.
 func (ScalarField) Append(b []byte, x []Scalar) []byte {
-	for i := range x {
-		b = append(b, x[i].Ristretto().Bytes()...)
-	}
+	off := len(b)
+	b = append(b, make([]byte, ScalarSize*len(x))...)
+	out := b[off:]
+	par(len(x), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			copy(out[ScalarSize*i:], x[i].Ristretto().Bytes())
+		}
+	})
 	return b
 }
 
@@ -148,11 +169,25 @@ func (ScalarField) Decode(dst []Scalar, b []byte) error {
 	if len(b) != ScalarSize*len(dst) {
 		return &DecodeError{"ristretto255-scalar", -1, "need " + itoa(ScalarSize*len(dst)) + " bytes, got " + itoa(len(b))}
 	}
-	for i := range dst {
-		if _, err := dst[i].Ristretto().SetCanonicalBytes(b[ScalarSize*i : ScalarSize*(i+1)]); err != nil {
-			clear(dst)
-			return &DecodeError{"ristretto255-scalar", i, "not reduced modulo l"}
+	// Every chunk stops at its first invalid element; the error names the
+	// lowest one, as a single pass would.
+	var mu sync.Mutex
+	bad := -1
+	par(len(dst), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if _, err := dst[i].Ristretto().SetCanonicalBytes(b[ScalarSize*i : ScalarSize*(i+1)]); err != nil {
+				mu.Lock()
+				if bad < 0 || i < bad {
+					bad = i
+				}
+				mu.Unlock()
+				return
+			}
 		}
+	})
+	if bad >= 0 {
+		clear(dst)
+		return &DecodeError{"ristretto255-scalar", bad, "not reduced modulo l"}
 	}
 	return nil
 }
