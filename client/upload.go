@@ -53,6 +53,11 @@ type UploadStatus struct {
 	Complete bool
 }
 
+// requestOverhead bounds the bytes of an encoded upload request besides its
+// code and records (version, type, reply key, id, kind, code length, result
+// key, token hash, record count: 121 bytes), for Prepare's buffers.
+const requestOverhead = 128
+
 // Prepare shares records (package trace's records, in the clear) for the
 // parties and returns the pending upload. Each record's 64-byte key becomes
 // its point by the standard hash-to-group (ristretto255 from uniform bytes,
@@ -91,10 +96,10 @@ func (c *Client) Prepare(kind wire.Kind, code string, records []trace.Record) (*
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	ids := make([][wire.IDSize]byte, len(records))
-	for i := range ids {
-		rand.Read(ids[i][:])
-	}
+	// The record ids in one read: in the browser each read of crypto/rand
+	// is a call out to JavaScript.
+	idBytes := make([]byte, wire.IDSize*len(records))
+	rand.Read(idBytes)
 	u := wire.Upload{Kind: kind, Code: code}
 	if kind.Reports() {
 		// A positive report (or a venue warning) carries nothing of the reporter's pseudonym: a
@@ -113,16 +118,19 @@ func (c *Client) Prepare(kind wire.Kind, code string, records []trace.Record) (*
 	rand.Read(u.ID[:])
 	p := &PendingUpload{ID: append([]byte(nil), u.ID[:]...), Records: len(records),
 		Requests: make([][]byte, n), Receipts: make([][]byte, n)}
+	// One records slice for every party's request (AppendBinary copies
+	// out of it), each request encoded into a buffer of its final size.
+	u.Records = make([]wire.Record, len(records))
+	size := requestOverhead + len(code) + len(records)*(wire.IDSize+4+record.ShareSize)
 	for i := range n {
 		if ps[i].X != i+1 || ss[i].X != i+1 {
 			return nil, errors.New("client: shares out of order")
 		}
-		u.Records = make([]wire.Record, len(records))
 		for j, r := range records {
-			u.Records[j] = wire.Record{ID: ids[j], Day: record.Day(r.Day), Share: record.Share{Point: ps[i].Y[j],
+			u.Records[j] = wire.Record{ID: [wire.IDSize]byte(idBytes[wire.IDSize*j:]), Day: record.Day(r.Day), Share: record.Share{Point: ps[i].Y[j],
 				Weight: ss[i].Y[j], Minutes: ss[i].Y[len(records)+j]}}
 		}
-		if p.Requests[i], err = u.AppendBinary(nil); err != nil {
+		if p.Requests[i], err = u.AppendBinary(make([]byte, 0, size)); err != nil {
 			return nil, fmt.Errorf("client: %w", err)
 		}
 	}

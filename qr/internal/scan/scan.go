@@ -1,7 +1,8 @@
 // Package scan is the QR decoder behind qr.DecodeImage, qr.DecodeRGBA and
 // the camera's core.Scanner: a chain of attempts (an image preparation and
-// a binarizer each) run over gozxing's QR reader. It is internal so that the
-// poster package qr and the light package qr/core share one implementation.
+// a binarizer each) run over gozxing's QR detector and decoder (read.go).
+// It is internal so that the poster package qr and the light package
+// qr/core share one implementation.
 package scan
 
 import (
@@ -9,7 +10,6 @@ import (
 	"fmt"
 
 	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 )
 
 // ErrNotFound is returned when no attempt finds a readable QR code.
@@ -148,12 +148,12 @@ func (p *prepared) try(a Attempt) (text string, located bool) {
 	if a.quick {
 		h = nil
 	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, h)
+	text, err := read(bmp, h)
 	if err != nil {
 		var nf gozxing.NotFoundException
 		return "", !errors.As(err, &nf)
 	}
-	return res.GetText(), true
+	return text, true
 }
 
 // binarize returns g's bitmap under a's binarizer, or nil.

@@ -1,9 +1,14 @@
 package visitor
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +129,50 @@ func TestCodes(t *testing.T) {
 	url, err := QRDataURL(code, 4)
 	if err != nil || len(url) < 100 {
 		t.Fatalf("QRDataURL: %v", err)
+	}
+}
+
+// TestQRDataURL decodes the PNG (with image/png) and checks every pixel
+// against the symbol's modules, for a size whose rows end in part of a byte
+// and one whose image data takes more than one stored deflate block.
+func TestQRDataURL(t *testing.T) {
+	for _, scale := range []int{3, 6, 20} {
+		text := "st-enc1.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+		url, err := QRDataURL(text, scale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b64, ok := strings.CutPrefix(url, "data:image/png;base64,")
+		if !ok {
+			t.Fatalf("not a PNG data URL: %.40s", url)
+		}
+		b, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("scale %d: %v", scale, err)
+		}
+		sym, _ := core.Encode(text)
+		side := sym.Size() * scale
+		if img.Bounds() != image.Rect(0, 0, side, side) {
+			t.Fatalf("scale %d: bounds %v, want %d square", scale, img.Bounds(), side)
+		}
+		bad := 0
+		for y := range side {
+			for x := range side {
+				r, _, _, _ := img.At(x, y).RGBA()
+				if dark := r == 0; dark != sym.Modules[y/scale][x/scale] {
+					bad++
+				}
+			}
+		}
+		if bad > 0 {
+			t.Errorf("scale %d: %d pixels differ from the symbol", scale, bad)
+		}
+		if got, err := core.DecodeImage(img); err != nil || got != text {
+			t.Errorf("scale %d: decoded %q, %v", scale, got, err)
+		}
 	}
 }
