@@ -80,14 +80,15 @@ func (th *Throttle) Apply() chromedp.Action[chromedp.Void] {
 	})
 }
 
-// throttleWorkers makes the tab's network conditions apply to its workers'
-// requests too: a worker starts paused (Target.setAutoAttach with
-// waitForDebuggerOnStart), gets a session with the Network domain enabled,
-// under which Chromium throttles its requests like the tab's, and then runs.
-// Without that session a worker's requests are not throttled at all. CPU
-// throttling cannot be had for a worker (Emulation.setCPUThrottlingRate:
-// "only supported for pages"): its code runs at the machine's speed.
-func throttleWorkers(t testing.TB, ctx context.Context) error {
+// attachWorkers makes the tab's network conditions (Throttle, Offline)
+// apply to its dedicated workers' requests too: a worker starts paused
+// (Target.setAutoAttach with waitForDebuggerOnStart), gets a session with
+// the Network domain enabled, under which Chromium treats its requests like
+// the tab's, and then runs. Without that session a worker's requests are
+// neither throttled nor cut off. CPU throttling cannot be had for a worker
+// (Emulation.setCPUThrottlingRate: "only supported for pages"): its code
+// runs at the machine's speed. The worker's console goes to the test log.
+func attachWorkers(t testing.TB, ctx context.Context) error {
 	chromedp.Listen(ctx, func(ev any) {
 		e, ok := ev.(*target.EventAttachedToTarget)
 		if !ok || !e.WaitingForDebugger {
@@ -173,9 +174,9 @@ func NewBrowser(t testing.TB, o Options) context.Context {
 		if err := chromedp.Do(bctx, o.Throttle.Apply()); err != nil {
 			t.Fatalf("browsertest: throttle: %v", err)
 		}
-		if err := throttleWorkers(t, bctx); err != nil {
-			t.Fatalf("browsertest: throttle workers: %v", err)
-		}
+	}
+	if err := attachWorkers(t, bctx); err != nil {
+		t.Fatalf("browsertest: workers: %v", err)
 	}
 	chromedp.Listen(bctx, func(ev any) { logEvent(t, ev) })
 	return bctx
