@@ -142,6 +142,13 @@ if want lighthouse && [ -z "${SKIP_LIGHTHOUSE:-}" ] && [ -n "$chrome" ] && comma
 			const m = r.audits;
 			console.log("    FCP " + m["first-contentful-paint"].displayValue + ", LCP " + m["largest-contentful-paint"].displayValue +
 				", TBT " + m["total-blocking-time"].displayValue + ", CLS " + m["cumulative-layout-shift"].displayValue + ", SI " + m["speed-index"].displayValue);
+			// What costs the blocking time and the first paint: the work
+			// on the main thread, its long tasks, render-blocking requests.
+			const dv = (id) => (m[id] && (m[id].displayValue || (m[id].score === 1 ? "none" : ""))) || "-";
+			console.log("    main-thread work " + dv("mainthread-work-breakdown") + ", JS execution " + dv("bootup-time") +
+				", long tasks: " + dv("long-tasks") + ", render-blocking: " + dv("render-blocking-insight"));
+			const lt = m["long-tasks"] && m["long-tasks"].details ? m["long-tasks"].details.items : [];
+			for (const i of lt.slice(0, 3)) console.log("      long task " + Math.round(i.duration) + " ms " + i.url);
 		' "$tmp/$name.json" "$name" | tee -a "$out"
 		mkdir -p test-artifacts && cp "$tmp/$name.json" "test-artifacts/lighthouse-$name.json"
 	done

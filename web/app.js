@@ -15,10 +15,33 @@ const perf = (window.__stPerf = { decodeMs: [], start: performance.now(), marks:
 const mark = (name) => { perf.marks[name] = Math.round(performance.now()); };
 mark("script");
 
-// ---- the Go client: web/dist/assets.js (written by "make wasm") has started
-// the download of the content-hashed module and loaded wasm_exec.js.
-const wasmLoad = self.safetraceLoad;
+// ---- the Go client runs in a worker (web/go.js, web/go-worker.js), which
+// web/go.js started from the page's head: its download, compilation and
+// start never block this page. The home screen, navigation, the stored
+// status and the texts need no Go and come first; whatever needs Go (scan
+// decoding, the venue of a poster, sealing, uploads, results) waits for
+// the client, saying so where the user waits ("getting ready").
+// safetrace.app is the module's functions as they are (the tests call them).
+const goModule = self.safetraceGo.module("app.wasm", "app");
+goModule.ready.then(() => mark("module"), () => {});
+// The client: the module running and initialised with the manifest
+// (initClient). api.* waits for it; its calls reject if it failed.
+let clientReady = null;
+const client = new Promise((resolve, reject) => { clientReady = { resolve, reject }; });
+client.catch(() => {});
+let isReady = false;
+const api = new Proxy({}, {
+  get: (_, m) => (typeof m !== "string" || m === "then" ? undefined : async (...args) => { await client; return goModule.api[m](...args); }),
+});
 
+// ---- i18n
+const texts = {};
+let lang = localStorage.getItem("lang") || ((navigator.language || "en").toLowerCase().startsWith("de") ? "de" : "en");
+async function loadTexts(l) {
+  if (!texts[l]) texts[l] = await (await fetch(`web/i18n/${l}.json`)).json();
+}
+// Both texts load while IndexedDB opens (index.html preloads the English).
+const textsLoaded = Promise.all([loadTexts("en"), lang !== "en" ? loadTexts(lang).catch(() => { lang = "en"; }) : null]);
 // ---- storage: one IndexedDB object store of named values.
 const db = await new Promise((resolve, reject) => {
   const req = indexedDB.open("safetrace", 1);
@@ -42,12 +65,6 @@ function put(key, value) {
   });
 }
 
-// ---- i18n
-const texts = {};
-let lang = localStorage.getItem("lang") || ((navigator.language || "en").toLowerCase().startsWith("de") ? "de" : "en");
-async function loadTexts(l) {
-  if (!texts[l]) texts[l] = await (await fetch(`web/i18n/${l}.json`)).json();
-}
 // t looks up a text; with vars.n === 1 it takes KEY.one when there is one
 // ("1 record", not "1 records").
 function t(key, vars = {}) {
@@ -85,38 +102,35 @@ function show(name) {
 }
 for (const b of document.querySelectorAll("[data-go]")) b.addEventListener("click", () => show(b.dataset.go));
 
-// ---- WebAssembly client
-const wasmResp = await wasmLoad;
-mark("wasm_exec");
-const go = new Go();
-const ready = new Promise((resolve) => { window.safetraceReady = resolve; });
-const wasm = await WebAssembly.instantiateStreaming(wasmResp, go.importObject);
-mark("compiled");
-go.run(wasm.instance);
-await ready;
-mark("go_ready");
-const api = window.safetrace.app;
+// ---- getting ready: a screen whose action waits for the client says so
+// in its message line el until the client is there (or failed).
+function whenReady(el) {
+  if (isReady || !el) return client;
+  el.textContent = t("app.preparing");
+  el.dataset.preparing = "1";
+  const done = (text) => (e) => { if (el.dataset.preparing) { delete el.dataset.preparing; el.textContent = text(e); } };
+  client.then(done(() => ""), done((e) => t("err.init", { err: e.message })));
+  return client;
+}
 
-await loadTexts("en");
-if (lang !== "en") await loadTexts(lang).catch(() => { lang = "en"; });
-applyTexts();
-
+// The parameters of the deployment (retention, GPS fixes) as the client
+// last verified them; stored, so a start shows them before the client runs.
 let params = {};
 let deployment = "";
 async function initClient() {
-  let manifest = null;
-  try {
-    const r = await fetch("api/manifest.json", { cache: "no-store" });
-    if (r.ok) manifest = await r.text();
-  } catch (e) { /* offline: the stored copy */ }
+  // The manifest's download runs while the module loads.
+  const fetched = fetch("api/manifest.json", { cache: "no-store" }).then((r) => (r.ok ? r.text() : null)).catch(() => null);
+  await goModule.ready;
+  let manifest = await fetched;
   const stored = await get("manifest", null);
-  if (!manifest) manifest = stored;
+  if (!manifest) manifest = stored; // offline: the stored copy
   if (!manifest) throw new Error(t("err.nomanifest"));
-  const res = await api.init(manifest, await get("state", ""), await get("pinned", ""));
+  const res = await goModule.api.init(manifest, await get("state", ""), await get("pinned", ""));
   await put("state", res.state);
   await put("manifest", manifest);
   await put("pinned", res.manifest_hash);
   params = JSON.parse(res.params);
+  await put("params", params);
   deployment = res.deployment;
 }
 
@@ -144,6 +158,9 @@ async function checkOutActive(at) {
   if (!v) return null;
   v.depart = Math.max(v.arrive, Math.min(at, v.end));
   await put("visits", vs);
+  // Before the client runs, the visit's upload waits for it: the start
+  // queues every visit that ended and is not queued (queueEnded).
+  if (!isReady) return v;
   await queue({ visits: [{ secret: v.secret, arrive: v.arrive, depart: v.depart }], cells: [], encounters: [] });
   v.uploaded = true;
   await put("visits", vs);
@@ -154,6 +171,10 @@ async function checkOutActive(at) {
 // Auto check-out at the planned end, with a reminder if permitted.
 async function tick() {
   const v = await activeVisit();
+  if (!isReady) { // the automatic check-out and uploads need the client
+    renderActive(v);
+    return;
+  }
   if (v && now() >= v.end) {
     await checkOutActive(v.end);
     notify(t("notify.checkedout", { name: v.name }));
@@ -304,6 +325,7 @@ async function startScan(mode) {
   $("scan-h").textContent = t({ venue: "scan.title", person: "scan.person", code: "scan.code" }[mode]);
   $("scan-msg").textContent = "";
   show("scanner");
+  whenReady($("scan-msg")); // the camera starts now, its frames are read once the decoder is there
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: 640, height: 480 }, audio: false });
   } catch (e) {
@@ -405,6 +427,7 @@ function openConfirm(v) {
 
 // ---- my code
 async function renderMyCode() {
+  whenReady($("mycode-msg"));
   const c = await api.myCode(now());
   $("mycode-img").src = c.png;
   $("mycode-img").dataset.code = c.code;
@@ -414,7 +437,8 @@ async function renderMyCode() {
 async function renderVisits() {
   const list = $("visit-list");
   list.replaceChildren();
-  $("visits-retention").textContent = t("visits.retention", { days: params.retention_days });
+  // Before the first start of the client there are no parameters yet.
+  $("visits-retention").textContent = params.retention_days ? t("visits.retention", { days: params.retention_days }) : "";
   const vs = (await visits()).slice().sort((a, b) => b.arrive - a.arrive);
   if (!vs.length) {
     const p = document.createElement("p");
@@ -524,6 +548,7 @@ $("report-form").addEventListener("submit", async (ev) => {
   if (!code) { $("report-msg").textContent = t("report.needcode"); $("code").focus(); return; }
   if (!onset) { $("report-msg").textContent = t("report.needonset"); $("onset").focus(); return; }
   try {
+    await whenReady($("report-msg"));
     const s = JSON.parse(await api.preview(JSON.stringify(await fullHistory()), onset, now()));
     reportArgs = { code, onset };
     const kinds = Object.entries(s.by_kind).map(([k, n]) => t("kind." + k, { n })).join(", ");
@@ -542,8 +567,9 @@ $("report-form").addEventListener("submit", async (ev) => {
 $("report-send").addEventListener("click", async () => {
   if (!$("consent").checked) { $("report-msg").textContent = t("report.needconsent"); $("consent").focus(); return; }
   $("report-send").disabled = true;
-  $("report-msg").textContent = t("report.sending");
   try {
+    await whenReady($("report-msg"));
+    $("report-msg").textContent = t("report.sending");
     const prep = JSON.parse(await api.preparePositive(JSON.stringify(await fullHistory()), reportArgs.onset, now(), reportArgs.code));
     const res = JSON.parse(await api.send(JSON.stringify(prep.pending[0]), 30000));
     if (res.complete) {
@@ -597,7 +623,7 @@ $("scan").addEventListener("click", () => startScan("venue"));
 $("scanperson").addEventListener("click", () => startScan("person"));
 $("mycode-btn").addEventListener("click", () => show("mycode"));
 $("scan-cancel").addEventListener("click", () => show("home"));
-$("paste-go").addEventListener("click", () => scanned($("paste").value.trim()));
+$("paste-go").addEventListener("click", () => { whenReady($("scan-msg")); scanned($("paste").value.trim()); });
 $("confirm-cancel").addEventListener("click", () => { pendingVenue = null; show("home"); });
 $("checkin").addEventListener("click", async () => {
   if (!pendingVenue) return;
@@ -649,30 +675,74 @@ $("lang").addEventListener("change", async () => {
 });
 window.addEventListener("online", () => { flush(); checkResults(); });
 
-// ---- start
+// ---- start: the home screen from what this phone keeps (the texts, the
+// last result, the check-in, the queue), without Go: it is drawn and its
+// buttons work while the client loads.
+await textsLoaded;
+applyTexts();
 mark("texts");
+params = (await get("params", null)) || {};
+for (const id of ["scan", "mycode-btn", "scanperson"]) $(id).disabled = false;
+for (const id of ["status-text", "status-advice"]) $(id).removeAttribute("data-i18n");
+show("home");
+await renderStatus(); // before the app counts as interactive: its texts move the buttons
+renderQueue();
+gpsOn = await get("gpsOn", false);
+await tick();
+setInterval(tick, 1000);
+if (!isReady) {
+  $("prep").textContent = t("app.loading");
+  client.then(() => { $("prep").textContent = ""; }, () => { $("prep").textContent = ""; });
+}
+perf.interactive = performance.now();
+mark("interactive");
+document.body.dataset.interactive = "1";
+
+// queueEnded queues the uploads of the visits that were checked out while
+// the client loaded (or before the page closed), then lets check-outs
+// queue their own. No await between the last read and isReady: a
+// check-out that wrote before that read is in it, one after it sees
+// isReady.
+async function queueEnded() {
+  for (;;) {
+    const vs = await visits();
+    const ended = vs.filter((v) => v.depart && !v.uploaded);
+    if (!ended.length) { isReady = true; return; }
+    const res = JSON.parse(await goModule.api.prepare(JSON.stringify({
+      visits: ended.map((v) => ({ secret: v.secret, arrive: v.arrive, depart: v.depart })), cells: [], encounters: [] })));
+    const q = await get("pending", []);
+    for (const p of res.pending) q.push({ id: crypto.randomUUID(), kind: "ordinary", json: JSON.stringify(p), created: now() });
+    await put("pending", q);
+    const ids = new Set(ended.map((v) => v.id));
+    await put("visits", (await visits()).map((v) => (ids.has(v.id) ? { ...v, uploaded: true } : v)));
+  }
+}
+
+// ---- the client: the module, then the manifest verified by it.
 try {
   await initClient();
   mark("client");
 } catch (e) {
+  clientReady.reject(e);
   $("loading").textContent = t("err.init", { err: e.message });
   $("loading").hidden = false;
   throw e;
 }
+try {
+  await queueEnded();
+} catch (e) { // the visits stay to be queued at the next start
+  console.error("queueing the ended visits:", e);
+  isReady = true;
+}
+clientReady.resolve();
 await expire();
-// The home screen is drawn from the start (the largest paint does not wait
-// for the client); its actions work from here on.
-for (const id of ["scan", "mycode-btn", "scanperson"]) $(id).disabled = false;
-for (const id of ["status-text", "status-advice"]) $(id).removeAttribute("data-i18n");
-show("home");
-await renderStatus(); // before the app counts as ready: its texts move the buttons
-renderQueue();
-await tick();
-setInterval(tick, 1000);
+if (current === "visits") renderVisits(); // with the retention window now
+await tick(); // an automatic check-out that came due while the client loaded
 setInterval(() => { flush(); checkResults(); }, RESULTS_EVERY);
 setInterval(flush, 30_000);
-gpsOn = await get("gpsOn", false);
 if (gpsOn) startGPS();
+// The module ready: the client runs with its manifest (the home screen
+// was interactive at perf.interactive).
 perf.tti = performance.now() - perf.start;
 perf.ttiFromNav = performance.now();
 refreshStatus();

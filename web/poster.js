@@ -1,5 +1,7 @@
 // Venue owner page: the form drives safetrace.poster.* (Go compiled to
-// WebAssembly, wasm/internal/posterkit), which makes the posters in this browser.
+// WebAssembly, wasm/internal/posterkit), which makes the posters in this
+// browser. The modules run in a worker (web/go.js, web/go-worker.js), so
+// their download, compilation and start do not block the page.
 "use strict";
 
 const TEXT = {
@@ -84,25 +86,11 @@ function setStatus(id, text, isError) {
   e.classList.toggle("error", !!isError);
 }
 
-// loadWasm starts the poster maker's Go module (see runGo).
+// loadWasm waits for the poster maker's Go module, whose download go.js
+// (a deferred script of the page's head) started.
 async function loadWasm() {
-  // dist/assets.js, a deferred script, starts the download and the loader.
   if (document.readyState === "loading") await new Promise((r) => document.addEventListener("DOMContentLoaded", r, { once: true }));
-  await runGo(self.safetraceLoad, "poster");
-}
-
-// runGo starts the Go module of the response resp (a Promise; the Go
-// loader, wasm_exec.js, has run once it resolves) and waits until it has
-// set up safetrace[name].
-async function runGo(resp, name) {
-  const r = await resp;
-  const go = new Go();
-  const { instance } = await WebAssembly.instantiateStreaming(r, go.importObject);
-  go.run(instance);
-  for (let i = 0; !(globalThis.safetrace && globalThis.safetrace[name]); i++) {
-    if (i > 500) throw new Error("safetrace." + name + " missing");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await self.safetraceGo.module("poster.wasm", "poster").ready;
 }
 
 // loadOrigin reads the deployment's app origin; offline, the last one seen.
@@ -233,7 +221,7 @@ async function batch() {
 let warnLoad = null;
 function loadWarn() {
   if (!warnLoad) {
-    warnLoad = runGo(fetch(new URL("dist/" + self.safetraceAssets["warn.wasm"], location.href)), "warn");
+    warnLoad = self.safetraceGo.module("warn.wasm", "warn").ready;
     warnLoad.catch(() => { warnLoad = null; });
   }
   return warnLoad;

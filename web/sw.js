@@ -14,7 +14,7 @@ importScripts("/web/dist/assets.js");
 const DIST = ["app.wasm", "wasm_exec.js"].map((k) => "/web/dist/" + self.safetraceAssets[k]);
 const CACHE = "safetrace-" + self.safetraceAssets["app.wasm"];
 const SHELL = [
-  "/", "/web/app.js", "/web/app.css", "/web/manifest.webmanifest",
+  "/", "/web/app.js", "/web/app.css", "/web/go.js", "/web/go-worker.js", "/web/manifest.webmanifest",
   "/web/i18n/en.json", "/web/i18n/de.json", "/web/dist/assets.js",
   "/web/icons/icon.svg", "/web/icons/icon-192.png", "/web/icons/icon-512.png",
 ];

@@ -32,6 +32,8 @@ var appFiles = []string{
 	"web/dashboard.html",
 	"web/dashboard.js",
 	"web/dist/assets.js",
+	"web/go-worker.js",
+	"web/go.js",
 	"web/i18n/de.json",
 	"web/i18n/en.json",
 	"web/icons/icon-192.png",
@@ -74,6 +76,10 @@ func webHandler(root, csp string) (http.Handler, error) {
 	for _, name := range appFiles {
 		rel := strings.TrimPrefix(name, "web/")
 		mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) {
+			if name == "web/go-worker.js" {
+				// A worker's policy is the one its script is served with.
+				w.Header().Set("Content-Security-Policy", csp)
+			}
 			w.Header().Set("Cache-Control", "no-cache")
 			serveRootFile(w, r, web, rel)
 		})

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -74,10 +76,60 @@ func (th *Throttle) Apply() chromedp.Action[chromedp.Void] {
 		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 			return err
 		}
-		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			MatchedNetworkConditions: []*network.Conditions{{Latency: th.LatencyMS, DownloadThroughput: th.DownBytes, UploadThroughput: th.UpBytes}}})
-		return err
+		return emulateNetwork(ctx, false, nil, &network.Conditions{Latency: th.LatencyMS, DownloadThroughput: th.DownBytes, UploadThroughput: th.UpBytes})
 	})
+}
+
+// attachWorkers makes the tab's network conditions (Throttle, Offline)
+// apply to its dedicated workers' requests too: a worker starts paused
+// (Target.setAutoAttach with waitForDebuggerOnStart), gets a session with
+// the Network domain enabled, under which Chromium treats its requests like
+// the tab's, and then runs. Without that session a worker's requests are
+// neither throttled nor cut off. CPU throttling cannot be had for a worker
+// (Emulation.setCPUThrottlingRate: "only supported for pages"): its code
+// runs at the machine's speed. The worker's console goes to the test log.
+func attachWorkers(t testing.TB, ctx context.Context) error {
+	chromedp.Listen(ctx, func(ev any) {
+		e, ok := ev.(*target.EventAttachedToTarget)
+		if !ok || !e.WaitingForDebugger {
+			return
+		}
+		go func() {
+			wctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(e.TargetInfo.TargetID))
+			chromedp.Listen(wctx, func(ev any) { logEvent(t, ev) })
+			if err := chromedp.Do(wctx, chromedp.Func(func(c context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Call(c, runtime.RunIfWaitingForDebugger, cdp.Empty{})
+				return err
+			})); err != nil && ctx.Err() == nil {
+				t.Logf("browsertest: %s target %s: %v", e.TargetInfo.Type, e.TargetInfo.URL, err)
+			}
+		}()
+	})
+	wait := true
+	// Dedicated workers only: a service worker's own requests are not the
+	// tab's (see Throttle), and it would not start while paused.
+	_, err := chromedp.Call(ctx, target.SetAutoAttach, target.SetAutoAttachParams{AutoAttach: true, Flatten: &wait, WaitForDebuggerOnStart: true,
+		Filter: target.Filter{{Type: "worker"}, {Exclude: true}}})
+	return err
+}
+
+// byRuleParams are Network.emulateNetworkConditionsByRule's parameters as
+// both protocol versions take them: Chromium up to about 150 wants offline
+// as a parameter of its own (and refuses the call without it), later ones
+// in each rule's conditions (cdproto's type has only those).
+type byRuleParams struct {
+	Offline                     bool                  `json:"offline"`
+	EmulateOfflineServiceWorker *bool                 `json:"emulateOfflineServiceWorker,omitempty"`
+	MatchedNetworkConditions    []*network.Conditions `json:"matchedNetworkConditions"`
+}
+
+var emulateByRule = cdp.Command[byRuleParams, network.EmulateNetworkConditionsByRuleResult]{Method: network.CommandEmulateNetworkConditionsByRule}
+
+// emulateNetwork sets the tab's network conditions for all its requests.
+func emulateNetwork(ctx context.Context, offline bool, sw *bool, c *network.Conditions) error {
+	c.Offline = offline
+	_, err := chromedp.Call(ctx, emulateByRule, byRuleParams{Offline: offline, EmulateOfflineServiceWorker: sw, MatchedNetworkConditions: []*network.Conditions{c}})
+	return err
 }
 
 // NewBrowser starts a headless Chromium with a fresh profile (user data
@@ -122,6 +174,9 @@ func NewBrowser(t testing.TB, o Options) context.Context {
 		if err := chromedp.Do(bctx, o.Throttle.Apply()); err != nil {
 			t.Fatalf("browsertest: throttle: %v", err)
 		}
+	}
+	if err := attachWorkers(t, bctx); err != nil {
+		t.Fatalf("browsertest: workers: %v", err)
 	}
 	chromedp.Listen(bctx, func(ev any) { logEvent(t, ev) })
 	return bctx
@@ -197,9 +252,7 @@ func Offline(offline bool) chromedp.Action[chromedp.Void] {
 		// (the service worker's too), overrideNetworkState sets
 		// navigator.onLine and fires the offline and online events.
 		sw := offline
-		if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			EmulateOfflineServiceWorker: &sw,
-			MatchedNetworkConditions:    []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}}}); err != nil {
+		if err := emulateNetwork(ctx, offline, &sw, &network.Conditions{DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
 			return err
 		}
 		_, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{

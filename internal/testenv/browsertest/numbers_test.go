@@ -203,7 +203,7 @@ func TestAppNumbers(t *testing.T) {
 	}
 	video := posterVideo(t, v, origin)
 	ctx := openApp(t, dev, browsertest.Options{Video: video}, 0, "")
-	nums["tti_cold_ms"] = eval[float64](t, ctx, "window.__stPerf.ttiFromNav")
+	nums["tti_cold_ms"], nums["module_ready_cold_ms"] = startTimes(t, ctx)
 	waitFor(t, ctx, `navigator.serviceWorker.ready.then(r => !!r.active)`, 30*time.Second)
 	for range 2 { // the second reload is served by the active worker
 		if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
@@ -211,7 +211,7 @@ func TestAppNumbers(t *testing.T) {
 		}
 		waitFor(t, ctx, `document.body.dataset.ready === "1"`, 30*time.Second)
 	}
-	nums["tti_warm_ms"] = eval[float64](t, ctx, "window.__stPerf.ttiFromNav")
+	nums["tti_warm_ms"], nums["module_ready_warm_ms"] = startTimes(t, ctx)
 
 	d := runDecode(t, ctx, 15, false)
 	if d.Text != v.URL(origin) || d.Reads < 7 {
@@ -240,13 +240,40 @@ func TestAppNumbers(t *testing.T) {
 	writeNumbers(t, nums)
 }
 
+// startTimes returns the two times of a start, in milliseconds from
+// navigation: the app interactive (the home screen drawn from what the
+// phone keeps, with its texts, and its buttons working; no Go needed) and
+// the module ready (the Go client running in its worker, the manifest
+// verified: what "time to interactive" meant before the app drew its home
+// screen without it).
+func startTimes(t *testing.T, ctx context.Context) (interactive, module float64) {
+	t.Helper()
+	return eval[float64](t, ctx, "window.__stPerf.interactive"), eval[float64](t, ctx, "window.__stPerf.ttiFromNav")
+}
+
+// measured logs a figure that has no target of the issue, and fails past
+// the budget.
+func measured(t *testing.T, name string, got, limit float64) {
+	t.Helper()
+	t.Logf("%-34s %10.1f  %15s  budget %8.1f", name, got, "", limit)
+	if got > limit {
+		t.Errorf("%s = %.1f, over the budget of %.1f", name, got, limit)
+	}
+}
+
 // TestAppNumbersThrottled measures the app on an older phone
 // (browsertest.SlowPhone: CPU 4x slower, 1.6 Mbit/s down, 150 ms latency)
-// and checks the issue's targets with generous budgets: time to interactive
-// cold and from the service worker, a poster in the fake camera checked in
-// after opening the scanner, 1,000 records shared and sealed, the proof of
-// work of an upload. The figures go to test-artifacts/numbers.json under
-// "throttled".
+// and checks the issue's targets with generous budgets. The app as it is
+// (its Go module in a worker): time to interactive cold and from the
+// service worker, the delay of a real tap on a tab while the module still
+// downloads, and when the module is ready. Chromium throttles a worker's
+// network but not its CPU (browsertest.throttleWorkers), so the figures of
+// Go's CPU cost are measured with the module in the page
+// (window.__safetraceGoInPage, web/go.js), where the CPU throttling
+// applies: the module ready cold and warm, a poster in the fake camera
+// checked in after opening the scanner, 1,000 records shared and sealed,
+// the proof of work of an upload. The figures go to
+// test-artifacts/numbers.json under "throttled".
 func TestAppNumbersThrottled(t *testing.T) {
 	browsertest.Chromium(t)
 	dev := browsertest.StartDev(t)
@@ -259,8 +286,33 @@ func TestAppNumbersThrottled(t *testing.T) {
 	}
 	video := posterVideo(t, v, origin)
 	o := browsertest.Options{Video: video, Throttle: browsertest.SlowPhone, Timeout: 6 * time.Minute}
-	ctx := openApp(t, dev, o, 0, "")
-	cold := eval[float64](t, ctx, "window.__stPerf.ttiFromNav")
+
+	// The app as it is: the home screen first, the module in its worker.
+	ctx := browsertest.NewBrowser(t, o)
+	if err := chromedp.Do(ctx, browsertest.BeforeLoad("window.__safetraceClock = {offset: 0};"), chromedp.Navigate(dev.URL)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.body.dataset.interactive === "1"`, 60*time.Second)
+	// A real tap (through the browser's input, queued behind whatever
+	// runs on the main thread) on a tab while the module downloads: the
+	// Event Timing API's first input gives its delay until the handler ran
+	// and its duration until the next paint.
+	if eval[bool](t, ctx, `document.body.dataset.ready === "1"`) {
+		t.Errorf("the module was ready before the tap: the home screen waited for it, or the download was not throttled")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.tabs [data-go="visits"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `!document.getElementById("visits").hidden`, 10*time.Second)
+	var fi struct{ Delay, Duration float64 }
+	if err := json.Unmarshal([]byte(eval[string](t, ctx, `new Promise(r => { const get = () => { const e = performance.getEntriesByType("first-input")[0]; if (e) r(JSON.stringify({delay: e.processingStart - e.startTime, duration: e.duration})); else setTimeout(get, 50); }; get(); })`)), &fi); err != nil {
+		t.Fatal(err)
+	}
+	loadingAfterTap := eval[bool](t, ctx, `document.body.dataset.ready !== "1"`)
+	click(t, ctx, `.tabs [data-go="home"]`)
+	waitFor(t, ctx, `document.body.dataset.ready === "1"`, 60*time.Second)
+	cold, coldModule := startTimes(t, ctx)
+	t.Logf("cold start: %s", eval[string](t, ctx, "JSON.stringify(window.__stPerf.marks)"))
 	waitFor(t, ctx, `navigator.serviceWorker.ready.then(r => !!r.active)`, 60*time.Second)
 	for range 2 {
 		if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
@@ -268,8 +320,22 @@ func TestAppNumbersThrottled(t *testing.T) {
 		}
 		waitFor(t, ctx, `document.body.dataset.ready === "1"`, 60*time.Second)
 	}
-	warm := eval[float64](t, ctx, "window.__stPerf.ttiFromNav")
+	warm, warmModule := startTimes(t, ctx)
 	t.Logf("warm start: %s", eval[string](t, ctx, "JSON.stringify(window.__stPerf.marks)"))
+
+	// The module's CPU cost: the same app with the module in the page.
+	ctx = openApp(t, dev, o, 0, "", "window.__safetraceGoInPage = true")
+	_, coldInPage := startTimes(t, ctx)
+	t.Logf("cold start, module in the page: %s", eval[string](t, ctx, "JSON.stringify(window.__stPerf.marks)"))
+	waitFor(t, ctx, `navigator.serviceWorker.ready.then(r => !!r.active)`, 60*time.Second)
+	for range 2 {
+		if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, `document.body.dataset.ready === "1"`, 60*time.Second)
+	}
+	_, warmInPage := startTimes(t, ctx)
+	t.Logf("warm start, module in the page: %s", eval[string](t, ctx, "JSON.stringify(window.__stPerf.marks)"))
 
 	// From the tap on "scan" to the confirmation screen with the venue.
 	scan := eval[float64](t, ctx, `(async () => {
@@ -286,15 +352,25 @@ func TestAppNumbersThrottled(t *testing.T) {
 
 	b := runBench(t, ctx, 3)
 
-	nums["tti_cold_ms"], nums["tti_warm_ms"], nums["scan_to_confirm_ms"] = cold, warm, scan
+	nums["tti_cold_ms"], nums["tti_warm_ms"] = cold, warm
+	nums["first_input_delay_ms"], nums["first_input_duration_ms"], nums["first_input_while_module_loads"] = fi.Delay, fi.Duration, loadingAfterTap
+	nums["module_ready_cold_ms"], nums["module_ready_warm_ms"] = coldModule, warmModule
+	nums["module_ready_cold_in_page_ms"], nums["module_ready_warm_in_page_ms"] = coldInPage, warmInPage
+	nums["worker_cpu"] = "not throttled (Chromium); the *_in_page_*, scan, records and visit figures ran the module in the page, CPU throttled"
+	nums["scan_to_confirm_ms"] = scan
 	nums["records_1000_share_seal_ms"], nums["records_1000_work_ms"], nums["records_1000_envelopes"] = b.ShareMS, b.WorkMS, b.Envelopes
 	nums["records_1000_share_seal_without_work_ms"] = b.ShareMS - b.WorkMS
 	nums["visit_seal_ms"], nums["visit_work_ms"], nums["work_bits"] = b.VisitSealMS, b.VisitWorkMS, b.WorkBits
 	writeNumbers(t, map[string]any{"throttled": nums})
 
-	// Cold: the module alone is 1.8 MB with brotli, 9 s at 1.6 Mbit/s.
-	budget(t, "throttled: cold time to interactive (ms)", cold, 3000, 30000)
-	budget(t, "throttled: warm time to interactive (ms)", warm, 1000, 6000)
+	budget(t, "throttled: cold time to interactive (ms)", cold, 3000, 10000)
+	budget(t, "throttled: warm time to interactive (ms)", warm, 1000, 5000)
+	budget(t, "throttled: first input delay (ms)", fi.Delay, 100, 1000)
+	// The module alone is 1.8 MB with brotli, 9 s at 1.6 Mbit/s.
+	measured(t, "throttled: module ready, cold (ms)", coldModule, 30000)
+	measured(t, "throttled: module ready, warm (ms)", warmModule, 6000)
+	measured(t, "throttled: in page: ready, cold (ms)", coldInPage, 30000)
+	measured(t, "throttled: in page: ready, warm (ms)", warmInPage, 6000)
 	budget(t, "throttled: scan to check-in screen (ms)", scan, 2000, 5000)
 	// Sharing and sealing is client and wire code; since envelopes carry a
 	// proof of work (up to 16 bits for the large envelopes of 1,000
