@@ -225,14 +225,17 @@ func run(ctx context.Context, p *Party, recs []Record, prm Params) (*Output, err
 	if st.VenueReports > 0 {
 		classes = 2
 	}
+	// A chunk points into recs and pos instead of copying their records.
 	var res []Result
-	chunk := make([]Record, 0)
+	chunk := make([]*Record, 0)
 	for _, ck := range chunks(recs, ord, prm.MaxChunk) {
 		chunk = chunk[:0]
 		for _, i := range ck {
-			chunk = append(chunk, recs[i])
+			chunk = append(chunk, &recs[i])
 		}
-		chunk = append(chunk, pos...)
+		for i := range pos {
+			chunk = append(chunk, &pos[i])
+		}
 		st.Chunks++
 		out, err := runChunk(ctx, p, chunk, classes, plan, prm, &st, step)
 		clear(chunk)
@@ -294,21 +297,25 @@ func chunks(recs []Record, ord []int, maxChunk int) [][]int {
 // time: the comparison holds some ScoreBits scalars per value at once, so
 // a batch bounds that part of the working set, at one comparison's rounds
 // per batch.
-const compareBatch = 8192
+const compareBatch = 4096
 
 // runChunk runs steps 2-7 of the epoch on one chunk: its ordinary records
 // and the validated records of every positive report, with a key, noise,
 // shuffle and tags of its own. It adds the chunk's counters to st and
 // returns the results of the chunk's user-days.
-func runChunk(ctx context.Context, p *Party, recs []Record, classes int, plan *noisePlan, prm Params, st *Stats, step func(string, int)) ([]Result, error) {
+func runChunk(ctx context.Context, p *Party, recs []*Record, classes int, plan *noisePlan, prm Params, st *Stats, step func(string, int)) ([]Result, error) {
 	// 2. A fresh epoch key.
 	key, err := p.RandomKey(ctx, 1)
 	if err != nil {
 		return nil, err
 	}
 	m := len(recs)
-	points := make([]group.Point, m)
-	weights := make([]field.Scalar, m)
+	extra := 0 // the dummy records
+	if plan != nil {
+		extra = plan.records
+	}
+	points := make([]group.Point, m, m+extra)
+	weights := make([]field.Scalar, m, m+extra)
 	for i, r := range recs {
 		points[i] = r.Point
 		if r.Report >= 0 {

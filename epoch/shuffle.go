@@ -190,7 +190,8 @@ func scalarInt(v int64) field.Scalar {
 // last round's M, see [shuffle.dealSeeded]), which scales every tag alike.
 // A party of the last round's coalition Q gets its point shares as
 // discrete logarithms (kept in s.logs) and nil points: [shuffle.openTags]
-// takes either.
+// takes either. forward consumes points: a round permutes and scales its
+// input points where they are.
 func (s *shuffle) forward(ctx context.Context, points []group.Point, weights []field.Scalar) ([]group.Point, []field.Scalar, error) {
 	for i, r := range s.rounds {
 		var next []int
@@ -270,8 +271,10 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		}
 		px := make([]field.Scalar, mx)
 		f.ScaleVec(px, x, lam)
+		seen := make([]bool, m)
 		for lo := 0; lo < mx; lo += m {
-			copy(px[lo:lo+m], permute(px[lo:lo+m], r.perm, inverse))
+			clear(seen)
+			permuteInPlace(px[lo:lo+m], r.perm, inverse, seen)
 		}
 		// Deal with degree t: random coefficients, evaluated at 1..n.
 		cx := make([][]field.Scalar, t)
@@ -282,39 +285,57 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 			}
 		}
 		sxAll := shamir.Eval[field.Scalar](f, px, cx, n)
-		// sp[j-1]: the point shares for party j, nil for none.
-		sp := make([][]group.Point, n)
+		// The point shares: the permuted part times small, dealt a batch
+		// at a time, each batch's shares encoded into the messages of
+		// the parties that get points (this party's own kept as points).
+		var msgP [][]byte
 		if withPoints {
-			pp := make([]group.Point, m)
-			group.LinearCombination(pp, []field.Scalar{scalarInt(small)}, [][]group.Point{points})
-			pp = permute(pp, r.perm, inverse)
+			// points is the caller's (forward consumes its input): permuted
+			// and scaled where it is.
+			pp := points
+			clear(seen)
+			permuteInPlace(pp, r.perm, inverse, seen)
+			group.LinearCombination(pp, []field.Scalar{scalarInt(small)}, [][]group.Point{pp})
+			msgP = make([][]byte, n)
+			for j := 1; j <= n; j++ {
+				switch {
+				case !pointsTo(j):
+				case j == id:
+					ownP = make([]group.Point, m)
+				default:
+					msgP[j-1] = make([]byte, 0, m*group.Size+mx*field.ScalarSize)
+				}
+			}
+			emit := func(j, lo int, sh []group.Point) {
+				if j == id {
+					copy(ownP[lo:], sh)
+				} else {
+					msgP[j-1] = group.AppendVec(msgP[j-1], sh)
+				}
+			}
 			if seeded {
-				if sp, err = s.dealSeeded(pp); err != nil {
-					return nil, nil, err
-				}
+				err = s.dealSeeded(pp, emit)
 			} else {
-				cp := make([][]group.Point, t)
-				for k := range cp {
-					cp[k] = make([]group.Point, m)
-					if err := group.Random(cp[k], p.Rand()); err != nil {
-						return nil, nil, err
-					}
-				}
-				for j := 1; j <= n; j++ {
-					if pointsTo(j) {
-						sp[j-1] = evalPoints(pp, cp, j)
-					}
-				}
+				err = dealPoints(pp, t, n, pointsTo, p.Rand(), emit)
+			}
+			clear(pp)
+			if err != nil {
+				return nil, nil, err
 			}
 		}
 		for j := 1; j <= n; j++ {
 			sx := sxAll[j-1].Y
 			if j == id {
-				ownP, ownX = sp[j-1], sx
+				ownX = sx
 				continue
 			}
-			msg := make([]byte, 0, mx*field.ScalarSize+len(sp[j-1])*group.Size)
-			msg = group.AppendVec(msg, sp[j-1])
+			var msg []byte // j's point shares, if it gets points
+			if msgP != nil {
+				msg = msgP[j-1]
+			}
+			if msg == nil {
+				msg = make([]byte, 0, mx*field.ScalarSize)
+			}
 			out[j-1] = f.Append(msg, sx)
 		}
 	}
@@ -327,21 +348,18 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		return nil, nil, err
 	}
 	getsPoints := pointsTo(id)
-	sumX := make([]field.Scalar, mx)
-	var sumP []group.Point
-	if withPoints {
-		sumP = make([]group.Point, m)
+	sumX := ownX
+	if sumX == nil {
+		sumX = make([]field.Scalar, mx)
 	}
-	if ownX != nil {
-		copy(sumX, ownX)
-	}
-	if ownP != nil {
-		copy(sumP, ownP)
+	sumP := ownP
+	if withPoints && sumP == nil {
+		sumP = make([]group.Point, m) // zero values: the identity
 	}
 	bufX := make([]field.Scalar, mx)
 	var bufP []group.Point
 	if getsPoints {
-		bufP = make([]group.Point, m)
+		bufP = make([]group.Point, min(m, dealBatch))
 	}
 	for _, a := range r.members {
 		if a == id {
@@ -356,16 +374,22 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 			return nil, nil, fmt.Errorf("epoch: shuffle: %d bytes from party %d, want %d", len(msg), a, want)
 		}
 		if getsPoints {
-			if err := group.DecodeVec(bufP, msg[:m*group.Size]); err != nil {
-				return nil, nil, fmt.Errorf("epoch: shuffle: party %d: %w", a, err)
+			// Decoded and added a batch at a time.
+			for lo := 0; lo < m; lo += dealBatch {
+				hi := min(lo+dealBatch, m)
+				b := bufP[:hi-lo]
+				if err := group.DecodeVec(b, msg[lo*group.Size:hi*group.Size]); err != nil {
+					return nil, nil, fmt.Errorf("epoch: shuffle: party %d: %w", a, err)
+				}
+				group.AddVec(sumP[lo:hi], sumP[lo:hi], b)
 			}
-			group.AddVec(sumP, sumP, bufP)
 			msg = msg[m*group.Size:]
 		}
 		if err := f.Decode(bufX, msg); err != nil {
 			return nil, nil, fmt.Errorf("epoch: shuffle: party %d: %w", a, err)
 		}
 		f.AddVec(sumX, sumX, bufX)
+		in[a-1] = nil
 	}
 	if seeded {
 		if slices.Contains(s.q, id) {
@@ -442,35 +466,63 @@ func seededScalars(seed []byte, m int) ([]field.Scalar, error) {
 	return v, nil
 }
 
-// dealSeeded returns a last-round member's point shares of x (by party
-// j-1, nil for the parties of Q): f_a(j) as above.
-func (s *shuffle) dealSeeded(x []group.Point) ([][]group.Point, error) {
+// dealSeeded deals a last-round member's point shares of x: f_a(j) as
+// above for every party j outside Q, passed to emit a batch at a time
+// (dealBatch), with lo the index of the batch's first point.
+func (s *shuffle) dealSeeded(x []group.Point, emit func(j, lo int, shares []group.Point)) error {
 	n, m := s.p.N(), s.m
 	_, coef := seededCoeffs(s.q, n)
-	terms := [][]group.Point{x}
-	for _, q := range s.q {
-		logs, err := seededScalars(s.seeds[q], m)
-		if err != nil {
-			return nil, err
-		}
-		pts := make([]group.Point, m)
-		group.ScalarBaseMulVec(pts, logs)
-		clear(logs)
-		terms = append(terms, pts)
-	}
-	out := make([][]group.Point, n)
+	ks := make([][]field.Scalar, n)
 	for j := 1; j <= n; j++ {
 		if coef[j-1] == nil {
 			continue
 		}
-		ks := make([]field.Scalar, len(coef[j-1]))
+		ks[j-1] = make([]field.Scalar, len(coef[j-1]))
 		for k, c := range coef[j-1] {
-			ks[k] = scalarInt(c)
+			ks[j-1][k] = scalarInt(c)
 		}
-		out[j-1] = make([]group.Point, m)
-		group.LinearCombination(out[j-1], ks, terms)
 	}
-	return out, nil
+	// The seeds' scalars are drawn in order, a batch at a time, as
+	// seededScalars draws them all at once.
+	streams := make([]io.Reader, len(s.q))
+	for i, q := range s.q {
+		if len(s.seeds[q]) != 32 {
+			return errors.New("epoch: shuffle: no seed for the last round's shares")
+		}
+		streams[i] = mrand.NewChaCha8([32]byte(s.seeds[q]))
+	}
+	f := field.ScalarField{}
+	b := min(m, dealBatch)
+	logs := make([]field.Scalar, b)
+	terms := make([][]group.Point, 1+len(s.q))
+	for i := range s.q {
+		terms[1+i] = make([]group.Point, b)
+	}
+	sh := make([]group.Point, b)
+	for lo := 0; lo < m; lo += dealBatch {
+		hi := min(lo+dealBatch, m)
+		terms[0] = x[lo:hi]
+		for i := range s.q {
+			if err := f.Random(logs[:hi-lo], streams[i]); err != nil {
+				return err
+			}
+			terms[1+i] = terms[1+i][:hi-lo]
+			group.ScalarBaseMulVec(terms[1+i], logs[:hi-lo])
+		}
+		for j := 1; j <= n; j++ {
+			if ks[j-1] == nil {
+				continue
+			}
+			group.LinearCombination(sh[:hi-lo], ks[j-1], terms)
+			emit(j, lo, sh[:hi-lo])
+		}
+	}
+	clear(logs)
+	for i := range s.q {
+		clear(terms[1+i][:cap(terms[1+i])])
+	}
+	clear(sh)
+	return nil
 }
 
 // seededLogs returns, for a party of Q, the discrete logarithms of its
@@ -492,8 +544,9 @@ func (s *shuffle) seededLogs(members []int) ([]field.Scalar, error) {
 	return sum, nil
 }
 
-// openTags opens the tags of forward's output: points, or this party's
-// shares as logarithms when it is in the last round's Q.
+// openTags opens the tags of forward's output, points (which it
+// overwrites), or this party's shares as logarithms when it is in the
+// last round's Q.
 func (s *shuffle) openTags(ctx context.Context, k field.Scalar, points []group.Point) ([]string, error) {
 	tags, err := openTagsOf(ctx, s.p, k, points, s.logs)
 	clear(s.logs)
@@ -514,18 +567,79 @@ func permute[T any](x []T, perm []int, inverse bool) []T {
 	return out
 }
 
-// evalPoints returns c0 + sum_k coeffs[k] * x^(k+1), by Horner's rule with
-// small-integer multiplications.
-func evalPoints(c0 []group.Point, coeffs [][]group.Point, x int) []group.Point {
-	acc := make([]group.Point, len(c0))
-	if len(coeffs) == 0 {
-		copy(acc, c0)
-		return acc
+// permuteInPlace sets x to permute(x, perm, inverse) where it is,
+// following the permutation's cycles; seen must hold len(x) falses and is
+// overwritten.
+func permuteInPlace[T any](x []T, perm []int, inverse bool, seen []bool) {
+	for s := range perm {
+		if seen[s] {
+			continue
+		}
+		v := x[s] // forward: the start's old value; inverse: x[k]'s old value
+		for k := s; ; {
+			seen[k] = true
+			j := perm[k]
+			switch {
+			case !inverse && j == s:
+				x[k] = v
+			case !inverse:
+				x[k] = x[j]
+			default: // out[j] = x[k]
+				v, x[j] = x[j], v
+			}
+			if j == s {
+				break
+			}
+			k = j
+		}
 	}
-	copy(acc, coeffs[len(coeffs)-1])
-	for k := len(coeffs) - 2; k >= 0; k-- {
-		group.MulSmallAddVec(acc, uint64(x), coeffs[k])
+}
+
+// dealBatch is the number of points dealt, encoded or decoded at a time in
+// a shuffle round: a round holds a batch of coefficients and shares
+// besides its messages, not one array per party.
+const dealBatch = 4096
+
+// dealPoints deals x with degree t to the parties j in 1..n for which to(j):
+// a batch at a time (dealBatch), t random coefficient points per element
+// drawn from rnd, and emit gets party j's shares of x[lo:lo+len(shares)],
+// c0 + sum_k coeffs[k] j^(k+1) by Horner's rule with small-integer
+// multiplications.
+func dealPoints(x []group.Point, t, n int, to func(int) bool, rnd io.Reader, emit func(j, lo int, shares []group.Point)) error {
+	m := len(x)
+	b := min(m, dealBatch)
+	cp := make([][]group.Point, t)
+	for k := range cp {
+		cp[k] = make([]group.Point, b)
 	}
-	group.MulSmallAddVec(acc, uint64(x), c0)
-	return acc
+	acc := make([]group.Point, b)
+	for lo := 0; lo < m; lo += dealBatch {
+		hi := min(lo+dealBatch, m)
+		for k := range cp {
+			if err := group.Random(cp[k][:hi-lo], rnd); err != nil {
+				return err
+			}
+		}
+		for j := 1; j <= n; j++ {
+			if !to(j) {
+				continue
+			}
+			a := acc[:hi-lo]
+			if t == 0 {
+				copy(a, x[lo:hi])
+			} else {
+				copy(a, cp[t-1][:hi-lo])
+				for k := t - 2; k >= 0; k-- {
+					group.MulSmallAddVec(a, uint64(j), cp[k][:hi-lo])
+				}
+				group.MulSmallAddVec(a, uint64(j), x[lo:hi])
+			}
+			emit(j, lo, a)
+		}
+	}
+	for k := range cp {
+		clear(cp[k])
+	}
+	clear(acc)
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -88,7 +89,7 @@ func testShuffleForward(t *testing.T, n, th, m int) {
 					return err
 				}
 				res[i] = result{sh: sh, pts: out, logs: slices.Clone(sh.logs), ws: w, key: key[0]}
-				res[i].tags, err = sh.openTags(ctx, key[0], out)
+				res[i].tags, err = sh.openTags(ctx, key[0], slices.Clone(out))
 				return err
 			}()
 		}()
@@ -230,6 +231,21 @@ func TestShuffleSeededCoeffs(t *testing.T) {
 			}
 			if got != want {
 				t.Fatalf("n=%d t=%d: party %d's coefficients %v (M = %d) do not interpolate", pr.n, pr.t, j, coef[j-1], mult)
+			}
+		}
+	}
+}
+
+func TestPermuteInPlace(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(3, 4))
+	for _, m := range []int{0, 1, 2, 3, 10, 257} {
+		perm := r.Perm(m)
+		x := r.Perm(m)
+		for _, inverse := range []bool{false, true} {
+			got := slices.Clone(x)
+			permuteInPlace(got, perm, inverse, make([]bool, m))
+			if want := permute(x, perm, inverse); !slices.Equal(got, want) {
+				t.Errorf("m=%d inverse=%v: %v, want %v", m, inverse, got, want)
 			}
 		}
 	}

@@ -21,11 +21,12 @@ import (
 // encoding whoever summed it). Per record a party encodes one point and
 // decodes 2(n-1)/n, where every party summing every tag would encode two
 // and decode n-1. The tags are returned as their 32-byte encodings.
+// It overwrites points.
 func openTags(ctx context.Context, p *Party, k field.Scalar, points []group.Point) ([]string, error) {
 	return openTagsOf(ctx, p, k, points, nil)
 }
 
-// openTagsOf is openTags for shares given as points or, when logs is not
+// openTagsOf is openTags for shares given as points (which it overwrites) or, when logs is not
 // nil, as their discrete logarithms (share i is logs[i]*G, see
 // [shuffle.dealSeeded]): then this party's part is one fixed-base
 // multiplication, (lambda_i K_i logs[i] + lambda_i z_i) G, instead of a
@@ -65,16 +66,20 @@ func openTagsOf(ctx context.Context, p *Party, k field.Scalar, points []group.Po
 	return joinTags(all, m, id)
 }
 
-// tagShares returns lk*points[i] + z[i]*G, this party's part of every tag.
+// tagShares returns lk*points[i] + z[i]*G, this party's part of every tag,
+// computed in points (which it overwrites), the masks a batch at a time.
 // The group operations spread over all CPUs.
 func tagShares(points []group.Point, lk field.Scalar, z []field.Scalar) []group.Point {
 	m := len(points)
-	mine := make([]group.Point, m)
-	mask := make([]group.Point, m)
-	group.ScaleVec(mine, points, lk)
-	group.ScalarBaseMulVec(mask, z)
-	group.AddVec(mine, mine, mask)
-	return mine
+	group.ScaleVec(points, points, lk)
+	mask := make([]group.Point, min(m, dealBatch))
+	for lo := 0; lo < m; lo += dealBatch {
+		hi := min(lo+dealBatch, m)
+		group.ScalarBaseMulVec(mask[:hi-lo], z[lo:hi])
+		group.AddVec(points[lo:hi], points[lo:hi], mask[:hi-lo])
+	}
+	clear(mask)
+	return points
 }
 
 // tagSharesLog returns (lk*logs[i] + z[i])*G, this party's part of every
