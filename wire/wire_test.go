@@ -196,12 +196,14 @@ func TestEnvelopeErrors(t *testing.T) {
 }
 
 func TestWorkBits(t *testing.T) {
+	// Sizes of padded requests; the envelope adds its header and the
+	// seal's overhead.
 	for _, c := range []struct{ size, base, want int }{
 		{1000, 0, 0}, {1000, 13, 13}, {4 << 10, 13, 13}, {4<<10 + 1, 13, 14},
 		{16 << 10, 13, 14}, {64 << 10, 13, 15}, {256 << 10, 13, 16}, {1 << 20, 13, 17},
 		{1 << 30, 30, MaxWorkBits},
 	} {
-		if got := WorkBits(c.size, c.base); got != c.want {
+		if got := WorkBits(c.size+EnvelopeHeaderSize+SealOverhead, c.base); got != c.want {
 			t.Errorf("WorkBits(%d, %d) = %d, want %d", c.size, c.base, got, c.want)
 		}
 	}
@@ -355,6 +357,18 @@ func TestUploadShare(t *testing.T) {
 			if got, want := UploadShare(enc, len(u.Records), i), u.Records[i].AppendShare(nil); !bytes.Equal(got, want) {
 				t.Fatalf("record %d: share %x, want %x", i, got, want)
 			}
+		}
+	}
+}
+
+// TestWorkBitsPerBucket: a sealed envelope pays for its bucket, not for the
+// next one because of its header and seal (a 256 KiB request once needed
+// the 1 MiB bucket's bits).
+func TestWorkBitsPerBucket(t *testing.T) {
+	for i, b := range Buckets {
+		want := 13 + max(0, i-1)
+		if got := WorkBits(EnvelopeHeaderSize+SealOverhead+b, 13); got != want {
+			t.Errorf("bucket of %d bytes: %d bits, want %d", b, got, want)
 		}
 	}
 }

@@ -24,13 +24,17 @@ const MaxWorkBits = 32
 const workPrefix = "safetrace work v1\x00"
 
 // WorkBits returns the zero bits an envelope of size bytes needs under a
-// manifest's base work (0: no work).
+// manifest's base work (0: no work). The size counted is the padded
+// request's, the envelope less its header and the seal's overhead, so an
+// envelope of a bucket pays for that bucket: base for the 1 and 4 KiB
+// buckets, one bit more for every fourfold size above.
 func WorkBits(size, base int) int {
 	if base <= 0 {
 		return 0
 	}
 	b := base
-	for s := 4 << 10; s < size && b < MaxWorkBits; s *= 4 {
+	padded := size - EnvelopeHeaderSize - SealOverhead
+	for s := 4 << 10; s < padded && b < MaxWorkBits; s *= 4 {
 		b++
 	}
 	return b
