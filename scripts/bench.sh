@@ -75,7 +75,7 @@ if want epoch; then
 # noise's dummy records over all days, cpu_s the CPU time of the busiest
 # party process, rec/s/core the records per second of one party's CPU time
 # (records / cpu_s), rss_mb the largest peak resident memory of the three
-# party processes (each with a 900 MiB soft memory limit). EPOCH_SIZES
+# party processes (no memory limit). EPOCH_SIZES
 # overrides the ordinary record counts (users are a tenth of them,
 # positives a hundredth of the users).
 echo | tee -a "$out"
@@ -83,7 +83,7 @@ echo "Exposure epoch, 3 party processes on loopback (load average: $(cut -d' ' -
 printf '%-9s %-6s %-10s %-8s %-8s %-8s %-11s %-11s %-7s %s\n' records noise in_epoch dummies seconds cpu_s rec/s/wall rec/s/core rss_mb mismatches | tee -a "$out"
 for size in ${EPOCH_SIZES:-10000 100000 1000000}; do
 	for eps in 0 1; do
-		res=$(./bin/safetrace epoch simulate --users $((size / 10)) --records "$size" --positives $((size / 1000)) --noise-epsilon "$eps" --party-memory-limit 900 --detail)
+		res=$(./bin/safetrace epoch simulate --users $((size / 10)) --records "$size" --positives $((size / 1000)) --noise-epsilon "$eps" --detail)
 		line=$(head -n1 <<<"$res")
 		recs=$(sed -n 's/.*records=\([0-9]*\).*/\1/p' <<<"$line")
 		secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"crypto/sha256"
 	"math/rand/v2"
 	"testing"
 
@@ -137,5 +138,34 @@ func BenchmarkVec(b *testing.B) {
 			LinearCombination(y, small, [][]Point{x, y})
 		}
 		report(b)
+	})
+}
+
+// BenchmarkParallel is the machine's ceiling for spreading the group
+// arithmetic over cores: scalar multiplications (and, for contrast,
+// SHA-256 compressions, which use other execution units) run by
+// GOMAXPROCS goroutines at once, each on its own data. With -cpu 1,2 the
+// ns/op of the second run is half the first's where two cores really run
+// field arithmetic at once; on CPUs whose two logical cores share one
+// core's multipliers it is not.
+func BenchmarkParallel(b *testing.B) {
+	r := rand.NewChaCha8([32]byte{5})
+	k := make([]field.Scalar, 1)
+	field.ScalarField{}.Random(k, r)
+	b.Run("ScalarMult", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			p := Generator()
+			for pb.Next() {
+				p.ScalarMult(&k[0], &p)
+			}
+		})
+	})
+	b.Run("SHA256", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			var s [32]byte
+			for pb.Next() {
+				s = sha256.Sum256(s[:])
+			}
+		})
 	})
 }
