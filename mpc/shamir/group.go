@@ -40,6 +40,18 @@ func SplitPoints(t, n int, secrets []group.Point, rnd io.Reader) ([]PointShare, 
 // Every coeffs[j] must have len(c0) elements.
 func EvalPoints(c0 []group.Point, coeffs [][]group.Point, n int) []PointShare {
 	shares := make([]PointShare, n)
+	if len(coeffs) == 1 {
+		// Degree 1: y_1 = c0 + c1 and y_{x+1} = y_x + c1, one addition
+		// per share instead of Horner's small multiples.
+		prev := c0
+		for i := range shares {
+			y := make([]group.Point, len(c0))
+			group.AddVec(y, prev, coeffs[0])
+			shares[i] = PointShare{X: i + 1, Y: y}
+			prev = y
+		}
+		return shares
+	}
 	for i := range shares {
 		x := uint64(i + 1)
 		y := make([]group.Point, len(c0))
