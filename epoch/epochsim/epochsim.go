@@ -16,6 +16,7 @@ package epochsim
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -179,56 +180,85 @@ func New(cfg Config) (*Sim, []*Job, error) {
 			report++
 		}
 	}
-	// The clients' part: hash keys to points and share everything.
+	// The clients' part: hash keys to points and share everything, a
+	// batch at a time, each party's encodings appended to its file (or
+	// its buffer), so that besides the records only one batch of points
+	// and shares is held.
 	f := field.ScalarField{}
 	m := len(recs)
 	s.records = m
-	pts := make([]group.Point, m)
-	ws := make([]field.Scalar, m)
-	mins := make([]field.Scalar, m)
 	days := make([]int32, m)
 	for i, r := range recs {
-		if _, err := pts[i].SetUniformBytes(r.Key[:]); err != nil {
-			return nil, nil, err
-		}
-		ws[i] = f.FromUint64(uint64(r.Weight))
-		mins[i] = f.FromUint64(uint64(r.Minutes))
 		if r.Day < 0 {
 			return nil, nil, fmt.Errorf("epochsim: record %d: day %d before 1970", i, r.Day)
 		}
 		days[i] = int32(r.Day)
 	}
-	pshares, err := shamir.SplitPoints(t, n, pts, rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	wshares, err := shamir.Split[field.Scalar](f, t, n, ws, rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	mshares, err := shamir.Split[field.Scalar](f, t, n, mins, rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	jobs := make([]*Job, n)
 	prm := epoch.Params{Threshold: p.Threshold, MaxWeight: uint64(p.MaxWeight), MaxChunk: cfg.MaxChunk}
 	if cfg.NoiseEpsilon > 0 {
 		prm.NoiseEpsilon, prm.NoiseDelta, prm.NoiseMaxRecords = cfg.NoiseEpsilon, 1e-6, 20000
 	}
+	jobs := make([]*Job, n)
+	outs := make([]*bufio.Writer, n)
+	bufs := make([]*bytes.Buffer, n)
+	files := make([]*os.File, n)
 	for i := range jobs {
-		buf := make([]byte, 0, m*RecordSize)
-		for k := 0; k < m; k++ {
-			buf = pshares[i].Y[k].AppendBytes(buf)
-			buf = f.Append(buf, wshares[i].Y[k:k+1])
-			buf = f.Append(buf, mshares[i].Y[k:k+1])
+		jobs[i] = &Job{Threshold: t, Params: prm, Users: userOf, Days: days, Reports: reportOf, MemoryLimit: cfg.MemoryLimit}
+		if cfg.Dir == "" {
+			bufs[i] = bytes.NewBuffer(make([]byte, 0, m*RecordSize))
+			outs[i] = bufio.NewWriter(bufs[i])
+			continue
 		}
-		jobs[i] = &Job{Threshold: t, Params: prm, Users: userOf, Days: days, Reports: reportOf, Shares: buf, MemoryLimit: cfg.MemoryLimit}
-		if cfg.Dir != "" {
-			name := filepath.Join(cfg.Dir, fmt.Sprintf("party%d.shares", i+1))
-			if err := os.WriteFile(name, buf, 0o600); err != nil {
+		name := filepath.Join(cfg.Dir, fmt.Sprintf("party%d.shares", i+1))
+		file, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer file.Close() // on errors; closed below otherwise
+		files[i] = file
+		jobs[i].SharesFile = name
+		outs[i] = bufio.NewWriterSize(file, 1<<20)
+	}
+	pts := make([]group.Point, min(m, shareBatch))
+	sc := make([]field.Scalar, 2*min(m, shareBatch)) // weights, then minutes
+	enc := make([]byte, 0, RecordSize)
+	for lo := 0; lo < m; lo += shareBatch {
+		hi := min(lo+shareBatch, m)
+		k := hi - lo
+		for i, r := range recs[lo:hi] {
+			if _, err := pts[i].SetUniformBytes(r.Key[:]); err != nil {
 				return nil, nil, err
 			}
-			jobs[i].Shares, jobs[i].SharesFile = nil, name
+			sc[i] = f.FromUint64(uint64(r.Weight))
+			sc[k+i] = f.FromUint64(uint64(r.Minutes))
+		}
+		pshares, err := shamir.SplitPoints(t, n, pts[:k], rand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		sshares, err := shamir.Split[field.Scalar](f, t, n, sc[:2*k], rand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range n {
+			for j := 0; j < k; j++ {
+				enc = pshares[i].Y[j].AppendBytes(enc[:0])
+				enc = f.Append(enc, sshares[i].Y[j:j+1])
+				enc = f.Append(enc, sshares[i].Y[k+j:k+j+1])
+				if _, err := outs[i].Write(enc); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+	}
+	for i := range jobs {
+		if err := outs[i].Flush(); err != nil {
+			return nil, nil, err
+		}
+		if bufs[i] != nil {
+			jobs[i].Shares = bufs[i].Bytes()
+		} else if err := files[i].Close(); err != nil {
+			return nil, nil, err
 		}
 	}
 	return s, jobs, nil
@@ -311,6 +341,9 @@ func (s *jobDays) Next(context.Context) (record.Day, []epoch.Record, bool, error
 	}
 	return record.Day(d), recs, true, nil
 }
+
+// shareBatch is the number of records the clients' part shares at a time.
+const shareBatch = 1 << 16
 
 // decodeBatch is the number of records whose shares are read and decoded
 // at a time.
