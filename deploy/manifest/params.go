@@ -128,8 +128,10 @@ func DefaultParams() Params {
 			NoiseDelta:      1e-6,
 			NoiseMaxGroup:   6,
 			NoiseMaxRecords: 20000,
-			// About 350 MB of working set per party (docs/epoch.md,
-			// "Chunks").
+			// A chunk's working set is about 0.5 KB of live heap per
+			// record and party, its ordinary records and the day's
+			// report records (docs/epoch.md, "Chunks"); 10^6 records a
+			// week peaked at about 320 MB per party process.
 			MaxChunk: 50000,
 		},
 		Budget: Budget{
