@@ -282,7 +282,7 @@ func TestDefaultsValid(t *testing.T) {
 		t.Fatal("party 2 missing")
 	}
 	// The epoch's chunks: the default, off, and the range's ends.
-	if c := manifest.DefaultParams().Risk.MaxChunk; c != 50000 {
+	if c := manifest.DefaultParams().Risk.MaxChunk; c != 200000 {
 		t.Errorf("default max_chunk %d", c)
 	}
 	for _, c := range []int{0, 1000, 10000000} {

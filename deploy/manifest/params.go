@@ -131,8 +131,10 @@ func DefaultParams() Params {
 			// A chunk's working set is about 0.5 KB of live heap per
 			// record and party, its ordinary records and the day's
 			// report records (docs/epoch.md, "Chunks"); 10^6 records a
-			// week peaked at about 320 MB per party process.
-			MaxChunk: 50000,
+			// week, one chunk a day, peaked at about 420 MB per party
+			// process. Fewer chunks cost less (each carries the day's
+			// report records) and compose less noise.
+			MaxChunk: 200000,
 		},
 		Budget: Budget{
 			WorkBits: 13,
