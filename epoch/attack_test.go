@@ -454,3 +454,76 @@ func TestAttackShuffleClassMismatch(t *testing.T) {
 		}
 	}
 }
+
+// tamperConn changes the first message this party sends to party to whose
+// length is size.
+type tamperConn struct {
+	transport.Conn
+	to, size int
+	once     sync.Once
+	tamper   func([]byte)
+}
+
+func (c *tamperConn) Send(ctx context.Context, to int, msg []byte) error {
+	if to == c.to && len(msg) == c.size {
+		c.once.Do(func() { c.tamper(msg) })
+	}
+	return c.Conn.Send(ctx, to, msg)
+}
+
+// TestAttackShuffleBadPoint: a party that sends an invalid point encoding
+// in the shuffle, past the receiver's first decoding batch, aborts the
+// epoch at the receiver with an error naming the sender and the element's
+// place in the whole message; the epoch run again without it gives every
+// user the oracle's result.
+func TestAttackShuffleBadPoint(t *testing.T) {
+	recs := population(21, 500, 10, 5)
+	const n, th = 3, 1
+	m := len(recs) - dropped(recs, []int{0}) // report 0 is over the maximum weight
+	bad := dealBatch + 5
+	if m <= bad {
+		t.Fatalf("%d records: need more than %d", m, bad)
+	}
+	shares := share(t, recs, n, th, -1)
+	prm := Params{Threshold: 10000, MaxWeight: 1600, Log: quiet}
+	conns := transport.NewLocal(n, transport.WithLocalTimeout(5*time.Second))
+	// The first round (coalition {1}) is run by parties 2 and 3; party 2
+	// deals party 3 its point and weight shares: m points, m scalars.
+	conns[1] = &tamperConn{Conn: conns[1], to: 3, size: m * (group.Size + field.ScalarSize), tamper: func(b []byte) {
+		copy(b[bad*group.Size:], slices.Repeat([]byte{0xff}, group.Size))
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conns[i].Close()
+			p, err := mpc.New(ctx, field.ScalarField{}, th, conns[i])
+			if err == nil {
+				_, err = Run(ctx, p, shares[i], prm)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	want := fmt.Sprintf("shuffle: party 2: group: element %d: ", bad)
+	if errs[2] == nil || !strings.Contains(errs[2].Error(), want) {
+		t.Errorf("party 3: %v, want an error containing %q", errs[2], want)
+	}
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("party %d completed an epoch another party aborted", i+1)
+		}
+	}
+	outs := runEpoch(t, transport.NewLocal(n), th, shares, prm)
+	valid := map[int]bool{}
+	for q := 1; q < 5; q++ {
+		valid[q] = true
+	}
+	if atRisk := checkResults(t, outs, th, oracle(recs, valid, prm.Threshold), nil); atRisk == 0 {
+		t.Error("degenerate population: nobody at risk")
+	}
+}

@@ -357,10 +357,6 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 		sumP = make([]group.Point, m) // zero values: the identity
 	}
 	bufX := make([]field.Scalar, mx)
-	var bufP []group.Point
-	if getsPoints {
-		bufP = make([]group.Point, min(m, dealBatch))
-	}
 	for _, a := range r.members {
 		if a == id {
 			continue
@@ -374,14 +370,8 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 			return nil, nil, fmt.Errorf("epoch: shuffle: %d bytes from party %d, want %d", len(msg), a, want)
 		}
 		if getsPoints {
-			// Decoded and added a batch at a time.
-			for lo := 0; lo < m; lo += dealBatch {
-				hi := min(lo+dealBatch, m)
-				b := bufP[:hi-lo]
-				if err := group.DecodeVec(b, msg[lo*group.Size:hi*group.Size]); err != nil {
-					return nil, nil, fmt.Errorf("epoch: shuffle: party %d: %w", a, err)
-				}
-				group.AddVec(sumP[lo:hi], sumP[lo:hi], b)
+			if err := group.AddEncodedVec(sumP, msg[:m*group.Size]); err != nil {
+				return nil, nil, fmt.Errorf("epoch: shuffle: party %d: %w", a, err)
 			}
 			msg = msg[m*group.Size:]
 		}

@@ -123,15 +123,13 @@ func sumChunk(mine []group.Point, in [][]byte, id int) ([]byte, error) {
 			return nil, fmt.Errorf("epoch: tags: %d bytes from party %d, want %d", len(in[j-1]), j, len(own)*group.Size)
 		}
 	}
-	buf := make([]group.Point, len(own))
 	for j := 1; j <= len(in); j++ {
 		if j == id {
 			continue
 		}
-		if err := group.DecodeVec(buf, in[j-1]); err != nil {
+		if err := group.AddEncodedVec(own, in[j-1]); err != nil {
 			return nil, fmt.Errorf("epoch: tags: party %d: %w", j, err)
 		}
-		group.AddVec(own, own, buf)
 	}
 	return group.AppendVec(make([]byte, 0, len(own)*group.Size), own), nil
 }

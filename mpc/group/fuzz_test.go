@@ -35,5 +35,16 @@ func FuzzDecodePoint(f *testing.F) {
 				}
 			}
 		}
+		// AddEncodedVec onto the identity accepts exactly what DecodeVec
+		// accepts, with the same sum and the same error.
+		sum := make([]Point, len(b)/Size)
+		err1 := DecodeVec(dst, b)
+		err2 := AddEncodedVec(sum, b)
+		if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
+			t.Fatalf("DecodeVec: %v, AddEncodedVec: %v", err1, err2)
+		}
+		if err1 == nil && !EqualVec(sum, dst) {
+			t.Fatal("AddEncodedVec onto the identity differs from DecodeVec")
+		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/quick"
@@ -406,5 +407,29 @@ func TestEncodeVec(t *testing.T) {
 	}
 	if !bytes.Equal(AppendVec(nil, got), b[1:]) {
 		t.Error("re-encoding differs")
+	}
+}
+
+// TestAddEncodedVec: the batched decode-and-add equals DecodeVec then
+// AddVec, and an invalid element past the first batch is named by its
+// index in the whole vector.
+func TestAddEncodedVec(t *testing.T) {
+	const n = 2*addBatch + 7
+	x, y := randPoints(5, n), randPoints(6, n)
+	want := make([]Point, n)
+	AddVec(want, x, y)
+	got := slices.Clone(x)
+	b := AppendVec(nil, y)
+	if err := AddEncodedVec(got, b); err != nil || !EqualVec(got, want) {
+		t.Fatalf("AddEncodedVec: %v", err)
+	}
+	bad := addBatch + 3
+	copy(b[Size*bad:], bytes.Repeat([]byte{0xff}, Size))
+	var de *DecodeError
+	if err := AddEncodedVec(slices.Clone(x), b); !errors.As(err, &de) || de.Index != bad {
+		t.Errorf("invalid element %d: %v", bad, err)
+	}
+	if err := AddEncodedVec(make([]Point, 2), make([]byte, 65)); !errors.As(err, &de) || de.Index != -1 {
+		t.Errorf("wrong length: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/gtank/ristretto255"
@@ -303,5 +304,34 @@ func DecodeVec(dst []Point, b []byte) error {
 		clear(dst)
 		return &DecodeError{bad, whyInvalid(b[Size*bad : Size*(bad+1)])}
 	}
+	return nil
+}
+
+// addBatch is the number of points AddEncodedVec decodes at a time.
+const addBatch = 4096
+
+// AddEncodedVec adds to each dst[i] the point encoded in
+// b[Size*i:Size*(i+1)], from exactly len(dst)*Size bytes of canonical
+// encodings, as DecodeVec and AddVec would, but decoding a batch at a time
+// so that it holds no second vector of len(dst) points. On error it returns
+// a *DecodeError naming the lowest invalid element of b, and dst holds a
+// partial sum, which the caller must discard.
+func AddEncodedVec(dst []Point, b []byte) error {
+	if len(b) != Size*len(dst) {
+		return &DecodeError{-1, "need " + itoa(Size*len(dst)) + " bytes, got " + itoa(len(b))}
+	}
+	buf := make([]Point, min(len(dst), addBatch))
+	for lo := 0; lo < len(dst); lo += addBatch {
+		hi := min(lo+addBatch, len(dst))
+		if err := DecodeVec(buf[:hi-lo], b[Size*lo:Size*hi]); err != nil {
+			var de *DecodeError
+			if errors.As(err, &de) && de.Index >= 0 {
+				de.Index += lo
+			}
+			return err
+		}
+		AddVec(dst[lo:hi], dst[lo:hi], buf[:hi-lo])
+	}
+	clear(buf)
 	return nil
 }
