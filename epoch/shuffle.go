@@ -285,58 +285,53 @@ func (s *shuffle) round(ctx context.Context, r shuffleRound, points []group.Poin
 			}
 		}
 		sxAll := shamir.Eval[field.Scalar](f, px, cx, n)
+		// Every other party's message: its point shares, if it gets
+		// points, then its scalar shares.
+		for j := 1; j <= n; j++ {
+			if j == id {
+				continue
+			}
+			size := mx * field.ScalarSize
+			if pointsTo(j) {
+				size += m * group.Size
+			}
+			out[j-1] = make([]byte, 0, size)
+		}
 		// The point shares: the permuted part times small, dealt a batch
 		// at a time, each batch's shares encoded into the messages of
 		// the parties that get points (this party's own kept as points).
-		var msgP [][]byte
 		if withPoints {
 			// points is the caller's (forward consumes its input): permuted
 			// and scaled where it is.
-			pp := points
 			clear(seen)
-			permuteInPlace(pp, r.perm, inverse, seen)
-			group.LinearCombination(pp, []field.Scalar{scalarInt(small)}, [][]group.Point{pp})
-			msgP = make([][]byte, n)
-			for j := 1; j <= n; j++ {
-				switch {
-				case !pointsTo(j):
-				case j == id:
-					ownP = make([]group.Point, m)
-				default:
-					msgP[j-1] = make([]byte, 0, m*group.Size+mx*field.ScalarSize)
-				}
+			permuteInPlace(points, r.perm, inverse, seen)
+			group.LinearCombination(points, []field.Scalar{scalarInt(small)}, [][]group.Point{points})
+			if pointsTo(id) {
+				ownP = make([]group.Point, m)
 			}
 			emit := func(j, lo int, sh []group.Point) {
 				if j == id {
 					copy(ownP[lo:], sh)
 				} else {
-					msgP[j-1] = group.AppendVec(msgP[j-1], sh)
+					out[j-1] = group.AppendVec(out[j-1], sh)
 				}
 			}
 			if seeded {
-				err = s.dealSeeded(pp, emit)
+				err = s.dealSeeded(points, emit)
 			} else {
-				err = dealPoints(pp, t, n, pointsTo, p.Rand(), emit)
+				err = dealPoints(points, t, n, pointsTo, p.Rand(), emit)
 			}
-			clear(pp)
+			clear(points)
 			if err != nil {
 				return nil, nil, err
 			}
 		}
 		for j := 1; j <= n; j++ {
-			sx := sxAll[j-1].Y
 			if j == id {
-				ownX = sx
-				continue
+				ownX = sxAll[j-1].Y
+			} else {
+				out[j-1] = f.Append(out[j-1], sxAll[j-1].Y)
 			}
-			var msg []byte // j's point shares, if it gets points
-			if msgP != nil {
-				msg = msgP[j-1]
-			}
-			if msg == nil {
-				msg = make([]byte, 0, mx*field.ScalarSize)
-			}
-			out[j-1] = f.Append(msg, sx)
 		}
 	}
 	from := make([]bool, n)
@@ -544,22 +539,9 @@ func (s *shuffle) openTags(ctx context.Context, k field.Scalar, points []group.P
 	return tags, err
 }
 
-// permute returns out[k] = x[perm[k]], or with inverse out[perm[k]] = x[k].
-func permute[T any](x []T, perm []int, inverse bool) []T {
-	out := make([]T, len(x))
-	for k, j := range perm {
-		if inverse {
-			out[j] = x[k]
-		} else {
-			out[k] = x[j]
-		}
-	}
-	return out
-}
-
-// permuteInPlace sets x to permute(x, perm, inverse) where it is,
-// following the permutation's cycles; seen must hold len(x) falses and is
-// overwritten.
+// permuteInPlace permutes x where it is, following the permutation's
+// cycles, to out[k] = x[perm[k]], or with inverse out[perm[k]] = x[k];
+// seen must hold len(x) falses and is overwritten.
 func permuteInPlace[T any](x []T, perm []int, inverse bool, seen []bool) {
 	for s := range perm {
 		if seen[s] {
@@ -591,45 +573,32 @@ func permuteInPlace[T any](x []T, perm []int, inverse bool, seen []bool) {
 const dealBatch = 4096
 
 // dealPoints deals x with degree t to the parties j in 1..n for which to(j):
-// a batch at a time (dealBatch), t random coefficient points per element
-// drawn from rnd, and emit gets party j's shares of x[lo:lo+len(shares)],
-// c0 + sum_k coeffs[k] j^(k+1) by Horner's rule with small-integer
-// multiplications.
+// a batch at a time (dealBatch), with t random coefficient points per
+// element drawn from rnd (shamir.EvalPoints); emit gets party j's shares of
+// x[lo:lo+len(shares)].
 func dealPoints(x []group.Point, t, n int, to func(int) bool, rnd io.Reader, emit func(j, lo int, shares []group.Point)) error {
 	m := len(x)
-	b := min(m, dealBatch)
 	cp := make([][]group.Point, t)
 	for k := range cp {
-		cp[k] = make([]group.Point, b)
+		cp[k] = make([]group.Point, min(m, dealBatch))
 	}
-	acc := make([]group.Point, b)
 	for lo := 0; lo < m; lo += dealBatch {
 		hi := min(lo+dealBatch, m)
 		for k := range cp {
-			if err := group.Random(cp[k][:hi-lo], rnd); err != nil {
+			cp[k] = cp[k][:hi-lo]
+			if err := group.Random(cp[k], rnd); err != nil {
 				return err
 			}
 		}
-		for j := 1; j <= n; j++ {
-			if !to(j) {
-				continue
+		for _, sh := range shamir.EvalPoints(x[lo:hi], cp, n) {
+			if to(sh.X) {
+				emit(sh.X, lo, sh.Y)
 			}
-			a := acc[:hi-lo]
-			if t == 0 {
-				copy(a, x[lo:hi])
-			} else {
-				copy(a, cp[t-1][:hi-lo])
-				for k := t - 2; k >= 0; k-- {
-					group.MulSmallAddVec(a, uint64(j), cp[k][:hi-lo])
-				}
-				group.MulSmallAddVec(a, uint64(j), x[lo:hi])
-			}
-			emit(j, lo, a)
+			clear(sh.Y)
 		}
 	}
 	for k := range cp {
-		clear(cp[k])
+		clear(cp[k][:cap(cp[k])])
 	}
-	clear(acc)
 	return nil
 }

@@ -250,3 +250,16 @@ func TestPermuteInPlace(t *testing.T) {
 		}
 	}
 }
+
+// permute returns out[k] = x[perm[k]], or with inverse out[perm[k]] = x[k].
+func permute[T any](x []T, perm []int, inverse bool) []T {
+	out := make([]T, len(x))
+	for k, j := range perm {
+		if inverse {
+			out[j] = x[k]
+		} else {
+			out[k] = x[j]
+		}
+	}
+	return out
+}
