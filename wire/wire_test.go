@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -370,5 +371,46 @@ func TestWorkBitsPerBucket(t *testing.T) {
 		if got := WorkBits(EnvelopeHeaderSize+SealOverhead+b, 13); got != want {
 			t.Errorf("bucket of %d bytes: %d bits, want %d", b, got, want)
 		}
+	}
+}
+
+// TestAttackWorkOneBucketDown: an envelope of the 256 KiB bucket that
+// carries one bit less work than its bucket asks for (a hostile client
+// trying the bits of the bucket below) is refused before it is opened, and
+// the same envelope with its bucket's work opens.
+func TestAttackWorkOneBucketDown(t *testing.T) {
+	d, err := localdeploy.New(3, 1, localdeploy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, h := d.Manifest, d.Manifest.Hash()
+	req := mustEncode(t, &ResultRequest{})
+	req = append(req, make([]byte, 200<<10)...) // padded into the 256 KiB bucket
+	env, err := SealEnvelope(m, 1, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := WorkBits(len(env), m.Params.Budget.WorkBits)
+	if len(env) != EnvelopeHeaderSize+SealOverhead+256<<10 || need != m.Params.Budget.WorkBits+3 {
+		t.Fatalf("envelope of %d bytes needs %d bits", len(env), need)
+	}
+	// A nonce with exactly need-1 leading zero bits.
+	d0 := workDigest(env)
+	nonce := env[envelopeNonceAt : envelopeNonceAt+WorkNonceSize]
+	for n := uint64(0); ; n++ {
+		binary.BigEndian.PutUint64(nonce, n)
+		if workOK(d0, nonce, need-1) && !workOK(d0, nonce, need) {
+			break
+		}
+	}
+	if _, e := OpenEnvelope(d.Parties[0], m, h, env); e == nil || e.Code != CodeNoWork {
+		t.Fatalf("one bit short: %v, want %v", e, CodeNoWork)
+	}
+	if CheckWork(env, m.Params.Budget.WorkBits) {
+		t.Fatal("CheckWork (the relay's check) accepts one bit short")
+	}
+	SetWork(env, m.Params.Budget.WorkBits)
+	if _, e := OpenEnvelope(d.Parties[0], m, h, env); e != nil {
+		t.Fatalf("with its bucket's work: %v", e)
 	}
 }
